@@ -1,0 +1,87 @@
+"""The KPI catalogue: the one source of truth for every indicator.
+
+Each entry mirrors a row of the evaluation table (table 12 of the center's
+budget: 一级指标 / 二级指标 / 三级指标 / 目标值) plus how the agent measures it.
+Exposition, the README's KPI table, and later the rules, dashboards and the
+monthly export are all derived from here; a config may override a target or
+objective, or add a KPI of a known kind, but never restates the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# How a KPI is computed from ledger series (see agent/kpi.py):
+#   availability  - up time / (up + down time) of 0/1 state series
+#   capacity_sum  - sum of gauge series at each instant; time-weighted mean,
+#                   minimum and share of time meeting the target
+KpiKind = Literal["availability", "capacity_sum"]
+Unit = Literal["ratio", "bytes_per_second", "bytes", "seconds", "count"]
+
+
+@dataclass(frozen=True, slots=True)
+class KpiDefinition:
+    id: str
+    name_zh: str  # 三级指标, verbatim from the evaluation table
+    name_en: str
+    level1: str  # 一级指标
+    level2: str  # 二级指标
+    kind: KpiKind
+    unit: Unit
+    target: str  # 目标值 as a comparison in config syntax, e.g. ">= 99%"
+    target_text: str  # 目标值 as written in the table, e.g. "≥99%"
+    objective: float | None  # share of time in compliance needed (gauge kinds)
+    source: str  # the kind of config source the KPI reads: "link_group"
+    description: str
+
+
+CATALOGUE: tuple[KpiDefinition, ...] = (
+    KpiDefinition(
+        id="egress_bandwidth",
+        name_zh="出口可用宽带",
+        name_en="Available internet egress bandwidth",
+        level1="产出指标",
+        level2="数量指标",
+        kind="capacity_sum",
+        unit="bytes_per_second",
+        target=">= 15Gbit/s",
+        target_text="≥15G",
+        objective=0.99,
+        source="link_group",
+        description=(
+            "Sum of the capacities (contracted, else ifHighSpeed) of the group's links whose "
+            "ifOperStatus is up; unknown while any link of the group is unknown."
+        ),
+    ),
+    KpiDefinition(
+        id="egress_link_availability",
+        name_zh="政务外网统一互联网出口链路可用率",
+        name_en="Unified internet egress link availability",
+        level1="产出指标",
+        level2="质量指标",
+        kind="availability",
+        unit="ratio",
+        target=">= 99%",
+        target_text="≥99%",
+        objective=None,
+        source="link_group",
+        description="Link-time up / (link-time up + link-time down) over the group's links (ifOperStatus).",
+    ),
+    KpiDefinition(
+        id="mobile_office_link_availability",
+        name_zh="政务外网移动办公出口链路可用率",
+        name_en="Mobile-office egress link availability",
+        level1="产出指标",
+        level2="质量指标",
+        kind="availability",
+        unit="ratio",
+        target=">= 99%",
+        target_text="≥99%",
+        objective=None,
+        source="link_group",
+        description="Link-time up / (link-time up + link-time down) over the group's links (ifOperStatus).",
+    ),
+)
+
+BY_ID: dict[str, KpiDefinition] = {kpi.id: kpi for kpi in CATALOGUE}

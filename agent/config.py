@@ -1,0 +1,410 @@
+"""YAML configuration -> frozen, validated models.
+
+Every problem is reported as ``FILE: path.to.key: what is wrong``, all at
+once, so an operator fixes a config in one pass. Secrets (SNMP communities,
+v3 keys) are given as ``${ENV_VAR}``, ``{file: PATH}`` or ``{env: NAME}`` and
+held as SecretStr, so they never show in reprs, logs or errors.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from dateutil.rrule import rrulestr
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from agent import units
+from agent.catalogue import BY_ID, KpiDefinition
+
+Duration = Annotated[float, BeforeValidator(units.parse_duration)]
+BitRate = Annotated[float, BeforeValidator(units.parse_bit_rate)]
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; ``problems`` are complete one-line messages."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def _resolve_secret(value: Any, info: ValidationInfo) -> Any:
+    """``${VAR}`` / ``{env: VAR}`` / ``{file: PATH}`` / literal -> the secret's text."""
+    env: Mapping[str, str] = (info.context or {}).get("env", os.environ)
+    base: Path = (info.context or {}).get("base_dir", Path.cwd())
+    if value is None or isinstance(value, SecretStr):
+        return value
+    if isinstance(value, dict):
+        if set(value) == {"env"}:
+            value = "${" + str(value["env"]) + "}"
+        elif set(value) == {"file"}:
+            path = Path(str(value["file"]))
+            path = path if path.is_absolute() else base / path
+            try:
+                return path.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+        else:
+            raise ValueError("a secret is a string, ${ENV_VAR}, {env: NAME} or {file: PATH}")
+    if not isinstance(value, str):
+        raise ValueError("a secret must be a string, ${ENV_VAR}, {env: NAME} or {file: PATH}")
+    if match := _ENV_REF.match(value.strip()):
+        name = match.group(1)
+        if name not in env:
+            raise ValueError(f"environment variable {name} is not set")
+        return env[name]
+    return value
+
+
+Secret = Annotated[SecretStr, BeforeValidator(_resolve_secret)]
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)") from None
+    return name
+
+
+TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")]
+
+
+class AgentSettings(_Model):
+    listen: str = "127.0.0.1:9877"
+    data_dir: Path = Path("data")
+    timezone: TimeZoneName = "Asia/Shanghai"
+    # How often month-to-date KPI figures are recomputed from the ledger.
+    kpi_interval: Duration = 15.0
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{value!r} is not HOST:PORT")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+AuthProtocol = Literal["md5", "sha", "sha224", "sha256", "sha384", "sha512"]
+PrivProtocol = Literal["des", "3des", "aes", "aes128", "aes192", "aes256"]
+
+
+class SnmpDefaults(_Model):
+    port: int = Field(161, ge=1, le=65535)
+    version: Literal["v2c", "v3"] = "v2c"
+    community: Secret | None = None
+    timeout: Duration = 2.0
+    retries: int = Field(1, ge=0, le=10)
+    interval: Duration = 30.0
+
+
+class SnmpDevice(_Model):
+    """One SNMP agent; unset fields fall back to ``snmp.defaults``."""
+
+    name: Name
+    address: str
+    port: int | None = Field(None, ge=1, le=65535)
+    version: Literal["v2c", "v3"] | None = None
+    community: Secret | None = None
+    user: str | None = None
+    auth_protocol: AuthProtocol | None = None
+    auth_key: Secret | None = None
+    priv_protocol: PrivProtocol | None = None
+    priv_key: Secret | None = None
+    context: str = ""
+    timeout: Duration | None = None
+    retries: int | None = Field(None, ge=0, le=10)
+    interval: Duration | None = None
+
+    @model_validator(mode="after")
+    def _v3_keys(self) -> "SnmpDevice":
+        if self.auth_key is not None and len(self.auth_key.get_secret_value()) < 8:
+            raise ValueError("auth_key: SNMPv3 keys must be at least 8 characters")
+        if self.priv_key is not None and len(self.priv_key.get_secret_value()) < 8:
+            raise ValueError("priv_key: SNMPv3 keys must be at least 8 characters")
+        if self.priv_key is not None and self.auth_key is None:
+            raise ValueError("priv_key needs auth_key: SNMPv3 has no privacy without authentication")
+        return self
+
+
+class SnmpSettings(_Model):
+    defaults: SnmpDefaults = SnmpDefaults()
+    # Polls in flight at once across all devices.
+    max_concurrency: int = Field(64, ge=1, le=4096)
+    devices: list[SnmpDevice] = []
+
+
+class Link(_Model):
+    """An interface of a device, chosen by name, never by ifIndex (it changes on reboot)."""
+
+    name: Name
+    device: str
+    if_name: str | None = None
+    if_descr: str | None = None
+    if_alias: str | None = None
+    # Contracted capacity; overrides ifHighSpeed when given.
+    capacity: BitRate | None = None
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> "Link":
+        chosen = [f for f in ("if_name", "if_descr", "if_alias") if getattr(self, f) is not None]
+        if len(chosen) != 1:
+            raise ValueError("give exactly one of if_name, if_descr, if_alias to choose the interface")
+        return self
+
+
+class LinkGroup(_Model):
+    name: Name
+    description: str = ""
+    links: list[Link] = Field(min_length=1)
+
+
+class KpiConfig(_Model):
+    """A KPI to measure: a catalogue id plus its source; any catalogue field may be overridden."""
+
+    id: Name
+    link_group: str | None = None
+    name: str | None = None
+    name_en: str | None = None
+    category: tuple[str, str] | None = None
+    kind: Literal["availability", "capacity_sum"] | None = None
+    unit: Literal["ratio", "bytes_per_second", "bytes", "seconds", "count"] | None = None
+    target: str | None = None
+    objective: float | None = Field(None, gt=0, le=1)
+    # Below this share of the period with data the figure is "insufficient data".
+    min_coverage: float = Field(0.9, ge=0, le=1)
+
+
+class MaintenanceWindow(_Model):
+    """Excluded time: a one-off ``start``/``end`` or a recurring ``rrule`` + ``duration``."""
+
+    name: str
+    link_groups: list[str] | None = None  # None: every group
+    start: datetime | None = None
+    end: datetime | None = None
+    rrule: str | None = None
+    dtstart: datetime | None = None
+    duration: Duration | None = None
+    timezone: TimeZoneName | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> "MaintenanceWindow":
+        if self.rrule is None:
+            if self.start is None or self.end is None:
+                raise ValueError("a one-off window needs start and end (or give rrule and duration)")
+            if self.duration is not None or self.dtstart is not None:
+                raise ValueError("duration and dtstart belong to recurring windows (rrule)")
+            if self.end <= self.start:
+                raise ValueError("end must be after start")
+        else:
+            if self.duration is None or self.dtstart is None:
+                raise ValueError("a recurring window needs rrule, dtstart and duration")
+            if self.start is not None or self.end is not None:
+                raise ValueError("start/end are for one-off windows; a recurring one uses dtstart")
+            try:
+                rrulestr(self.rrule, dtstart=self.dtstart.replace(tzinfo=None))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"rrule {self.rrule!r} is not valid RFC 5545: {exc}") from None
+        return self
+
+
+class Config(_Model):
+    agent: AgentSettings = AgentSettings()
+    snmp: SnmpSettings = SnmpSettings()
+    link_groups: list[LinkGroup] = []
+    kpis: list[KpiConfig] = []
+    maintenance: list[MaintenanceWindow] = []
+
+    def device(self, name: str) -> SnmpDevice:
+        return next(d for d in self.snmp.devices if d.name == name)
+
+    def link_group(self, name: str) -> LinkGroup:
+        return next(g for g in self.link_groups if g.name == name)
+
+
+def _cross_check(config: Config) -> list[tuple[str, str]]:
+    """Problems no single model can see: duplicates and dangling references."""
+    problems: list[tuple[str, str]] = []
+
+    def unique(items: list[Any], where: str, attr: str = "name") -> None:
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            value = getattr(item, attr)
+            if value in seen:
+                problems.append((f"{where}[{i}].{attr}", f"duplicate {attr} {value!r}"))
+            seen.add(value)
+
+    unique(config.snmp.devices, "snmp.devices")
+    unique(config.link_groups, "link_groups")
+    unique(config.kpis, "kpis", "id")
+    devices = {d.name: d for d in config.snmp.devices}
+    link_names: set[str] = set()
+    for g, group in enumerate(config.link_groups):
+        for l, link in enumerate(group.links):
+            where = f"link_groups[{g}].links[{l}]"
+            if link.name in link_names:
+                problems.append((f"{where}.name", f"duplicate link name {link.name!r}"))
+            link_names.add(link.name)
+            if link.device not in devices:
+                problems.append((f"{where}.device", f"no device named {link.device!r} in snmp.devices"))
+    for d, device in enumerate(config.snmp.devices):
+        version = device.version or config.snmp.defaults.version
+        where = f"snmp.devices[{d}]"
+        if version == "v2c" and device.community is None and config.snmp.defaults.community is None:
+            problems.append((f"{where}.community", "SNMPv2c needs a community (here or in snmp.defaults)"))
+        if version == "v3" and not device.user:
+            problems.append((f"{where}.user", "SNMPv3 needs a user"))
+    groups = {g.name for g in config.link_groups}
+    for k, kpi in enumerate(config.kpis):
+        where = f"kpis[{k}]"
+        definition = BY_ID.get(kpi.id)
+        if definition is None and (kpi.kind is None or kpi.unit is None or kpi.target is None or kpi.name is None):
+            known = ", ".join(sorted(BY_ID))
+            problems.append((f"{where}.id", f"unknown KPI {kpi.id!r}; known: {known} (or give name, kind, unit, target)"))
+            continue
+        if kpi.link_group is None:
+            problems.append((f"{where}.link_group", "missing: which link group this KPI measures"))
+        elif kpi.link_group not in groups:
+            problems.append((f"{where}.link_group", f"no link group named {kpi.link_group!r}"))
+        unit = kpi.unit or (definition.unit if definition else "count")
+        target = kpi.target or (definition.target if definition else None)
+        if target is not None:
+            try:
+                units.parse_target(target, unit)
+            except ValueError as exc:
+                problems.append((f"{where}.target", str(exc)))
+    for m, window in enumerate(config.maintenance):
+        for name in window.link_groups or []:
+            if name not in groups:
+                problems.append((f"maintenance[{m}].link_groups", f"no link group named {name!r}"))
+    return problems
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of silently keeping the last."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(part, str) and part.startswith(("function-", "constrained-")):
+            continue
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+def parse_config(data: Any, source: str, env: Mapping[str, str] | None = None, base_dir: Path | None = None) -> Config:
+    """Validate already-parsed YAML; raise ConfigError with every problem."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}: (top level): expected a mapping of sections (agent, snmp, link_groups, ...)"])
+    context = {"env": os.environ if env is None else env, "base_dir": base_dir or Path.cwd()}
+    try:
+        config = Config.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False, include_input=False):
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{source}: {_format_loc(tuple(error['loc']))}: {message}")
+        raise ConfigError(problems) from None
+    cross = _cross_check(config)
+    if cross:
+        raise ConfigError([f"{source}: {path}: {message}" for path, message in cross])
+    return config
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a YAML config file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not UTF-8 text"]) from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(top level)"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([f"{path}: {where}: invalid YAML: {problem}"]) from None
+    return parse_config(data, str(path), env=env, base_dir=path.parent.resolve())
+
+
+def kpi_definition(kpi: KpiConfig) -> KpiDefinition:
+    """The catalogue entry for ``kpi`` with the config's overrides applied."""
+    base = BY_ID.get(kpi.id)
+    level1, level2 = kpi.category or ((base.level1, base.level2) if base else ("", ""))
+    unit = kpi.unit or (base.unit if base else "count")
+    target = kpi.target or (base.target if base else "")
+    return KpiDefinition(
+        id=kpi.id,
+        name_zh=kpi.name or (base.name_zh if base else kpi.id),
+        name_en=kpi.name_en or (base.name_en if base else kpi.id),
+        level1=level1,
+        level2=level2,
+        kind=kpi.kind or (base.kind if base else "availability"),
+        unit=unit,
+        target=target,
+        target_text=(base.target_text if base and not kpi.target else target),
+        objective=kpi.objective if kpi.objective is not None else (base.objective if base else None),
+        source=base.source if base else "link_group",
+        description=base.description if base else "",
+    )

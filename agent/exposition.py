@@ -1,0 +1,143 @@
+"""Snapshot -> Prometheus metric families, and the /metrics and /healthz endpoints.
+
+``collect()`` does no I/O: it renders what the scheduler and the KPI loop
+last stored in :class:`AgentState`. Families are built from the table in
+agent.metrics, so a name, type or label set cannot drift from the docs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Iterable, Iterator
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily, Metric
+
+from agent import __version__
+from agent.kpi import KpiResult
+from agent.metrics import METRICS
+from agent.state import AgentState
+
+
+class _Families:
+    """Lazily created families keyed by metric name, with labels in spec order."""
+
+    def __init__(self) -> None:
+        self._families: dict[str, Metric] = {}
+
+    def add(self, metric: str, value: float, /, **labels: str) -> None:
+        spec = METRICS[metric]
+        family = self._families.get(metric)
+        if family is None:
+            if spec.type == "counter":
+                family = CounterMetricFamily(metric, spec.help, labels=spec.labels)
+            else:
+                family = GaugeMetricFamily(metric, spec.help, labels=spec.labels)
+            self._families[metric] = family
+        family.add_metric([labels[label] for label in spec.labels], value)
+
+    def add_labelled(self, name: str, labels: Iterable[tuple[str, str]], value: float) -> None:
+        self.add(name, value, **dict(labels))
+
+    def __iter__(self) -> Iterator[Metric]:
+        return iter(self._families.values())
+
+
+def _kpi_families(out: _Families, results: Iterable[KpiResult]) -> None:
+    for result in results:
+        kpi = result.definition
+        out.add("sla_kpi_info", 1, kpi=kpi.id, name=kpi.name_zh, level1=kpi.level1, level2=kpi.level2,
+                unit=kpi.unit, target_text=kpi.target_text)
+        out.add("sla_kpi_target", result.target.value, kpi=kpi.id)
+        out.add("sla_kpi_coverage_ratio", result.totals.coverage, kpi=kpi.id)
+        for cls, seconds in (("good", result.totals.good), ("bad", result.totals.bad),
+                             ("unknown", result.totals.unknown), ("maintenance", result.totals.maintenance)):
+            out.add("sla_kpi_period_seconds", seconds, kpi=kpi.id, **{"class": cls})
+        if kpi.objective is not None and kpi.kind != "availability":
+            out.add("sla_kpi_objective_ratio", kpi.objective, kpi=kpi.id)
+        if result.value is None:
+            continue  # no data: absent, never a made-up 0 or 1
+        out.add("sla_kpi_value", result.value, kpi=kpi.id)
+        out.add("sla_kpi_met", 1 if result.met else 0, kpi=kpi.id)
+        if result.minimum is not None:
+            out.add("sla_kpi_minimum", result.minimum, kpi=kpi.id)
+        if result.compliance is not None:
+            out.add("sla_kpi_compliance_ratio", result.compliance, kpi=kpi.id)
+
+
+class StateCollector:
+    """prometheus_client custom collector over the agent's state."""
+
+    def __init__(self, state: AgentState):
+        self._state = state
+
+    def collect(self) -> Iterator[Metric]:
+        out = _Families()
+        state = self._state
+        out.add("sla_agent_info", 1, version=__version__)
+        _kpi_families(out, state.kpis)
+        if state.kpi_evaluated_at is not None:
+            out.add("sla_kpi_last_evaluation_timestamp_seconds", state.kpi_evaluated_at)
+        for target in state.target_list():
+            ids = {"collector": target.collector, "target": target.target}
+            out.add("sla_target_up", 1 if target.up else 0, **ids)
+            out.add("sla_target_poll_duration_seconds", target.duration, **ids)
+            if target.last_success is not None:
+                out.add("sla_target_last_success_timestamp_seconds", target.last_success, **ids)
+            out.add("sla_target_polls_total", target.polls, **ids)
+            out.add("sla_target_poll_failures_total", target.failures, **ids)
+            out.add("sla_counter_discontinuities_total", target.discontinuities, **ids)
+            for sample in target.samples:
+                out.add_labelled(sample.name, sample.labels, sample.value)
+        out.add("sla_ledger_writes_total", state.ledger.writes)
+        out.add("sla_ledger_write_failures_total", state.ledger.failures)
+        if state.ledger.last_write is not None:
+            out.add("sla_ledger_last_write_timestamp_seconds", state.ledger.last_write)
+        yield from out
+
+
+def make_registry(state: AgentState) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StateCollector(state))
+    return registry
+
+
+def health(state: AgentState, now: float, kpi_interval: float) -> tuple[bool, dict[str, object]]:
+    """Healthy while the KPI loop keeps up and the ledger accepts writes."""
+    stale_kpis = state.kpi_evaluated_at is None or now - state.kpi_evaluated_at > 3 * kpi_interval + 10
+    targets = state.target_list()
+    body: dict[str, object] = {
+        "kpi_evaluated_at": state.kpi_evaluated_at,
+        "targets": len(targets),
+        "targets_up": sum(1 for t in targets if t.up),
+        "ledger_write_failures": state.ledger.failures,
+        "ledger_last_write": state.ledger.last_write,
+    }
+    ok = not stale_kpis and (state.ledger.failures == 0 or (state.ledger.last_write or 0) > now - 60)
+    body["status"] = "ok" if ok else "degraded"
+    return ok, body
+
+
+def make_app(state: AgentState, kpi_interval: float) -> web.Application:
+    registry = make_registry(state)
+
+    async def metrics(_: web.Request) -> web.Response:
+        # Render off the event loop so a large exposition does not stall polls.
+        payload = await asyncio.to_thread(generate_latest, registry)
+        return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def healthz(_: web.Request) -> web.Response:
+        ok, body = health(state, time.time(), kpi_interval)
+        return web.Response(text=json.dumps(body), status=200 if ok else 503, content_type="application/json")
+
+    async def index(_: web.Request) -> web.Response:
+        return web.Response(text="sla-agent: see /metrics and /healthz\n")
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/", index)
+    return app

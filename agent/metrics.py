@@ -1,0 +1,77 @@
+"""Every metric the agent exposes: name, type, labels and help, in one table.
+
+The README's metrics reference is generated from this table and a test checks
+that what /metrics emits matches it (names, types, label sets), so a metric
+cannot be added or renamed without the documentation following.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    name: str
+    type: Literal["gauge", "counter", "info"]
+    labels: tuple[str, ...]
+    help: str
+
+
+_LINK = ("link", "group", "device")
+_TARGET = ("collector", "target")
+
+_SPECS = (
+    # KPIs: month-to-date, as the monthly report would show them if the month ended now.
+    MetricSpec("sla_kpi_info", "info", ("kpi", "name", "level1", "level2", "unit", "target_text"),
+               "Static description of each KPI from the catalogue (value is always 1)."),
+    MetricSpec("sla_kpi_value", "gauge", ("kpi",),
+               "Month-to-date KPI value in base units (ratio 0-1, bytes/s, ...); absent while there is no data. "
+               "Computed by the agent from its own polls, not at scrape time."),
+    MetricSpec("sla_kpi_target", "gauge", ("kpi",), "KPI target threshold in the same base unit as sla_kpi_value."),
+    MetricSpec("sla_kpi_met", "gauge", ("kpi",), "1 if the KPI meets its target month-to-date, 0 if not; absent without data."),
+    MetricSpec("sla_kpi_coverage_ratio", "gauge", ("kpi",),
+               "Share of the month so far (maintenance excluded) for which the KPI had data."),
+    MetricSpec("sla_kpi_compliance_ratio", "gauge", ("kpi",),
+               "Gauge KPIs: share of the known time so far at which the target was met (time in compliance)."),
+    MetricSpec("sla_kpi_objective_ratio", "gauge", ("kpi",),
+               "Gauge KPIs: time in compliance required for the KPI to be met."),
+    MetricSpec("sla_kpi_minimum", "gauge", ("kpi",), "Gauge KPIs: lowest value month-to-date, base units."),
+    MetricSpec("sla_kpi_period_seconds", "gauge", ("kpi", "class"),
+               "Month-to-date time by class: good (up / in compliance), bad (down / below target), "
+               "unknown (no data) and maintenance (excluded)."),
+    # Links.
+    MetricSpec("sla_link_up", "gauge", _LINK, "1 if the link's ifOperStatus is up, 0 if down; absent when unknown."),
+    MetricSpec("sla_link_admin_up", "gauge", _LINK, "1 if the link's ifAdminStatus is up, 0 if not."),
+    MetricSpec("sla_link_capacity_bytes_per_second", "gauge", _LINK,
+               "Link capacity in bytes/s: the contracted capacity if configured, else ifHighSpeed."),
+    MetricSpec("sla_link_receive_bytes_total", "counter", _LINK, "Raw ifHCInOctets of the link's interface."),
+    MetricSpec("sla_link_transmit_bytes_total", "counter", _LINK, "Raw ifHCOutOctets of the link's interface."),
+    MetricSpec("sla_link_receive_bytes_per_second", "gauge", _LINK,
+               "Receive rate between the agent's last two polls; absent after a counter discontinuity."),
+    MetricSpec("sla_link_transmit_bytes_per_second", "gauge", _LINK,
+               "Transmit rate between the agent's last two polls; absent after a counter discontinuity."),
+    MetricSpec("sla_link_receive_errors_total", "counter", _LINK, "Raw ifInErrors of the link's interface."),
+    MetricSpec("sla_link_transmit_errors_total", "counter", _LINK, "Raw ifOutErrors of the link's interface."),
+    MetricSpec("sla_link_receive_discards_total", "counter", _LINK, "Raw ifInDiscards of the link's interface."),
+    MetricSpec("sla_link_transmit_discards_total", "counter", _LINK, "Raw ifOutDiscards of the link's interface."),
+    MetricSpec("sla_snmp_device_uptime_seconds", "gauge", ("target",), "sysUpTime of the device, in seconds."),
+    # Targets and the agent itself.
+    MetricSpec("sla_target_up", "gauge", _TARGET, "1 if the last poll of the target succeeded, 0 if it failed."),
+    MetricSpec("sla_target_poll_duration_seconds", "gauge", _TARGET, "Duration of the last poll of the target."),
+    MetricSpec("sla_target_last_success_timestamp_seconds", "gauge", _TARGET,
+               "Unix time of the last successful poll of the target."),
+    MetricSpec("sla_target_polls_total", "counter", _TARGET, "Polls of the target."),
+    MetricSpec("sla_target_poll_failures_total", "counter", _TARGET, "Polls of the target that failed or timed out."),
+    MetricSpec("sla_counter_discontinuities_total", "counter", _TARGET,
+               "Counter discontinuities (device reboot, counter reset) seen; rates are not computed across them."),
+    MetricSpec("sla_ledger_writes_total", "counter", (), "Batches written to the ledger."),
+    MetricSpec("sla_ledger_write_failures_total", "counter", (), "Ledger batches that failed to be written."),
+    MetricSpec("sla_ledger_last_write_timestamp_seconds", "gauge", (), "Unix time of the last successful ledger write."),
+    MetricSpec("sla_kpi_last_evaluation_timestamp_seconds", "gauge", (),
+               "Unix time at which the month-to-date KPI figures were last computed."),
+    MetricSpec("sla_agent_info", "info", ("version",), "Agent version (value is always 1)."),
+)
+
+METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _SPECS}

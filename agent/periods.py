@@ -1,0 +1,99 @@
+"""Calendar periods and maintenance windows as UTC second ranges (pure).
+
+SLA months are calendar months in the center's time zone (Asia/Shanghai by
+default): an outage from 23:50 on the 31st to 00:20 on the 1st belongs 10
+minutes to one month and 20 to the next. Everything here returns plain
+``(start, end)`` Unix-second pairs so the arithmetic in agent.sli stays
+unit-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulestr
+
+from agent.config import MaintenanceWindow
+from agent.sli import Span, merge
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A labelled calendar period, e.g. ``2026-11``."""
+
+    label: str
+    start: float
+    end: float
+
+
+def _ts(value: datetime) -> float:
+    return value.timestamp()
+
+
+def month(year: int, month_: int, zone: ZoneInfo) -> Period:
+    """The calendar month ``year-month_`` in ``zone``."""
+    start = datetime(year, month_, 1, tzinfo=zone)
+    nxt = datetime(year + (month_ == 12), month_ % 12 + 1, 1, tzinfo=zone)
+    return Period(f"{year:04d}-{month_:02d}", _ts(start), _ts(nxt))
+
+
+def month_containing(ts: float, zone: ZoneInfo) -> Period:
+    """The calendar month in ``zone`` that contains Unix time ``ts``."""
+    local = datetime.fromtimestamp(ts, zone)
+    return month(local.year, local.month, zone)
+
+
+def _aware(value: datetime, zone: ZoneInfo) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+
+def window_spans(window: MaintenanceWindow, start: float, end: float, default_zone: ZoneInfo) -> list[Span]:
+    """The occurrences of ``window`` that overlap ``[start, end)``, clipped to it."""
+    zone = ZoneInfo(window.timezone) if window.timezone else default_zone
+    spans: list[Span] = []
+    if window.rrule is None:
+        assert window.start is not None and window.end is not None
+        spans.append((_ts(_aware(window.start, zone)), _ts(_aware(window.end, zone))))
+    else:
+        assert window.dtstart is not None and window.duration is not None
+        # Expand in wall-clock time of the window's zone (naive), so "02:00
+        # every Sunday" stays 02:00 across DST changes, then localise.
+        dtstart = _aware(window.dtstart, zone).astimezone(zone).replace(tzinfo=None)
+        rule = rrulestr(window.rrule, dtstart=dtstart)
+        lo = datetime.fromtimestamp(start - window.duration, zone).replace(tzinfo=None)
+        hi = datetime.fromtimestamp(end, zone).replace(tzinfo=None)
+        for occurrence in rule.between(lo, hi, inc=True):
+            begin = _ts(occurrence.replace(tzinfo=zone))
+            spans.append((begin, begin + window.duration))
+    return [(max(s, start), min(e, end)) for s, e in spans if e > start and s < end]
+
+
+def maintenance_spans(
+    windows: Sequence[MaintenanceWindow],
+    group: str | None,
+    start: float,
+    end: float,
+    default_zone: ZoneInfo,
+) -> list[Span]:
+    """Merged maintenance time in ``[start, end)`` that applies to link ``group``.
+
+    Global windows (no ``link_groups``) apply to every group; with ``group``
+    None only global windows count.
+    """
+    chosen: Iterable[MaintenanceWindow] = (
+        w for w in windows if w.link_groups is None or (group is not None and group in w.link_groups)
+    )
+    spans: list[Span] = []
+    for window in chosen:
+        spans.extend(window_spans(window, start, end, default_zone))
+    return merge(spans)
+
+
+def shift(period: Period, zone: ZoneInfo, months: int) -> Period:
+    """The calendar month ``months`` after (or before) ``period``."""
+    local = datetime.fromtimestamp(period.start, zone)
+    index = local.year * 12 + local.month - 1 + months
+    return month(index // 12, index % 12 + 1, zone)

@@ -1,0 +1,67 @@
+"""The agent's in-memory view of the world, read by /metrics.
+
+Writers (the scheduler sink, the KPI loop, the ledger writer) replace whole
+immutable entries; the exposition only copies and reads them, so a scrape
+never waits for a poll and never sees a half-updated target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from agent.kpi import KpiResult
+from agent.scheduler import PollOutcome
+from collectors.base import Sample
+
+
+@dataclass(frozen=True, slots=True)
+class TargetStatus:
+    collector: str
+    target: str
+    up: bool
+    duration: float
+    last_success: float | None
+    polls: int
+    failures: int
+    discontinuities: int
+    samples: tuple[Sample, ...]
+    error: str | None
+
+
+@dataclass(slots=True)
+class LedgerStatus:
+    writes: int = 0
+    failures: int = 0
+    last_write: float | None = None
+
+
+@dataclass(slots=True)
+class AgentState:
+    targets: dict[tuple[str, str], TargetStatus] = field(default_factory=dict)
+    kpis: tuple[KpiResult, ...] = ()
+    kpi_evaluated_at: float | None = None
+    ledger: LedgerStatus = field(default_factory=LedgerStatus)
+
+    def apply(self, outcome: PollOutcome) -> None:
+        """Fold one poll outcome into the target's status."""
+        key = (outcome.collector, outcome.target)
+        previous = self.targets.get(key)
+        ok = outcome.result is not None
+        status = TargetStatus(
+            collector=outcome.collector,
+            target=outcome.target,
+            up=ok,
+            duration=outcome.duration,
+            last_success=outcome.at if ok else (previous.last_success if previous else None),
+            polls=(previous.polls if previous else 0) + 1,
+            failures=(previous.failures if previous else 0) + (0 if ok else 1),
+            discontinuities=(previous.discontinuities if previous else 0)
+            + (outcome.result.discontinuities if outcome.result else 0),
+            # A failed poll drops the target's samples: stale values must not look fresh.
+            samples=outcome.result.samples if outcome.result else (),
+            error=outcome.error,
+        )
+        self.targets[key] = status
+
+    def target_list(self) -> list[TargetStatus]:
+        return list(self.targets.values())

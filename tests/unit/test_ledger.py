@@ -1,0 +1,113 @@
+"""The ledger's segment semantics, persistence across reopen, and crash safety."""
+
+import sqlite3
+
+import pytest
+
+from agent.ledger import Ledger, LedgerError
+
+S = "link:a:up"
+
+
+@pytest.fixture
+def path(tmp_path):
+    return tmp_path / "ledger.sqlite"
+
+
+def segs(ledger, start=0, end=10_000, name=S):
+    return ledger.segments([name], start, end)[name]
+
+
+def test_same_value_extends_one_segment(path):
+    ledger = Ledger(path)
+    for t in (100, 130, 160):
+        ledger.record([(S, 1.0, t, 60)])
+    assert segs(ledger) == [(100, 220, 1.0)]
+
+
+def test_change_closes_segment_at_the_observation(path):
+    ledger = Ledger(path)
+    ledger.record([(S, 1.0, 100, 60)])
+    ledger.record([(S, 0.0, 130, 60)])
+    ledger.record([(S, None, 160, 60)])
+    ledger.record([(S, 1.0, 190, 60)])
+    assert segs(ledger) == [(100, 130, 1.0), (130, 160, 0.0), (160, 190, None), (190, 250, 1.0)]
+
+
+def test_gap_longer_than_validity_stays_uncovered(path):
+    ledger = Ledger(path)
+    ledger.record([(S, 1.0, 100, 60)])
+    ledger.record([(S, 1.0, 500, 60)])  # agent was stopped 160..500
+    assert segs(ledger) == [(100, 160, 1.0), (500, 560, 1.0)]
+
+
+def test_queries_clip_to_the_window(path):
+    ledger = Ledger(path)
+    ledger.record([(S, 1.0, 100, 60)])
+    ledger.record([(S, 0.0, 130, 60)])
+    assert segs(ledger, 110, 140) == [(110, 130, 1.0), (130, 140, 0.0)]
+    assert ledger.segments(["unknown-series"], 0, 10) == {"unknown-series": []}
+
+
+def test_older_observation_is_dropped(path):
+    ledger = Ledger(path)
+    ledger.record([(S, 1.0, 100, 60)])
+    ledger.record([(S, 0.0, 90, 60)])  # the wall clock stepped back
+    assert segs(ledger) == [(100, 160, 1.0)]
+
+
+def test_two_values_at_one_instant_keep_the_later(path):
+    ledger = Ledger(path)
+    ledger.record([(S, 1.0, 100, 60), (S, 0.0, 100, 60)])
+    assert segs(ledger) == [(100, 160, 0.0)]
+
+
+def test_reopen_continues_the_open_segment(path):
+    ledger = Ledger(path)
+    ledger.record([(S, 0.0, 100, 60), ("other", 5.0, 100, 60)])
+    ledger.close()
+    reopened = Ledger(path)
+    reopened.record([(S, 0.0, 150, 60)])  # restarted within the validity: still one outage
+    assert segs(reopened) == [(100, 210, 0.0)]
+    assert segs(reopened, name="other") == [(100, 160, 5.0)]
+
+
+def test_truncate_open_ends_segments_at_stop_time(path):
+    ledger = Ledger(path)
+    ledger.record([(S, 1.0, 100, 60)])
+    ledger.truncate_open(120)
+    assert segs(ledger) == [(100, 120, 1.0)]
+    ledger.record([(S, 1.0, 130, 60)])  # after the stop: a new segment, the gap is unknown
+    assert segs(ledger) == [(100, 120, 1.0), (130, 190, 1.0)]
+
+
+def test_wal_mode_and_cursors(path):
+    ledger = Ledger(path)
+    assert ledger._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert ledger.get_cursor("sms") is None
+    ledger.set_cursor("sms", "abc", 1.0)
+    ledger.set_cursor("sms", "def", 2.0)
+    ledger.close()
+    assert Ledger(path).get_cursor("sms") == "def"
+
+
+def test_failed_write_rolls_back_whole_batch(path):
+    ledger = Ledger(path)
+    ledger.record([(S, 1.0, 100, 60)])
+    # A second connection holds the write lock: the batch must fail as a whole.
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    ledger._db.execute("PRAGMA busy_timeout=50")
+    with pytest.raises(LedgerError, match="write failed"):
+        ledger.record([(S, 0.0, 130, 60), ("new", 1.0, 130, 60)])
+    blocker.execute("ROLLBACK")
+    assert segs(ledger) == [(100, 160, 1.0)]
+    ledger.record([(S, 0.0, 130, 60)])  # the in-memory mirror was reloaded, writes go on
+    assert segs(ledger) == [(100, 130, 1.0), (130, 190, 0.0)]
+
+
+def test_unopenable_path_is_a_ledger_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(LedgerError, match="cannot open ledger"):
+        Ledger(blocker / "ledger.sqlite")
