@@ -12,11 +12,11 @@ import os
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Literal, Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rrulestr
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -67,6 +67,8 @@ def _resolve_secret(value: Any, info: ValidationInfo) -> Any:
                 return path.read_text(encoding="utf-8").rstrip("\r\n")
             except OSError as exc:
                 raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                raise ValueError(f"secret file {path} is not UTF-8 text") from None
         else:
             raise ValueError("a secret is a string, ${ENV_VAR}, {env: NAME} or {file: PATH}")
     if not isinstance(value, str):
@@ -91,6 +93,17 @@ def _check_timezone(name: str) -> str:
 
 
 TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
+
+
+def _require_list(value: Any) -> Any:
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("expected a list")
+    return value
+
+
+def items(kind: Any) -> Any:
+    """A YAML list held as an immutable tuple (frozen configs stay frozen all the way down)."""
+    return Annotated[tuple[kind, ...], BeforeValidator(_require_list)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")]
 
 
@@ -153,22 +166,19 @@ class SnmpDevice(_Model):
     retries: int | None = Field(None, ge=0, le=10)
     interval: Duration | None = None
 
-    @model_validator(mode="after")
-    def _v3_keys(self) -> "SnmpDevice":
-        if self.auth_key is not None and len(self.auth_key.get_secret_value()) < 8:
-            raise ValueError("auth_key: SNMPv3 keys must be at least 8 characters")
-        if self.priv_key is not None and len(self.priv_key.get_secret_value()) < 8:
-            raise ValueError("priv_key: SNMPv3 keys must be at least 8 characters")
-        if self.priv_key is not None and self.auth_key is None:
-            raise ValueError("priv_key needs auth_key: SNMPv3 has no privacy without authentication")
-        return self
+    @field_validator("auth_key", "priv_key")
+    @classmethod
+    def _v3_key_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 8:
+            raise ValueError("SNMPv3 keys must be at least 8 characters")
+        return value
 
 
 class SnmpSettings(_Model):
     defaults: SnmpDefaults = SnmpDefaults()
     # Polls in flight at once across all devices.
     max_concurrency: int = Field(64, ge=1, le=4096)
-    devices: list[SnmpDevice] = []
+    devices: items(SnmpDevice) = ()
 
 
 class Link(_Model):
@@ -193,7 +203,14 @@ class Link(_Model):
 class LinkGroup(_Model):
     name: Name
     description: str = ""
-    links: list[Link] = Field(min_length=1)
+    links: items(Link)
+
+    @field_validator("links")
+    @classmethod
+    def _not_empty(cls, links: tuple[Link, ...]) -> tuple[Link, ...]:
+        if not links:
+            raise ValueError("a link group needs at least one link")
+        return links
 
 
 class KpiConfig(_Model):
@@ -216,7 +233,7 @@ class MaintenanceWindow(_Model):
     """Excluded time: a one-off ``start``/``end`` or a recurring ``rrule`` + ``duration``."""
 
     name: str
-    link_groups: list[str] | None = None  # None: every group
+    link_groups: items(str) | None = None  # None: every group
     start: datetime | None = None
     end: datetime | None = None
     rrule: str | None = None
@@ -231,6 +248,8 @@ class MaintenanceWindow(_Model):
                 raise ValueError("a one-off window needs start and end (or give rrule and duration)")
             if self.duration is not None or self.dtstart is not None:
                 raise ValueError("duration and dtstart belong to recurring windows (rrule)")
+            if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+                raise ValueError("start and end must both have a UTC offset or both have none")
             if self.end <= self.start:
                 raise ValueError("end must be after start")
         else:
@@ -239,18 +258,42 @@ class MaintenanceWindow(_Model):
             if self.start is not None or self.end is not None:
                 raise ValueError("start/end are for one-off windows; a recurring one uses dtstart")
             try:
-                rrulestr(self.rrule, dtstart=self.dtstart.replace(tzinfo=None))
+                rule = parse_rrule(self.rrule, self.dtstart, ZoneInfo(self.timezone or "UTC"))
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"rrule {self.rrule!r} is not valid RFC 5545: {exc}") from None
+            if getattr(rule, "_interval", 1) < 1:
+                raise ValueError(f"rrule {self.rrule!r}: INTERVAL must be at least 1")
         return self
+
+
+_UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.I)
+
+
+def parse_rrule(text: str, dtstart: datetime, zone: ZoneInfo) -> rrule:
+    """An RRULE expanded in wall-clock time of ``zone`` (naive datetimes).
+
+    Rules are expanded on naive wall-clock times so "02:00 every Sunday" stays
+    02:00 across DST changes; a UTC ``UNTIL=...Z`` (the RFC 5545 form for a
+    zoned start) is converted to the same wall clock.
+    """
+
+    def local_until(match: re.Match[str]) -> str:
+        utc = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=ZoneInfo("UTC"))
+        return "UNTIL=" + utc.astimezone(zone).strftime("%Y%m%dT%H%M%S")
+
+    naive_start = dtstart.astimezone(zone).replace(tzinfo=None) if dtstart.tzinfo else dtstart
+    rule = rrulestr(_UNTIL_UTC.sub(local_until, text), dtstart=naive_start)
+    if not isinstance(rule, rrule):
+        raise ValueError("give a single RRULE")
+    return rule
 
 
 class Config(_Model):
     agent: AgentSettings = AgentSettings()
     snmp: SnmpSettings = SnmpSettings()
-    link_groups: list[LinkGroup] = []
-    kpis: list[KpiConfig] = []
-    maintenance: list[MaintenanceWindow] = []
+    link_groups: items(LinkGroup) = ()
+    kpis: items(KpiConfig) = ()
+    maintenance: items(MaintenanceWindow) = ()
 
     def device(self, name: str) -> SnmpDevice:
         return next(d for d in self.snmp.devices if d.name == name)
@@ -263,7 +306,7 @@ def _cross_check(config: Config) -> list[tuple[str, str]]:
     """Problems no single model can see: duplicates and dangling references."""
     problems: list[tuple[str, str]] = []
 
-    def unique(items: list[Any], where: str, attr: str = "name") -> None:
+    def unique(items: Sequence[Any], where: str, attr: str = "name") -> None:
         seen: set[str] = set()
         for i, item in enumerate(items):
             value = getattr(item, attr)
@@ -291,6 +334,8 @@ def _cross_check(config: Config) -> list[tuple[str, str]]:
             problems.append((f"{where}.community", "SNMPv2c needs a community (here or in snmp.defaults)"))
         if version == "v3" and not device.user:
             problems.append((f"{where}.user", "SNMPv3 needs a user"))
+        if device.priv_key is not None and device.auth_key is None:
+            problems.append((f"{where}.priv_key", "needs auth_key: SNMPv3 has no privacy without authentication"))
     groups = {g.name for g in config.link_groups}
     for k, kpi in enumerate(config.kpis):
         where = f"kpis[{k}]"
@@ -322,15 +367,23 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
+    own: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node, deep=deep)
-        if key in mapping:
+        try:
+            duplicate = key in own
+        except TypeError:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-    return mapping
+                "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
+            ) from None
+        if duplicate:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        own.add(key)
+    # Merge keys (<<: *anchor) are flattened first, so explicit keys override merged ones.
+    loader.flatten_mapping(node)
+    return dict(loader.construct_pairs(node, deep=deep))
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)

@@ -10,13 +10,11 @@ unit-free.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulestr
-
-from agent.config import MaintenanceWindow
+from agent.config import MaintenanceWindow, parse_rrule
 from agent.sli import Span, merge
 
 
@@ -59,12 +57,13 @@ def window_spans(window: MaintenanceWindow, start: float, end: float, default_zo
         spans.append((_ts(_aware(window.start, zone)), _ts(_aware(window.end, zone))))
     else:
         assert window.dtstart is not None and window.duration is not None
-        # Expand in wall-clock time of the window's zone (naive), so "02:00
-        # every Sunday" stays 02:00 across DST changes, then localise.
-        dtstart = _aware(window.dtstart, zone).astimezone(zone).replace(tzinfo=None)
-        rule = rrulestr(window.rrule, dtstart=dtstart)
-        lo = datetime.fromtimestamp(start - window.duration, zone).replace(tzinfo=None)
-        hi = datetime.fromtimestamp(end, zone).replace(tzinfo=None)
+        rule = parse_rrule(window.rrule, window.dtstart, zone)
+        # Wall-clock bounds widened by a day: around a DST change wall time and
+        # real time differ by up to an hour; the clip below trims the excess.
+        lo = datetime.fromtimestamp(start - window.duration, zone).replace(tzinfo=None) - timedelta(days=1)
+        hi = datetime.fromtimestamp(end, zone).replace(tzinfo=None) + timedelta(days=1)
+        if getattr(rule, "_count", None) is None:
+            rule = rule.replace(until=hi)  # bounds the expansion even for rules that rarely occur
         for occurrence in rule.between(lo, hi, inc=True):
             begin = _ts(occurrence.replace(tzinfo=zone))
             spans.append((begin, begin + window.duration))

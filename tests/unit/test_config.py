@@ -1,0 +1,811 @@
+"""agent.config: every problem is one line ``FILE: key.path: message``; secrets never leak.
+
+Each bad config is checked twice: through ``load_config`` (the exact list of
+problems) and through ``sla-agent check`` (the same lines on stderr, exit 2,
+no traceback).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from agent import units
+from agent.catalogue import BY_ID
+from agent.cli import main
+from agent.config import Config, ConfigError, KpiConfig, kpi_definition, load_config
+
+REPO = Path(__file__).resolve().parents[2]
+CENTER = REPO / "examples" / "center.yaml"
+
+# Distinctive secret values: if any shows up in a message or repr, it leaked.
+SECRETS = {
+    "SNMP_COMMUNITY": "c0mmunity-S3CRET",
+    "SNMP_V3_AUTH_KEY": "auth-S3CRET-key",
+    "SNMP_V3_PRIV_KEY": "priv-S3CRET-key",
+}
+
+# A small valid config; each case below breaks one thing in a copy of it.
+BASE: dict[str, Any] = {
+    "agent": {"listen": "127.0.0.1:9877", "timezone": "Asia/Shanghai"},
+    "snmp": {
+        "defaults": {"community": "public-lab", "interval": "30s"},
+        "devices": [{"name": "rt1", "address": "192.0.2.1"}],
+    },
+    "link_groups": [
+        {"name": "internet_egress", "links": [{"name": "ct", "device": "rt1", "if_alias": "CT-10G", "capacity": "10G"}]}
+    ],
+    "kpis": [{"id": "egress_link_availability", "link_group": "internet_egress"}],
+    "maintenance": [],
+}
+
+
+def edit(path: str, value: Any = None, *, delete: bool = False) -> Callable[[dict], None]:
+    """A mutation setting (or deleting) ``path`` ("snmp.devices.0.port") in a config dict."""
+
+    def apply(data: dict) -> None:
+        *parents, last = path.split(".")
+        node: Any = data
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        key: Any = int(last) if isinstance(node, list) else last
+        if delete:
+            del node[key]
+        elif isinstance(node, list) and key == len(node):
+            node.append(value)
+        else:
+            node[key] = value
+
+    return apply
+
+
+def config_with(*mutations: Callable[[dict], None]) -> dict:
+    data = copy.deepcopy(BASE)
+    for mutate in mutations:
+        mutate(data)
+    return data
+
+
+def write(tmp_path: Path, data: Any, name: str = "sla.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def write_text(tmp_path: Path, text: str, name: str = "sla.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(path: Path, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={} if env is None else env)
+    return info.value.problems
+
+
+def run_check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(["check", "-c", str(path)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_rejected(
+    path: Path, expected: list[str], capsys: pytest.CaptureFixture[str], env: dict[str, str] | None = None
+) -> None:
+    """``expected`` are ``key.path: message`` lines; the file name is prefixed here."""
+    lines = [f"{path}: {line}" for line in expected]
+    problems = problems_of(path, env)
+    assert problems == lines
+    for problem in problems:
+        assert "\n" not in problem
+    code, out, err = run_check(path, capsys)
+    assert code == 2
+    assert out == ""
+    assert "Traceback" not in err
+    assert err.splitlines() == lines
+
+
+# --- good configs -----------------------------------------------------------------------
+
+
+def test_minimal_good_config_passes_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, BASE)
+    code, out, err = run_check(path, capsys)
+    assert code == 0
+    assert err == ""
+    assert out == f"{path}: ok (1 devices, 1 link groups, 1 links, 1 KPIs, 0 maintenance windows)\n"
+
+
+def test_empty_file_is_an_empty_config(tmp_path: Path) -> None:
+    config = load_config(write_text(tmp_path, ""), env={})
+    assert config.snmp.devices == () and config.kpis == ()
+    assert config.agent.listen == "127.0.0.1:9877"
+
+
+def test_values_are_in_base_units(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, BASE), env={})
+    assert config.snmp.defaults.interval == 30.0
+    assert config.agent.kpi_interval == 15.0
+    assert config.link_groups[0].links[0].capacity == 1.25e9  # 10 Gbit/s in bytes/s
+    assert (config.agent.host, config.agent.port) == ("127.0.0.1", 9877)
+    assert config.agent.zone.key == "Asia/Shanghai"
+
+
+def test_models_are_frozen(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, BASE), env={})
+    with pytest.raises(ValidationError, match="frozen"):
+        config.agent.listen = "0.0.0.0:80"  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        config.snmp.devices[0].address = "198.51.100.1"  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        config.link_groups[0].links[0].capacity = 1.0  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        config.kpis = []  # type: ignore[misc]
+
+
+def test_sections_are_immutable(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, BASE), env={})
+    with pytest.raises((TypeError, AttributeError)):
+        config.snmp.devices.append(config.snmp.devices[0])  # type: ignore[attr-defined]
+
+
+def test_custom_kpi_with_full_definition_is_accepted(tmp_path: Path) -> None:
+    kpi = {"id": "core_link_availability", "name": "核心链路可用率", "kind": "availability", "unit": "ratio",
+           "target": ">= 99.9%", "link_group": "internet_egress"}
+    config = load_config(write(tmp_path, config_with(edit("kpis.1", kpi))), env={})
+    definition = kpi_definition(config.kpis[1])
+    assert (definition.name_zh, definition.kind, definition.unit) == ("核心链路可用率", "availability", "ratio")
+    assert definition.target == definition.target_text == ">= 99.9%"
+    assert definition.objective is None and definition.source == "link_group"
+
+
+# --- YAML-level problems ------------------------------------------------------------------
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "agent:\n  listen: 127.0.0.1:9877\n  timezone: [Asia/Shanghai\n"
+    path = write_text(tmp_path, text)
+    assert_rejected(path, ["line 4, column 1: invalid YAML: expected ',' or ']', but got '<stream end>'"], capsys)
+
+
+def test_bad_indentation_names_the_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "agent:\n  listen: 127.0.0.1:9877\n timezone: Asia/Shanghai\n"
+    path = write_text(tmp_path, text)
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}: line 3, column 2: invalid YAML: ")
+    code, _, err = run_check(path, capsys)
+    assert code == 2 and err.splitlines() == [problem]
+
+
+def test_duplicate_key_is_rejected_not_overwritten(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "agent:\n  listen: 127.0.0.1:9877\n  listen: 0.0.0.0:9877\n"
+    assert_rejected(write_text(tmp_path, text), ["line 3, column 3: invalid YAML: duplicate key 'listen'"], capsys)
+
+
+def test_duplicate_key_inside_a_list_item(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (
+        "snmp:\n"
+        "  devices:\n"
+        "    - name: rt1\n"
+        "      address: 192.0.2.1\n"
+        "      address: 192.0.2.2\n"
+    )
+    assert_rejected(write_text(tmp_path, text), ["line 5, column 7: invalid YAML: duplicate key 'address'"], capsys)
+
+
+def test_duplicate_top_level_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "kpis: []\nagent: {}\nkpis: []\n"
+    assert_rejected(write_text(tmp_path, text), ["line 3, column 1: invalid YAML: duplicate key 'kpis'"], capsys)
+
+
+@pytest.mark.parametrize("text", ["- agent\n- snmp\n", "just a string\n", "42\n"], ids=["list", "string", "number"])
+def test_top_level_must_be_a_mapping(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
+    expected = "(top level): expected a mapping of sections (agent, snmp, link_groups, ...)"
+    assert_rejected(write_text(tmp_path, text), [expected], capsys)
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "nope.yaml"
+    assert problems_of(path) == [f"{path}: cannot read: No such file or directory"]
+    code, out, err = run_check(path, capsys)
+    assert (code, out, err) == (2, "", f"{path}: cannot read: No such file or directory\n")
+
+
+def test_unhashable_key_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_text(tmp_path, "? [agent, snmp]\n: 1\n")
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}: line 1, column ")
+    assert "invalid YAML" in problem
+
+
+def test_yaml_merge_keys_work(tmp_path: Path) -> None:
+    text = (
+        "snmp:\n"
+        "  devices:\n"
+        "    - &router {name: rt1, address: 192.0.2.1, community: lab-community}\n"
+        "    - <<: *router\n"
+        "      name: rt2\n"
+        "      address: 192.0.2.2\n"
+    )
+    config = load_config(write_text(tmp_path, text), env={})
+    assert [d.name for d in config.snmp.devices] == ["rt1", "rt2"]
+
+
+# --- model-level problems: one table, exact messages ---------------------------------------------
+
+CASES: list[tuple[str, list[Callable[[dict], None]], list[str]]] = [
+    # unknown keys anywhere
+    ("typo_top_level", [edit("kpi", [])], ["kpi: Extra inputs are not permitted"]),
+    ("typo_agent", [edit("agent.intervall", "30s")], ["agent.intervall: Extra inputs are not permitted"]),
+    ("typo_defaults", [edit("snmp.defaults.intervall", "30s")],
+     ["snmp.defaults.intervall: Extra inputs are not permitted"]),
+    ("typo_device", [edit("snmp.devices.0.adress", "192.0.2.9")],
+     ["snmp.devices[0].adress: Extra inputs are not permitted"]),
+    ("typo_link", [edit("link_groups.0.links.0.capacty", "10G")],
+     ["link_groups[0].links[0].capacty: Extra inputs are not permitted"]),
+    ("typo_kpi", [edit("kpis.0.targt", ">= 99%")], ["kpis[0].targt: Extra inputs are not permitted"]),
+    ("typo_maintenance", [edit("maintenance.0", {"name": "m", "start": "2026-11-01T02:00:00",
+                                                 "end": "2026-11-01T04:00:00", "linkgroups": []})],
+     ["maintenance[0].linkgroups: Extra inputs are not permitted"]),
+    # wrong types
+    ("section_not_mapping", [edit("agent", "127.0.0.1:9877")],
+     ["agent: Input should be a valid dictionary or instance of AgentSettings"]),
+    ("list_not_list", [edit("snmp.devices", {"name": "rt1"})], ["snmp.devices: expected a list"]),
+    ("item_not_mapping", [edit("snmp.devices.0", "rt1")],
+     ["snmp.devices[0]: Input should be a valid dictionary or instance of SnmpDevice"]),
+    ("int_not_int", [edit("snmp.defaults.retries", "many")],
+     ["snmp.defaults.retries: Input should be a valid integer, unable to parse string as an integer"]),
+    ("str_not_str", [edit("snmp.devices.0.address", 1921680001)],
+     ["snmp.devices[0].address: Input should be a valid string"]),
+    ("bad_literal", [edit("snmp.devices.0.version", "v1")], ["snmp.devices[0].version: Input should be 'v2c' or 'v3'"]),
+    ("bad_name", [edit("snmp.devices.0.name", "rt 1")],
+     ["snmp.devices[0].name: String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$'"]),
+    ("missing_required", [edit("snmp.devices.0.address", delete=True)], ["snmp.devices[0].address: Field required"]),
+    ("empty_link_group", [edit("link_groups.0.links", [])],
+     ["link_groups[0].links: a link group needs at least one link"]),
+    # durations
+    ("duration_words", [edit("snmp.defaults.interval", "5 minutes")],
+     ["snmp.defaults.interval: '5 minutes' is not a duration (use e.g. 30s, 5m, 2h, 1d or PT2H)"]),
+    ("duration_zero", [edit("agent.kpi_interval", "0s")], ["agent.kpi_interval: a duration must be greater than zero"]),
+    ("duration_bool", [edit("snmp.devices.0.timeout", True)],
+     ["snmp.devices[0].timeout: expected a duration such as 30s, 5m, 2h or PT2H"]),
+    # bit rates
+    ("capacity_words", [edit("link_groups.0.links.0.capacity", "ten gig")],
+     ["link_groups[0].links[0].capacity: 'ten gig' is not a bit rate (use e.g. 10Gbit/s, 500Mbit/s)"]),
+    ("capacity_bytes", [edit("link_groups.0.links.0.capacity", "10GB/s")],
+     ["link_groups[0].links[0].capacity: '10GB/s' is not a bit rate (use e.g. 10Gbit/s, 500Mbit/s)"]),
+    ("capacity_zero", [edit("link_groups.0.links.0.capacity", 0)],
+     ["link_groups[0].links[0].capacity: a bit rate must be greater than zero"]),
+    # ports and addresses
+    ("port_high", [edit("snmp.defaults.port", 70000)], ["snmp.defaults.port: Input should be less than or equal to 65535"]),
+    ("port_zero", [edit("snmp.devices.0.port", 0)], ["snmp.devices[0].port: Input should be greater than or equal to 1"]),
+    ("listen_no_port", [edit("agent.listen", "localhost")], ["agent.listen: 'localhost' is not HOST:PORT"]),
+    ("listen_port_range", [edit("agent.listen", "127.0.0.1:70000")],
+     ["agent.listen: '127.0.0.1:70000' is not HOST:PORT"]),
+    ("listen_no_host", [edit("agent.listen", ":9877")], ["agent.listen: ':9877' is not HOST:PORT"]),
+    # time zones
+    ("timezone_agent", [edit("agent.timezone", "Asia/Shenzhen")],
+     ["agent.timezone: unknown time zone 'Asia/Shenzhen' (use an IANA name such as Asia/Shanghai)"]),
+    ("timezone_maintenance", [edit("maintenance.0", {"name": "m", "start": "2026-11-01T02:00:00",
+                                                     "end": "2026-11-01T04:00:00", "timezone": "CST"})],
+     ["maintenance[0].timezone: unknown time zone 'CST' (use an IANA name such as Asia/Shanghai)"]),
+    # links
+    ("link_no_selector", [edit("link_groups.0.links.0.if_alias", delete=True)],
+     ["link_groups[0].links[0]: give exactly one of if_name, if_descr, if_alias to choose the interface"]),
+    ("link_two_selectors", [edit("link_groups.0.links.0.if_name", "Te0/0/1")],
+     ["link_groups[0].links[0]: give exactly one of if_name, if_descr, if_alias to choose the interface"]),
+    ("link_unknown_device", [edit("link_groups.0.links.0.device", "rt9")],
+     ["link_groups[0].links[0].device: no device named 'rt9' in snmp.devices"]),
+    # duplicates
+    ("duplicate_device", [edit("snmp.devices.1", {"name": "rt1", "address": "192.0.2.2"})],
+     ["snmp.devices[1].name: duplicate name 'rt1'"]),
+    ("duplicate_link_group", [edit("link_groups.1", {"name": "internet_egress", "links": [
+        {"name": "cu", "device": "rt1", "if_name": "Te0/0/2"}]})],
+     ["link_groups[1].name: duplicate name 'internet_egress'"]),
+    ("duplicate_link_same_group", [edit("link_groups.0.links.1", {"name": "ct", "device": "rt1", "if_name": "Te0/0/2"})],
+     ["link_groups[0].links[1].name: duplicate link name 'ct'"]),
+    ("duplicate_link_across_groups", [edit("link_groups.1", {"name": "mobile_office", "links": [
+        {"name": "ct", "device": "rt1", "if_name": "Te0/0/2"}]})],
+     ["link_groups[1].links[0].name: duplicate link name 'ct'"]),
+    ("duplicate_kpi", [edit("kpis.1", {"id": "egress_link_availability", "link_group": "internet_egress"})],
+     ["kpis[1].id: duplicate id 'egress_link_availability'"]),
+    # KPIs
+    ("kpi_unknown_id", [edit("kpis.0.id", "egress_availability")],
+     ["kpis[0].id: unknown KPI 'egress_availability'; known: egress_bandwidth, egress_link_availability, "
+      "mobile_office_link_availability (or give name, kind, unit, target)"]),
+    ("kpi_unknown_link_group", [edit("kpis.0.link_group", "internet")],
+     ["kpis[0].link_group: no link group named 'internet'"]),
+    ("kpi_no_link_group", [edit("kpis.0.link_group", delete=True)],
+     ["kpis[0].link_group: missing: which link group this KPI measures"]),
+    ("kpi_target_words", [edit("kpis.0.target", "about 99")],
+     ["kpis[0].target: 'about 99': a target starts with >=, >, <= or <, e.g. '>= 99%'"]),
+    ("kpi_target_wrong_unit", [edit("kpis.1", {"id": "egress_bandwidth", "link_group": "internet_egress",
+                                               "target": ">= 15 apples"})],
+     ["kpis[1].target: '>= 15 apples': '15 apples' is not a bit rate (use e.g. 10Gbit/s, 500Mbit/s)"]),
+    ("kpi_ratio_above_one", [edit("kpis.0.target", ">= 99")],
+     ["kpis[0].target: '>= 99': '99': write a ratio as a percentage (99%) or a number from 0 to 1"]),
+    ("kpi_objective_range", [edit("kpis.0.objective", 2)], ["kpis[0].objective: Input should be less than or equal to 1"]),
+    # maintenance
+    ("maintenance_end_before_start", [edit("maintenance.0", {"name": "m", "start": "2026-11-01T04:00:00",
+                                                             "end": "2026-11-01T02:00:00"})],
+     ["maintenance[0]: end must be after start"]),
+    ("maintenance_empty", [edit("maintenance.0", {"name": "m", "start": "2026-11-01T02:00:00",
+                                                  "end": "2026-11-01T02:00:00"})],
+     ["maintenance[0]: end must be after start"]),
+    ("maintenance_no_end", [edit("maintenance.0", {"name": "m", "start": "2026-11-01T02:00:00"})],
+     ["maintenance[0]: a one-off window needs start and end (or give rrule and duration)"]),
+    ("maintenance_bad_rrule", [edit("maintenance.0", {"name": "m", "rrule": "FREQ=FORTNIGHTLY",
+                                                      "dtstart": "2026-11-01T02:00:00", "duration": "2h"})],
+     ["maintenance[0]: rrule 'FREQ=FORTNIGHTLY' is not valid RFC 5545: invalid 'FREQ': FORTNIGHTLY"]),
+    ("maintenance_bad_byday", [edit("maintenance.0", {"name": "m", "rrule": "FREQ=MONTHLY;BYDAY=1SUN",
+                                                      "dtstart": "2026-11-01T02:00:00", "duration": "2h"})],
+     ["maintenance[0]: rrule 'FREQ=MONTHLY;BYDAY=1SUN' is not valid RFC 5545: invalid 'BYDAY': 1SUN"]),
+    ("maintenance_rrule_no_duration", [edit("maintenance.0", {"name": "m", "rrule": "FREQ=WEEKLY",
+                                                              "dtstart": "2026-11-01T02:00:00"})],
+     ["maintenance[0]: a recurring window needs rrule, dtstart and duration"]),
+    ("maintenance_rrule_no_dtstart", [edit("maintenance.0", {"name": "m", "rrule": "FREQ=WEEKLY", "duration": "2h"})],
+     ["maintenance[0]: a recurring window needs rrule, dtstart and duration"]),
+    ("maintenance_mixed_shapes", [edit("maintenance.0", {"name": "m", "start": "2026-11-01T02:00:00",
+                                                         "end": "2026-11-01T04:00:00", "duration": "2h"})],
+     ["maintenance[0]: duration and dtstart belong to recurring windows (rrule)"]),
+    ("maintenance_bad_duration", [edit("maintenance.0", {"name": "m", "rrule": "FREQ=WEEKLY",
+                                                         "dtstart": "2026-11-01T02:00:00", "duration": "2 hours"})],
+     ["maintenance[0].duration: '2 hours' is not a duration (use e.g. 30s, 5m, 2h, 1d or PT2H)"]),
+    ("maintenance_unknown_group", [edit("maintenance.0", {"name": "m", "link_groups": ["internet_egress", "egress"],
+                                                          "start": "2026-11-01T02:00:00", "end": "2026-11-01T04:00:00"})],
+     ["maintenance[0].link_groups: no link group named 'egress'"]),
+    # SNMP versions and credentials
+    ("v2c_without_community", [edit("snmp.defaults.community", delete=True)],
+     ["snmp.devices[0].community: SNMPv2c needs a community (here or in snmp.defaults)"]),
+    ("v3_without_user", [edit("snmp.devices.0.version", "v3")], ["snmp.devices[0].user: SNMPv3 needs a user"]),
+    ("v3_default_without_user", [edit("snmp.defaults.version", "v3")], ["snmp.devices[0].user: SNMPv3 needs a user"]),
+    ("v3_bad_auth_protocol", [edit("snmp.devices.0.auth_protocol", "sha1")],
+     ["snmp.devices[0].auth_protocol: Input should be 'md5', 'sha', 'sha224', 'sha256', 'sha384' or 'sha512'"]),
+]
+
+
+@pytest.mark.parametrize(("mutations", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mutations: list[Callable[[dict], None]], expected: list[str]
+) -> None:
+    assert_rejected(write(tmp_path, config_with(*mutations)), expected, capsys)
+
+
+def test_all_problems_reported_in_one_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = config_with(
+        edit("agent.timezone", "Asia/Shenzhen"),
+        edit("snmp.defaults.intervall", "30s"),
+        edit("link_groups.0.links.0.capacity", "ten gig"),
+    )
+    assert_rejected(
+        write(tmp_path, data),
+        [
+            "agent.timezone: unknown time zone 'Asia/Shenzhen' (use an IANA name such as Asia/Shanghai)",
+            "snmp.defaults.intervall: Extra inputs are not permitted",
+            "link_groups[0].links[0].capacity: 'ten gig' is not a bit rate (use e.g. 10Gbit/s, 500Mbit/s)",
+        ],
+        capsys,
+    )
+
+
+def test_cross_reference_problems_reported_in_one_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = config_with(
+        edit("link_groups.0.links.0.device", "rt9"),
+        edit("kpis.0.link_group", "internet"),
+        edit("kpis.0.target", "about 99"),
+    )
+    assert_rejected(
+        write(tmp_path, data),
+        [
+            "link_groups[0].links[0].device: no device named 'rt9' in snmp.devices",
+            "kpis[0].link_group: no link group named 'internet'",
+            "kpis[0].target: 'about 99': a target starts with >=, >, <= or <, e.g. '>= 99%'",
+        ],
+        capsys,
+    )
+
+
+def test_yaml_timestamps_and_strings_both_work_for_windows(tmp_path: Path) -> None:
+    text = (
+        "maintenance:\n"
+        "  - {name: a, start: 2026-11-01T02:00:00, end: 2026-11-01T04:00:00}\n"
+        "  - {name: b, start: '2026-11-01 02:00', end: '2026-11-01 04:00'}\n"
+    )
+    config = load_config(write_text(tmp_path, text), env={})
+    assert config.maintenance[0].start == config.maintenance[1].start
+
+
+def test_window_mixing_aware_and_naive_times_is_one_line(tmp_path: Path) -> None:
+    text = "maintenance:\n  - {name: m, start: 2026-11-01T02:00:00+08:00, end: 2026-11-01T04:00:00}\n"
+    path = write_text(tmp_path, text)
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}: maintenance[0]")
+
+
+def test_rrule_until_in_utc_is_accepted(tmp_path: Path) -> None:
+    window = {"name": "m", "rrule": "FREQ=WEEKLY;UNTIL=20261231T160000Z", "dtstart": "2026-11-01T02:00:00",
+              "duration": "2h", "timezone": "Asia/Shanghai"}
+    load_config(write(tmp_path, config_with(edit("maintenance.0", window))), env={})
+
+
+def test_rrule_interval_zero_is_rejected(tmp_path: Path) -> None:
+    window = {"name": "m", "rrule": "FREQ=DAILY;INTERVAL=0", "dtstart": "2026-11-01T02:00:00", "duration": "2h"}
+    with pytest.raises(ConfigError):
+        load_config(write(tmp_path, config_with(edit("maintenance.0", window))), env={})
+
+
+# --- SNMPv3 keys --------------------------------------------------------------------------------
+
+
+def v3_device(**fields: Any) -> dict:
+    return {"name": "rt1", "address": "192.0.2.1", "version": "v3", "user": "sla-agent", **fields}
+
+
+def test_v3_auth_priv_is_accepted(tmp_path: Path) -> None:
+    device = v3_device(auth_protocol="sha", auth_key="${AUTH}", priv_protocol="aes", priv_key="${PRIV}")
+    config = load_config(write(tmp_path, config_with(edit("snmp.devices.0", device))),
+                         env={"AUTH": SECRETS["SNMP_V3_AUTH_KEY"], "PRIV": SECRETS["SNMP_V3_PRIV_KEY"]})
+    rt1 = config.device("rt1")
+    assert rt1.auth_key is not None and rt1.auth_key.get_secret_value() == SECRETS["SNMP_V3_AUTH_KEY"]
+    assert rt1.priv_key is not None and rt1.priv_key.get_secret_value() == SECRETS["SNMP_V3_PRIV_KEY"]
+
+
+def test_v3_short_key_is_rejected_without_showing_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    device = v3_device(auth_protocol="sha", auth_key="Sh0rt!")
+    path = write(tmp_path, config_with(edit("snmp.devices.0", device)))
+    # The path should end in .auth_key; see test_v3_key_problems_point_at_the_key.
+    assert_rejected(path, ["snmp.devices[0].auth_key: SNMPv3 keys must be at least 8 characters"], capsys)
+    _, out, err = run_check(path, capsys)
+    assert "Sh0rt!" not in out + err
+
+
+def test_v3_priv_without_auth_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    device = v3_device(priv_protocol="aes", priv_key="long-enough-key")
+    path = write(tmp_path, config_with(edit("snmp.devices.0", device)))
+    assert_rejected(
+        path, ["snmp.devices[0].priv_key: needs auth_key: SNMPv3 has no privacy without authentication"], capsys
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"auth_key": "Sh0rt!"}, "snmp.devices[0].auth_key: SNMPv3 keys must be at least 8 characters"),
+        ({"auth_key": "long-enough-key", "priv_key": "Sh0rt!"},
+         "snmp.devices[0].priv_key: SNMPv3 keys must be at least 8 characters"),
+        ({"priv_key": "long-enough-key"},
+         "snmp.devices[0].priv_key: needs auth_key: SNMPv3 has no privacy without authentication"),
+    ],
+    ids=["auth_short", "priv_short", "priv_without_auth"],
+)
+def test_v3_key_problems_point_at_the_key(tmp_path: Path, fields: dict, expected: str) -> None:
+    path = write(tmp_path, config_with(edit("snmp.devices.0", v3_device(**fields))))
+    assert problems_of(path) == [f"{path}: {expected}"]
+
+
+# --- secrets ------------------------------------------------------------------------------------
+
+
+def test_env_expansion_uses_the_env_argument(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SNMP_COMMUNITY", "from-os-environ")
+    data = config_with(edit("snmp.defaults.community", "${SNMP_COMMUNITY}"))
+    config = load_config(write(tmp_path, data), env={"SNMP_COMMUNITY": SECRETS["SNMP_COMMUNITY"]})
+    assert config.snmp.defaults.community is not None
+    assert config.snmp.defaults.community.get_secret_value() == SECRETS["SNMP_COMMUNITY"]
+
+
+def test_env_mapping_form(tmp_path: Path) -> None:
+    data = config_with(edit("snmp.devices.0.community", {"env": "RT1_COMMUNITY"}))
+    config = load_config(write(tmp_path, data), env={"RT1_COMMUNITY": SECRETS["SNMP_COMMUNITY"]})
+    assert config.device("rt1").community.get_secret_value() == SECRETS["SNMP_COMMUNITY"]  # type: ignore[union-attr]
+
+
+def test_cli_reads_os_environ(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, config_with(edit("snmp.defaults.community", "${SNMP_COMMUNITY}")))
+    monkeypatch.delenv("SNMP_COMMUNITY", raising=False)
+    code, _, err = run_check(path, capsys)
+    assert code == 2
+    assert err == f"{path}: snmp.defaults.community: environment variable SNMP_COMMUNITY is not set\n"
+    monkeypatch.setenv("SNMP_COMMUNITY", SECRETS["SNMP_COMMUNITY"])
+    code, out, err = run_check(path, capsys)
+    assert (code, err) == (0, "")
+    assert SECRETS["SNMP_COMMUNITY"] not in out
+
+
+def test_missing_env_var_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = config_with(edit("snmp.devices.0.community", "${RT1_COMMUNITY}"))
+    assert_rejected(
+        write(tmp_path, data),
+        ["snmp.devices[0].community: environment variable RT1_COMMUNITY is not set"],
+        capsys,
+        env=SECRETS,
+    )
+
+
+def test_file_secret_is_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    conf_dir = tmp_path / "etc"
+    conf_dir.mkdir()
+    (conf_dir / "community.txt").write_text(SECRETS["SNMP_COMMUNITY"] + "\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not the config's directory
+    data = config_with(edit("snmp.defaults.community", {"file": "community.txt"}))
+    config = load_config(write(conf_dir, data), env={})
+    # The trailing newline an editor adds is not part of the secret.
+    assert config.snmp.defaults.community.get_secret_value() == SECRETS["SNMP_COMMUNITY"]  # type: ignore[union-attr]
+
+
+def test_missing_secret_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = config_with(edit("snmp.defaults.community", {"file": "secrets/community.txt"}))
+    missing = tmp_path / "secrets" / "community.txt"
+    assert_rejected(
+        write(tmp_path, data),
+        [f"snmp.defaults.community: cannot read secret file {missing}: No such file or directory"],
+        capsys,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (12345, "a secret must be a string, ${ENV_VAR}, {env: NAME} or {file: PATH}"),
+        ({"file": "a", "env": "B"}, "a secret is a string, ${ENV_VAR}, {env: NAME} or {file: PATH}"),
+    ],
+    ids=["number", "two_sources"],
+)
+def test_malformed_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str], value: Any, expected: str) -> None:
+    data = config_with(edit("snmp.devices.0.community", value))
+    assert_rejected(write(tmp_path, data), [f"snmp.devices[0].community: {expected}"], capsys)
+
+
+def test_non_utf8_secret_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "community.bin").write_bytes(b"\xffS3CRET")
+    path = write(tmp_path, config_with(edit("snmp.defaults.community", {"file": "community.bin"})))
+    [problem] = problems_of(path)
+    assert str(tmp_path / "community.bin") in problem
+    assert "0xff" not in problem
+
+
+def test_secrets_never_appear_in_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Secrets resolve fine but the config has problems: no message may quote a secret."""
+    (tmp_path / "priv.txt").write_text(SECRETS["SNMP_V3_PRIV_KEY"], encoding="utf-8")
+    data = config_with(
+        edit("snmp.defaults.community", "${SNMP_COMMUNITY}"),
+        # A v3 key that is too short is itself a secret.
+        edit("snmp.devices.0", v3_device(auth_protocol="sha", auth_key="tiny-S3", priv_key={"file": "priv.txt"})),
+        # A misspelt secret key: refused, but its value must not be quoted.
+        edit("snmp.devices.1", {"name": "rt2", "address": "192.0.2.2", "comunity": SECRETS["SNMP_COMMUNITY"]}),
+        edit("snmp.devices.2", {"name": "rt3", "address": "192.0.2.3", "version": "v3", "user": "u",
+                                "auth_key": "${SNMP_V3_AUTH_KEY}", "priv_key": 42}),
+    )
+    path = write(tmp_path, data)
+    problems = problems_of(path, env=SECRETS)
+    assert len(problems) == 3
+    secrets = [*SECRETS.values(), "tiny-S3"]
+    for problem in problems:
+        for secret in secrets:
+            assert secret not in problem
+    # The same through the CLI, which reads os.environ.
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in SECRETS.items():
+            mp.setenv(name, value)
+        code, out, err = run_check(path, capsys)
+    assert code == 2
+    assert err.splitlines() == problems
+    for secret in secrets:
+        assert secret not in out + err
+
+
+def test_cross_check_problems_do_not_quote_secrets(tmp_path: Path) -> None:
+    data = config_with(
+        edit("snmp.defaults.community", "${SNMP_COMMUNITY}"),
+        edit("link_groups.0.links.0.device", "rt9"),
+        edit("kpis.0.target", "about 99"),
+    )
+    problems = problems_of(write(tmp_path, data), env=SECRETS)
+    assert len(problems) == 2
+    assert not any(SECRETS["SNMP_COMMUNITY"] in p for p in problems)
+
+
+def test_secrets_never_appear_in_repr_or_str(tmp_path: Path) -> None:
+    (tmp_path / "priv.txt").write_text(SECRETS["SNMP_V3_PRIV_KEY"], encoding="utf-8")
+    data = config_with(
+        edit("snmp.defaults.community", "${SNMP_COMMUNITY}"),
+        edit("snmp.devices.1", v3_device(name="rt2", auth_protocol="sha", auth_key="${SNMP_V3_AUTH_KEY}",
+                                          priv_protocol="aes", priv_key={"file": "priv.txt"})),
+    )
+    config = load_config(write(tmp_path, data), env=SECRETS)
+    rt2 = config.device("rt2")
+    assert rt2.priv_key is not None and rt2.priv_key.get_secret_value() == SECRETS["SNMP_V3_PRIV_KEY"]
+    renderings = [repr(config), str(config), repr(rt2), str(rt2), repr(config.snmp.defaults),
+                  config.model_dump_json(), str(config.model_dump())]
+    for text in renderings:
+        for secret in SECRETS.values():
+            assert secret not in text
+    assert "**********" in repr(rt2)
+
+
+# --- examples/center.yaml ---------------------------------------------------------------------
+
+CENTER_ENV = {"SNMP_COMMUNITY": SECRETS["SNMP_COMMUNITY"], "SNMP_V3_AUTH_KEY": SECRETS["SNMP_V3_AUTH_KEY"]}
+CENTER_PRIV_PATH = "/run/secrets/snmp_v3_priv"
+
+
+@pytest.fixture
+def center_copy(tmp_path: Path) -> Path:
+    """examples/center.yaml with the v3 privacy key file moved into tmp_path."""
+    text = CENTER.read_text(encoding="utf-8")
+    assert text.count(CENTER_PRIV_PATH) == 2
+    priv = tmp_path / "snmp_v3_priv"
+    priv.write_text(SECRETS["SNMP_V3_PRIV_KEY"] + "\n", encoding="utf-8")
+    return write_text(tmp_path, text.replace(CENTER_PRIV_PATH, str(priv)), name="center.yaml")
+
+
+def test_center_example_loads(center_copy: Path) -> None:
+    config = load_config(center_copy, env=CENTER_ENV)
+    assert config.agent.listen == "127.0.0.1:9877"
+    assert str(config.agent.data_dir) == "/var/lib/sla-agent"
+    assert config.agent.timezone == "Asia/Shanghai"
+    assert [d.name for d in config.snmp.devices] == ["egress-rt-01", "egress-rt-02", "mobile-fw-01"]
+    for name in ("egress-rt-01", "egress-rt-02"):
+        device = config.device(name)
+        assert (device.version, device.auth_protocol, device.priv_protocol) == ("v3", "sha", "aes")
+        assert device.auth_key.get_secret_value() == SECRETS["SNMP_V3_AUTH_KEY"]  # type: ignore[union-attr]
+        assert device.priv_key.get_secret_value() == SECRETS["SNMP_V3_PRIV_KEY"]  # type: ignore[union-attr]
+    assert config.device("mobile-fw-01").version is None  # v2c from snmp.defaults
+    assert config.snmp.defaults.community.get_secret_value() == SECRETS["SNMP_COMMUNITY"]  # type: ignore[union-attr]
+
+    gbit = 1e9 / 8
+    egress = config.link_group("internet_egress")
+    assert [link.capacity for link in egress.links] == [10 * gbit, 10 * gbit, 5 * gbit]
+    # Losing either 10G link still leaves the 15G of the evaluation table.
+    assert sum(link.capacity or 0 for link in egress.links) - 10 * gbit >= 15 * gbit
+    assert [link.capacity for link in config.link_group("mobile_office").links] == [gbit, gbit]
+
+    assert {(k.id, k.link_group) for k in config.kpis} == {
+        ("egress_bandwidth", "internet_egress"),
+        ("egress_link_availability", "internet_egress"),
+        ("mobile_office_link_availability", "mobile_office"),
+    }
+    monthly, one_off = config.maintenance
+    assert (monthly.rrule, monthly.duration, monthly.link_groups) == ("FREQ=MONTHLY;BYDAY=1SU", 7200.0, ("internet_egress",))
+    assert one_off.rrule is None and one_off.link_groups == ["mobile_office"]
+
+
+def test_center_example_passes_check(
+    center_copy: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in CENTER_ENV.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = run_check(center_copy, capsys)
+    assert (code, err) == (0, "")
+    assert out == f"{center_copy}: ok (3 devices, 2 link groups, 5 links, 3 KPIs, 2 maintenance windows)\n"
+    for secret in SECRETS.values():
+        assert secret not in out
+
+
+@pytest.mark.skipif(Path(CENTER_PRIV_PATH).exists(), reason="the real secret file is present")
+def test_center_example_as_shipped_only_lacks_the_secret_file() -> None:
+    expected = f"cannot read secret file {CENTER_PRIV_PATH}: No such file or directory"
+    assert problems_of(CENTER, env=CENTER_ENV) == [
+        f"{CENTER}: snmp.devices[0].priv_key: {expected}",
+        f"{CENTER}: snmp.devices[1].priv_key: {expected}",
+    ]
+
+
+def test_center_example_without_env_names_the_variables() -> None:
+    problems = problems_of(CENTER, env={})
+    assert f"{CENTER}: snmp.defaults.community: environment variable SNMP_COMMUNITY is not set" in problems
+    assert f"{CENTER}: snmp.devices[0].auth_key: environment variable SNMP_V3_AUTH_KEY is not set" in problems
+
+
+# --- agent.units ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("5m", 300), ("5min", 300), ("2h", 7200), ("1d", 86400), ("1w", 604800), ("250ms", 0.25),
+     ("PT2H", 7200), ("pt30m", 1800), ("P1DT2H", 93600), ("PT0.5S", 0.5), (" 30 s ", 30), (45, 45), (1.5, 1.5)],
+)
+def test_parse_duration(text: Any, seconds: float) -> None:
+    assert units.parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["5 minutes", "30", "P", "PT", "2h30m", "-5s", "", "0s", True, None, [30]])
+def test_parse_duration_rejects(text: Any) -> None:
+    with pytest.raises(ValueError):
+        units.parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "bytes_per_second"),
+    [("10G", 1.25e9), ("10Gbit/s", 1.25e9), ("10 Gbps", 1.25e9), ("100 Mbps", 12.5e6), ("500Mbit/s", 62.5e6),
+     ("1.5g", 187.5e6), ("64kbit/s", 8000), ("1T", 1.25e11), (1000, 125), ("800", 100)],
+)
+def test_parse_bit_rate(text: Any, bytes_per_second: float) -> None:
+    assert units.parse_bit_rate(text) == pytest.approx(bytes_per_second)
+
+
+@pytest.mark.parametrize("text", ["ten gig", "10GB/s", "10 Gibit/s", "-1G", "0", 0, False, "10X"])
+def test_parse_bit_rate_rejects(text: Any) -> None:
+    with pytest.raises(ValueError):
+        units.parse_bit_rate(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "op", "value"),
+    [
+        ("≥99%", "ratio", ">=", 0.99),
+        (">= 99%", "ratio", ">=", 0.99),
+        (">=0.999", "ratio", ">=", 0.999),
+        ("＞90%", "ratio", ">", 0.90),
+        (">= 15Gbit/s", "bytes_per_second", ">=", 1.875e9),
+        ("≥15G", "bytes_per_second", ">=", 1.875e9),
+        ("<=10s", "seconds", "<=", 10.0),
+        ("≤ PT1M", "seconds", "<=", 60.0),
+        ("=> 2499", "count", ">=", 2499.0),
+        ("< 1", "count", "<", 1.0),
+        (">= 4000TB", "bytes", ">=", 4e15),
+    ],
+)
+def test_parse_target(text: str, unit: str, op: str, value: float) -> None:
+    target = units.parse_target(text, unit)
+    assert (target.op, target.text) == (op, text.strip())
+    assert target.value == pytest.approx(value)
+
+
+def test_target_comparison() -> None:
+    assert units.parse_target("≥99%", "ratio").met_by(0.99)
+    assert not units.parse_target("≥99%", "ratio").met_by(0.9899)
+    assert not units.parse_target("<10s", "seconds").met_by(10.0)
+    assert units.parse_target("<=10s", "seconds").met_by(10.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "unit"),
+    [("about 99", "ratio"), ("99%", "ratio"), (">= 99", "ratio"), (">= fast", "seconds"), (">= 15 apples", "bytes_per_second"),
+     (99, "ratio"), ("= 5", "count")],
+)
+def test_parse_target_rejects(text: Any, unit: str) -> None:
+    with pytest.raises(ValueError):
+        units.parse_target(text, unit)
+
+
+# --- kpi_definition ---------------------------------------------------------------------------------
+
+
+def test_kpi_definition_defaults_to_the_catalogue() -> None:
+    definition = kpi_definition(KpiConfig(id="egress_bandwidth", link_group="internet_egress"))
+    assert definition == BY_ID["egress_bandwidth"]
+
+
+def test_kpi_definition_overrides() -> None:
+    kpi = KpiConfig(id="egress_bandwidth", link_group="internet_egress", target=">= 20Gbit/s", objective=0.95,
+                    name_en="Internet egress bandwidth", category=("产出指标", "质量指标"))
+    definition = kpi_definition(kpi)
+    base = BY_ID["egress_bandwidth"]
+    assert definition.name_zh == base.name_zh == "出口可用宽带"
+    assert definition.name_en == "Internet egress bandwidth"
+    assert (definition.level1, definition.level2) == ("产出指标", "质量指标")
+    # An overridden target is shown as written, not as the table's "≥15G".
+    assert definition.target == definition.target_text == ">= 20Gbit/s"
+    assert definition.objective == 0.95
+    assert (definition.kind, definition.unit, definition.source) == (base.kind, base.unit, base.source)
+
+
+def test_kpi_definition_override_from_file(tmp_path: Path) -> None:
+    data = config_with(edit("kpis.0.target", ">= 99.5%"))
+    config = load_config(write(tmp_path, data), env={})
+    definition = kpi_definition(config.kpis[0])
+    assert definition.target == ">= 99.5%"
+    assert units.parse_target(definition.target, definition.unit).value == pytest.approx(0.995)
+    assert definition.name_zh == "政务外网统一互联网出口链路可用率"
+
+
+def test_config_type_is_exported() -> None:
+    assert Config.model_config.get("frozen") is True
