@@ -62,11 +62,26 @@ def _run_until_signal(main: Callable[[], Awaitable[None]]) -> int:
 
     try:
         asyncio.run(runner())
-    except LedgerError as exc:
-        return _fail(str(exc))
-    except OSError as exc:
-        return _fail(f"cannot start: {exc.strerror or exc}")
+    except BaseException as exc:  # noqa: BLE001 - sorted below: user-facing errors vs bugs
+        cause = _user_error(exc)
+        if cause is None:
+            raise
+        return _fail(cause)
     return 0
+
+
+def _user_error(exc: BaseException) -> str | None:
+    """A one-line message if ``exc`` (or what a task group wraps) is the user's to fix."""
+    from agent.lab.simulator import LabError
+
+    if isinstance(exc, BaseExceptionGroup):
+        causes = [_user_error(inner) for inner in exc.exceptions]
+        return next((c for c in causes if c is not None), None)
+    if isinstance(exc, (LedgerError, LabError)):
+        return str(exc).splitlines()[0]
+    if isinstance(exc, OSError):
+        return f"cannot start: {exc.strerror or exc}"
+    return None
 
 
 def cmd_check(args: argparse.Namespace) -> int:

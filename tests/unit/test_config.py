@@ -674,7 +674,7 @@ def test_center_example_loads(center_copy: Path) -> None:
     }
     monthly, one_off = config.maintenance
     assert (monthly.rrule, monthly.duration, monthly.link_groups) == ("FREQ=MONTHLY;BYDAY=1SU", 7200.0, ("internet_egress",))
-    assert one_off.rrule is None and one_off.link_groups == ["mobile_office"]
+    assert one_off.rrule is None and one_off.link_groups == ("mobile_office",)
 
 
 def test_center_example_passes_check(
