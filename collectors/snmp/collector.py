@@ -1,0 +1,461 @@
+"""The SNMP collector: one target per device, link state and traffic from IF-MIB.
+
+A poll reads only what the KPIs need: three scalars plus eight columns of
+each configured link's row, by ifIndex, in a few GET PDUs sent at once. The
+naming columns that map link names to ifIndex are walked (GETBULK) only when
+they may have changed: first poll, reboot, ifNumber / ifTableLastChange
+changed, a link not found or a row vanished, and every ten minutes anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+from agent.config import Config, Link, SnmpDefaults, SnmpDevice
+from agent.kpi import link_available_series as available_series  # the KPI engine reads these series
+from agent.kpi import link_up_series as up_series
+from agent.metrics import METRICS
+from collectors.base import CollectorError, Observation, PollResult, Sample, Samples, Target
+from collectors.snmp import oids
+from collectors.snmp.counters import (
+    LinkBaseline,
+    Reading,
+    UptimeChange,
+    counters_rising,
+    link_rates,
+    max_plausible_rate,
+    uptime_change,
+)
+from collectors.snmp.interfaces import (
+    InterfaceTable,
+    admin_up,
+    capacity_bytes,
+    decode_text,
+    find_all,
+    line_rate_bytes,
+    oper_state,
+    selector,
+)
+from collectors.snmp.session import DeviceSession, Engines, Value
+
+log = logging.getLogger("collectors.snmp")
+
+REWALK_INTERVAL = 600.0  # safety net: ifAlias edits and speed changes bump no change marker
+MISSING_LINK_REWALK = 60.0  # re-walk for a link not found at most this often (a typo must not walk every poll)
+WALK_REQUEST_BUDGET = 6  # GETBULK requests budgeted for a walk: 150 rows at 25 per response
+POLL_SLACK = 1.0  # seconds on top of the request bounds: scheduling, decoding
+
+
+@dataclass(frozen=True, slots=True)
+class TargetLink:
+    """A configured link and the name of the group it belongs to."""
+
+    link: Link
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpTarget:
+    """One SNMP device to poll (implements collectors.base.Target)."""
+
+    name: str
+    interval: float
+    poll_timeout: float
+    device: SnmpDevice  # with snmp.defaults applied: port, version, timeout, retries, interval set
+    links: tuple[TargetLink, ...] = ()
+
+
+def resolve_device(device: SnmpDevice, defaults: SnmpDefaults) -> SnmpDevice:
+    """``device`` with every unset field taken from ``snmp.defaults``."""
+    return device.model_copy(
+        update={
+            "port": device.port if device.port is not None else defaults.port,
+            "version": device.version or defaults.version,
+            "community": device.community if device.community is not None else defaults.community,
+            "timeout": device.timeout if device.timeout is not None else defaults.timeout,
+            "retries": device.retries if device.retries is not None else defaults.retries,
+            "interval": device.interval if device.interval is not None else defaults.interval,
+        }
+    )
+
+
+def poll_timeout(device: SnmpDevice, has_links: bool) -> float:
+    """Upper bound of one poll of a resolved ``device``, retries included.
+
+    Each request may take timeout x (retries + 1). A device without links
+    needs one request; with links: the scalars+rows round (its PDUs go out
+    concurrently), a walk, and the rows again after it. Capped at the
+    interval so polls never pile up, but never below one request's bound.
+    """
+    per_request = float(device.timeout or 0) * (int(device.retries or 0) + 1)
+    rounds = 2 + WALK_REQUEST_BUDGET if has_links else 1
+    floor = per_request + POLL_SLACK
+    return min(per_request * rounds + POLL_SLACK, max(float(device.interval or 0), floor))
+
+
+def _samplers(*names: str) -> dict[str, Samples]:
+    return {name: Samples(name, METRICS[name].labels) for name in names}
+
+
+_LINK = _samplers(
+    "sla_link_up",
+    "sla_link_admin_up",
+    "sla_link_capacity_bytes_per_second",
+    "sla_link_receive_bytes_total",
+    "sla_link_transmit_bytes_total",
+    "sla_link_receive_bytes_per_second",
+    "sla_link_transmit_bytes_per_second",
+    "sla_link_receive_errors_total",
+    "sla_link_transmit_errors_total",
+    "sla_link_receive_discards_total",
+    "sla_link_transmit_discards_total",
+)
+_UPTIME = Samples("sla_snmp_device_uptime_seconds", METRICS["sla_snmp_device_uptime_seconds"].labels)
+_RAW_COUNTERS = (
+    ("sla_link_receive_errors_total", oids.IF_IN_ERRORS),
+    ("sla_link_transmit_errors_total", oids.IF_OUT_ERRORS),
+    ("sla_link_receive_discards_total", oids.IF_IN_DISCARDS),
+    ("sla_link_transmit_discards_total", oids.IF_OUT_DISCARDS),
+)
+
+
+@dataclass
+class _DeviceState:
+    """What the collector remembers about a device between polls."""
+
+    table: InterfaceTable | None = None
+    walked_at: float = 0.0
+    uptime: Reading | None = None
+    if_number: Value | None = None
+    last_change: Value | None = None
+    matches: dict[str, int] = field(default_factory=dict)  # link name -> ifIndex
+    baselines: dict[str, LinkBaseline] = field(default_factory=dict)
+    # Links already logged, so a persistent condition is logged once.
+    missing: set[str] = field(default_factory=set)
+    ambiguous: set[str] = field(default_factory=set)
+    no_speed: set[str] = field(default_factory=set)
+
+
+def _int(value: Value | None) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+class SnmpCollector:
+    """Polls SNMP devices for link state, capacity and traffic (collectors.base.Collector)."""
+
+    kind = "snmp"
+
+    def __init__(self, config: Config, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        links: dict[str, list[TargetLink]] = {}
+        for group in config.link_groups:
+            for link in group.links:
+                links.setdefault(link.device, []).append(TargetLink(link, group.name))
+        targets = []
+        for device in config.snmp.devices:
+            resolved = resolve_device(device, config.snmp.defaults)
+            own = tuple(links.get(device.name, ()))
+            targets.append(
+                SnmpTarget(
+                    name=device.name,
+                    interval=float(resolved.interval or 0),
+                    poll_timeout=poll_timeout(resolved, bool(own)),
+                    device=resolved,
+                    links=own,
+                )
+            )
+        self._targets = tuple(targets)
+        self._states: dict[str, _DeviceState] = {}
+        self._engines: Engines | None = None
+        self._sessions: dict[str, DeviceSession] = {}
+
+    def targets(self) -> Sequence[SnmpTarget]:
+        """One target per configured device, links or not."""
+        return self._targets
+
+    def unknown(self, target: Target) -> tuple[Observation, ...]:
+        """Every link series of ``target`` as None (unknown)."""
+        links = target.links if isinstance(target, SnmpTarget) else ()
+        return tuple(obs for tl in links for obs in self._unknown_link(tl.link.name))
+
+    async def close(self) -> None:
+        """Close the SNMP engines (their sockets); the collector may be polled again later."""
+        if self._engines is not None:
+            self._engines.close()
+        self._engines = None
+        self._sessions.clear()
+
+    async def poll(self, target: Target) -> PollResult:
+        """Poll one device once, within ``target.poll_timeout``; CollectorError on any failure."""
+        if not isinstance(target, SnmpTarget):
+            raise CollectorError(f"not an SNMP target: {target.name}")
+        try:
+            async with asyncio.timeout(target.poll_timeout):
+                return await self._poll(target)
+        except TimeoutError:
+            device = target.device
+            raise CollectorError(
+                f"{device.address}:{device.port}: poll did not finish within {target.poll_timeout:.1f}s"
+            ) from None
+
+    async def _session(self, target: SnmpTarget) -> DeviceSession:
+        loop = asyncio.get_running_loop()
+        if self._engines is None or self._engines.loop is not loop:
+            # pysnmp engines are bound to the loop they were first used on.
+            if self._engines is not None:
+                self._engines.close()
+            self._engines = Engines()
+            self._sessions.clear()
+        session = self._sessions.get(target.name)
+        if session is None:
+            session = await DeviceSession.create(self._engines, target.device)
+            self._sessions[target.name] = session
+        return session
+
+    async def _poll(self, target: SnmpTarget) -> PollResult:
+        session = await self._session(target)
+        state = self._states.setdefault(target.name, _DeviceState())
+        if not target.links:
+            values = await session.get([oids.SYS_UPTIME])
+            reading = Reading(self._clock(), self._uptime(values, session))
+            discontinuities = self._note_uptime(target, state, uptime_change(state.uptime, reading), reading)
+            return PollResult(samples=(self._uptime_sample(target, reading),), discontinuities=discontinuities)
+
+        scalars = [oids.SYS_UPTIME, oids.IF_NUMBER, oids.IF_TABLE_LAST_CHANGE]
+        values = await session.get(scalars + self._row_oids(state))
+        uptime = Reading(self._clock(), self._uptime(values, session))
+        if_number, last_change = values[oids.IF_NUMBER], values[oids.IF_TABLE_LAST_CHANGE]
+        rows_at = uptime.at
+        reasons = self._walk_reasons(target, state, uptime, if_number, last_change)
+        if not reasons:
+            # A configured row that answers noSuchInstance: the interface is
+            # gone or was renumbered without the change markers moving.
+            vanished = sorted(
+                i for i in set(state.matches.values()) if not isinstance(values[oids.IF_OPER_STATUS.instance(i)], int)
+            )
+            if vanished:
+                reasons.append(f"ifIndex {vanished} vanished")
+        if reasons:
+            await self._walk(target, state, session, reasons, uptime.at)
+            values = await session.get(self._row_oids(state))
+            rows_at = self._clock()
+        # Remembered only now, so that a walk that failed is retried next poll.
+        state.if_number, state.last_change = if_number, last_change
+
+        rising = counters_rising(self._counter_pairs(target, state, values))
+        change = uptime_change(state.uptime, uptime, rising)
+        discontinuities = self._note_uptime(target, state, change, uptime)
+        observations: list[Observation] = []
+        samples: list[Sample] = [self._uptime_sample(target, uptime)]
+        for tl in target.links:
+            discontinuities += self._link(target, state, tl, values, rows_at, change, observations, samples)
+        return PollResult(tuple(observations), tuple(samples), discontinuities)
+
+    # -- scalars and walking -------------------------------------------------
+
+    @staticmethod
+    def _uptime(values: Mapping[oids.Oid, Value], session: DeviceSession) -> int:
+        ticks = values.get(oids.SYS_UPTIME)
+        if not isinstance(ticks, int):
+            raise CollectorError(f"{session.where}: sysUpTime.0 not returned ({getattr(ticks, 'value', ticks)})")
+        return ticks
+
+    def _note_uptime(self, target: SnmpTarget, state: _DeviceState, change: UptimeChange, now: Reading) -> int:
+        """Remember the uptime; log and count a reboot."""
+        previous, state.uptime = state.uptime, now
+        if change is UptimeChange.REBOOT:
+            log.info(
+                "%s: device restarted (sysUpTime %ss -> %ss): counters re-seeded",
+                target.name, previous.value // 100 if previous else "?", now.value // 100,
+            )
+            return 1
+        if change is UptimeChange.WRAPPED:
+            log.info("%s: sysUpTime wrapped past 2**32 ticks; not a restart", target.name)
+        return 0
+
+    @staticmethod
+    def _uptime_sample(target: SnmpTarget, uptime: Reading) -> Sample:
+        return _UPTIME(target.name, value=uptime.value / 100.0)
+
+    @staticmethod
+    def _row_oids(state: _DeviceState) -> list[oids.Oid]:
+        return [column.instance(i) for i in sorted(set(state.matches.values())) for column in oids.LINK_COLUMNS]
+
+    def _walk_reasons(
+        self, target: SnmpTarget, state: _DeviceState, uptime: Reading, if_number: Value, last_change: Value
+    ) -> list[str]:
+        if state.table is None:
+            return ["first poll"]
+        reasons = []
+        if state.uptime is not None and uptime.value < state.uptime.value:
+            reasons.append("sysUpTime went back")
+        if state.if_number is not None and if_number != state.if_number:
+            reasons.append("ifNumber changed")
+        if isinstance(state.last_change, int) and last_change != state.last_change:
+            reasons.append("ifTableLastChange changed")
+        missing = any(tl.link.name not in state.matches for tl in target.links)
+        if missing and uptime.at - state.walked_at >= MISSING_LINK_REWALK:
+            reasons.append("a link was not found")
+        if uptime.at - state.walked_at >= REWALK_INTERVAL:
+            reasons.append("periodic refresh")
+        return reasons
+
+    async def _walk(
+        self, target: SnmpTarget, state: _DeviceState, session: DeviceSession, reasons: list[str], now: float
+    ) -> None:
+        selectors = {selector(tl.link)[0] for tl in target.links}
+        columns = [oids.SELECTOR_COLUMNS[s] for s in ("if_name", "if_descr", "if_alias") if s in selectors]
+        # ifHighSpeed even when every link has a contracted capacity: the line
+        # rate is what bounds a plausible counter rate.
+        columns.append(oids.IF_HIGH_SPEED)
+        walked = await session.walk_columns([c.oid for c in columns])
+        by_name = {c.name: _by_index(walked[c.oid]) for c in columns}
+
+        def texts(column: oids.Column) -> dict[int, str]:
+            return {i: decode_text(v) for i, v in by_name.get(column.name, {}).items() if isinstance(v, bytes)}
+
+        state.table = InterfaceTable.from_columns(
+            names=texts(oids.IF_NAME),
+            descrs=texts(oids.IF_DESCR),
+            aliases=texts(oids.IF_ALIAS),
+            high_speeds={i: v for i, v in by_name.get("ifHighSpeed", {}).items() if isinstance(v, int)},
+        )
+        state.walked_at = now
+        log.debug("%s: walked %d interfaces (%s)", target.name, len(state.table), ", ".join(reasons))
+        self._match(target, state)
+
+    def _match(self, target: SnmpTarget, state: _DeviceState) -> None:
+        """Map each link to its ifIndex in the fresh table; log what changed, once."""
+        assert state.table is not None
+        for tl in target.links:
+            name = tl.link.name
+            field_name, wanted = selector(tl.link)
+            found = find_all(state.table, tl.link)
+            if not found:
+                state.matches.pop(name, None)
+                if name not in state.missing:
+                    state.missing.add(name)
+                    log.warning(
+                        "%s: link %s: no interface with %s=%r; its state is unknown",
+                        target.name, name, field_name, wanted,
+                    )
+                continue
+            if name in state.missing:
+                state.missing.discard(name)
+                log.info(
+                    "%s: link %s: interface %s=%r found (ifIndex %d)",
+                    target.name, name, field_name, wanted, found[0].index,
+                )
+            if len(found) > 1 and name not in state.ambiguous:
+                state.ambiguous.add(name)
+                log.warning(
+                    "%s: link %s: %d interfaces have %s=%r; using the lowest ifIndex %d",
+                    target.name, name, len(found), field_name, wanted, found[0].index,
+                )
+            old = state.matches.get(name)
+            if old is not None and old != found[0].index:
+                log.info("%s: link %s: ifIndex changed %d -> %d", target.name, name, old, found[0].index)
+            state.matches[name] = found[0].index
+
+    # -- per link ------------------------------------------------------------
+
+    @staticmethod
+    def _counter_pairs(
+        target: SnmpTarget, state: _DeviceState, values: Mapping[oids.Oid, Value]
+    ) -> list[tuple[int, int]]:
+        """(previous, current) HC octet counters of links read from the same ifIndex as last time."""
+        pairs = []
+        for tl in target.links:
+            index, base = state.matches.get(tl.link.name), state.baselines.get(tl.link.name)
+            if index is None or base is None or base.if_index != index:
+                continue
+            for before, column in ((base.rx, oids.IF_HC_IN_OCTETS), (base.tx, oids.IF_HC_OUT_OCTETS)):
+                now = _int(values.get(column.instance(index)))
+                if before is not None and now is not None:
+                    pairs.append((before, now))
+        return pairs
+
+    @staticmethod
+    def _unknown_link(name: str) -> tuple[Observation, Observation]:
+        return Observation(up_series(name), None), Observation(available_series(name), None)
+
+    def _link(
+        self,
+        target: SnmpTarget,
+        state: _DeviceState,
+        tl: TargetLink,
+        values: Mapping[oids.Oid, Value],
+        at: float,
+        change: UptimeChange,
+        observations: list[Observation],
+        samples: list[Sample],
+    ) -> int:
+        """Add one link's observations and samples; return its discontinuities (0 or 1)."""
+        link = tl.link
+        index = state.matches.get(link.name)
+        oper = _int(values.get(oids.IF_OPER_STATUS.instance(index))) if index is not None else None
+        if index is None or oper is None:
+            observations.extend(self._unknown_link(link.name))
+            return 0
+        interface = state.table.rows.get(index) if state.table else None
+        capacity = capacity_bytes(link, interface) or 0.0
+        if capacity == 0.0 and link.name not in state.no_speed:
+            state.no_speed.add(link.name)
+            log.warning(
+                "%s: link %s: ifHighSpeed is 0 or absent and no capacity is configured; capacity 0",
+                target.name, link.name,
+            )
+        elif capacity > 0.0:
+            state.no_speed.discard(link.name)
+        up = oper_state(oper)
+        available = None if up is None else capacity * up
+        observations += [Observation(up_series(link.name), up), Observation(available_series(link.name), available)]
+
+        labels = (link.name, tl.group, target.name)
+
+        def emit(name: str, value: float | None) -> None:
+            if value is not None:
+                samples.append(_LINK[name](*labels, value=value))
+
+        row = {column.name: _int(values.get(column.instance(index))) for column in oids.LINK_COLUMNS}
+        emit("sla_link_up", up)
+        emit("sla_link_admin_up", admin_up(row["ifAdminStatus"]))
+        emit("sla_link_capacity_bytes_per_second", capacity)
+        rx, tx = row["ifHCInOctets"], row["ifHCOutOctets"]
+        emit("sla_link_receive_bytes_total", rx)
+        emit("sla_link_transmit_bytes_total", tx)
+        for metric, column in _RAW_COUNTERS:
+            emit(metric, row[column.name])
+
+        if rx is None and tx is None:
+            state.baselines.pop(link.name, None)
+            return 0
+        # The larger of line rate and contract: a port may burst above its
+        # contract, and virtual interfaces (lo, VLANIF, trunks) often report
+        # a nominal ifHighSpeed below what they actually carry.
+        limit = max_plausible_rate(max(line_rate_bytes(interface) or 0.0, link.capacity or 0.0) or None)
+        rates = link_rates(
+            state.baselines.get(link.name),
+            LinkBaseline(index, at, rx, tx),
+            limit,
+            rebooted=change is UptimeChange.REBOOT,
+        )
+        state.baselines[link.name] = rates.baseline
+        emit("sla_link_receive_bytes_per_second", rates.rx)
+        emit("sla_link_transmit_bytes_per_second", rates.tx)
+        if rates.discontinuity:
+            log.info(
+                "%s: link %s: counter discontinuity (cleared, implausible, or interface changed)",
+                target.name, link.name,
+            )
+        return int(rates.discontinuity)
+
+
+def _by_index(column: Mapping[oids.Oid, Value]) -> dict[int, Value]:
+    """``{(ifIndex,): value}`` -> ``{ifIndex: value}``; rows with a longer index are not IF-MIB's."""
+    return {suffix[0]: value for suffix, value in column.items() if len(suffix) == 1}
+
