@@ -136,7 +136,7 @@ class AgentSettings(_Model):
 
 
 AuthProtocol = Literal["md5", "sha", "sha224", "sha256", "sha384", "sha512"]
-PrivProtocol = Literal["des", "3des", "aes", "aes128", "aes192", "aes256"]
+PrivProtocol = Literal["des", "3des", "aes", "aes128", "aes192", "aes256", "aes192c", "aes256c"]
 
 
 class SnmpDefaults(_Model):

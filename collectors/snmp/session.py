@@ -29,7 +29,9 @@ from pysnmp.hlapi.v3arch.asyncio import (
     USM_PRIV_CBC56_DES,
     USM_PRIV_CBC168_3DES,
     USM_PRIV_CFB128_AES,
+    USM_PRIV_CFB192_AES,
     USM_PRIV_CFB192_AES_BLUMENTHAL,
+    USM_PRIV_CFB256_AES,
     USM_PRIV_CFB256_AES_BLUMENTHAL,
     USM_PRIV_NONE,
     CommunityData,
@@ -74,6 +76,8 @@ PRIV_PROTOCOLS: dict[str, tuple[int, ...]] = {
     "aes128": USM_PRIV_CFB128_AES,
     "aes192": USM_PRIV_CFB192_AES_BLUMENTHAL,
     "aes256": USM_PRIV_CFB256_AES_BLUMENTHAL,
+    "aes192c": USM_PRIV_CFB192_AES,
+    "aes256c": USM_PRIV_CFB256_AES,
 }
 
 GET_CHUNK = 40  # varbinds per GET PDU: well under a 1,500-byte MTU for counters
