@@ -18,6 +18,10 @@ from typing import Literal
 #                   minimum and share of time meeting the target
 KpiKind = Literal["availability", "capacity_sum"]
 Unit = Literal["ratio", "bytes_per_second", "bytes", "seconds", "count"]
+# Where a KPI's input series come from (see agent/kpi.py):
+#   link_group - the links of one configured link group
+#   cloud      - every region of the configured clouds (or those the KPI names)
+Source = Literal["link_group", "cloud"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +36,10 @@ class KpiDefinition:
     target: str  # 目标值 as a comparison in config syntax, e.g. ">= 99%"
     target_text: str  # 目标值 as written in the table, e.g. "≥99%"
     objective: float | None  # share of time in compliance needed (gauge kinds)
-    source: str  # the kind of config source the KPI reads: "link_group"
+    source: Source
     description: str
+    # For cloud KPIs: the resource whose capacity is summed (vcpu, memory, storage).
+    resource: str | None = None
 
 
 CATALOGUE: tuple[KpiDefinition, ...] = (
@@ -82,6 +88,38 @@ CATALOGUE: tuple[KpiDefinition, ...] = (
         source="link_group",
         description="Link-time up / (link-time up + link-time down) over the group's links (ifOperStatus).",
     ),
+)
+
+
+def _cloud_capacity(resource: str, name_en: str, unit: Unit, target: str, target_text: str) -> KpiDefinition:
+    return KpiDefinition(
+        id=f"cloud_{resource}_capacity",
+        name_zh="云资源服务能力规模",
+        name_en=name_en,
+        level1="产出指标",
+        level2="数量指标",
+        kind="capacity_sum",
+        unit=unit,
+        target=target,
+        target_text=target_text,
+        objective=0.99,
+        source="cloud",
+        resource=resource,
+        description=(
+            f"Sum over the clouds' regions of the offered {resource} capacity: Placement inventories "
+            "(total - reserved) x allocation_ratio; storage from Cinder pools (total less reserved %). "
+            "Unknown while any region is unknown."
+        ),
+    )
+
+
+# One indicator of the table (云资源服务能力规模) with three targets; the table
+# writes them "GB" and "TB" and the cloud reports binary units (MiB, GiB), so
+# the targets are read as GiB / TiB: the stricter of the two readings.
+CATALOGUE += (
+    _cloud_capacity("vcpu", "Government cloud capacity: vCPU cores", "count", ">= 15000", "≥15000核"),
+    _cloud_capacity("memory", "Government cloud capacity: memory", "bytes", ">= 100000GiB", "≥100000GB"),
+    _cloud_capacity("storage", "Government cloud capacity: storage", "bytes", ">= 4000TiB", "≥4000TB"),
 )
 
 BY_ID: dict[str, KpiDefinition] = {kpi.id: kpi for kpi in CATALOGUE}

@@ -12,102 +12,38 @@ import os
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Literal, Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 import yaml
 from dateutil.rrule import rrule, rrulestr
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from agent import units
 from agent.catalogue import BY_ID, KpiDefinition
-
-Duration = Annotated[float, BeforeValidator(units.parse_duration)]
-BitRate = Annotated[float, BeforeValidator(units.parse_bit_rate)]
-
-
-class ConfigError(Exception):
-    """A config that cannot be used; ``problems`` are complete one-line messages."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+from agent.schema import (
+    BitRate,
+    ConfigError,
+    Duration,
+    Model,
+    Name,
+    Secret,
+    TimeZoneName,
+    items,
+)
+from collectors.cloud.config import (
+    CloudConfig,
+    check_clouds,
+)
 
 
-def _resolve_secret(value: Any, info: ValidationInfo) -> Any:
-    """``${VAR}`` / ``{env: VAR}`` / ``{file: PATH}`` / literal -> the secret's text."""
-    env: Mapping[str, str] = (info.context or {}).get("env", os.environ)
-    base: Path = (info.context or {}).get("base_dir", Path.cwd())
-    if value is None or isinstance(value, SecretStr):
-        return value
-    if isinstance(value, dict):
-        if set(value) == {"env"}:
-            value = "${" + str(value["env"]) + "}"
-        elif set(value) == {"file"}:
-            path = Path(str(value["file"]))
-            path = path if path.is_absolute() else base / path
-            try:
-                return path.read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
-            except UnicodeDecodeError:
-                raise ValueError(f"secret file {path} is not UTF-8 text") from None
-        else:
-            raise ValueError("a secret is a string, ${ENV_VAR}, {env: NAME} or {file: PATH}")
-    if not isinstance(value, str):
-        raise ValueError("a secret must be a string, ${ENV_VAR}, {env: NAME} or {file: PATH}")
-    if match := _ENV_REF.match(value.strip()):
-        name = match.group(1)
-        if name not in env:
-            raise ValueError(f"environment variable {name} is not set")
-        return env[name]
-    return value
-
-
-Secret = Annotated[SecretStr, BeforeValidator(_resolve_secret)]
-
-
-def _check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)") from None
-    return name
-
-
-TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
-
-
-def _require_list(value: Any) -> Any:
-    if not isinstance(value, (list, tuple)):
-        raise ValueError("expected a list")
-    return value
-
-
-def items(kind: Any) -> Any:
-    """A YAML list held as an immutable tuple (frozen configs stay frozen all the way down)."""
-    return Annotated[tuple[kind, ...], BeforeValidator(_require_list)]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")]
-
-
-class AgentSettings(_Model):
+class AgentSettings(Model):
     listen: str = "127.0.0.1:9877"
     data_dir: Path = Path("data")
     timezone: TimeZoneName = "Asia/Shanghai"
@@ -139,7 +75,7 @@ AuthProtocol = Literal["md5", "sha", "sha224", "sha256", "sha384", "sha512"]
 PrivProtocol = Literal["des", "3des", "aes", "aes128", "aes192", "aes256", "aes192c", "aes256c"]
 
 
-class SnmpDefaults(_Model):
+class SnmpDefaults(Model):
     port: int = Field(161, ge=1, le=65535)
     version: Literal["v2c", "v3"] = "v2c"
     community: Secret | None = None
@@ -148,7 +84,7 @@ class SnmpDefaults(_Model):
     interval: Duration = 30.0
 
 
-class SnmpDevice(_Model):
+class SnmpDevice(Model):
     """One SNMP agent; unset fields fall back to ``snmp.defaults``."""
 
     name: Name
@@ -174,14 +110,14 @@ class SnmpDevice(_Model):
         return value
 
 
-class SnmpSettings(_Model):
+class SnmpSettings(Model):
     defaults: SnmpDefaults = SnmpDefaults()
     # Polls in flight at once across all devices.
     max_concurrency: int = Field(64, ge=1, le=4096)
     devices: items(SnmpDevice) = ()
 
 
-class Link(_Model):
+class Link(Model):
     """An interface of a device, chosen by name, never by ifIndex (it changes on reboot)."""
 
     name: Name
@@ -200,7 +136,7 @@ class Link(_Model):
         return self
 
 
-class LinkGroup(_Model):
+class LinkGroup(Model):
     name: Name
     description: str = ""
     links: items(Link)
@@ -213,11 +149,12 @@ class LinkGroup(_Model):
         return links
 
 
-class KpiConfig(_Model):
+class KpiConfig(Model):
     """A KPI to measure: a catalogue id plus its source; any catalogue field may be overridden."""
 
     id: Name
-    link_group: str | None = None
+    link_group: str | None = None  # for link KPIs: the group measured
+    clouds: items(str) | None = None  # for cloud KPIs: the clouds summed (default: all)
     name: str | None = None
     name_en: str | None = None
     category: tuple[str, str] | None = None
@@ -229,7 +166,7 @@ class KpiConfig(_Model):
     min_coverage: float = Field(0.9, ge=0, le=1)
 
 
-class MaintenanceWindow(_Model):
+class MaintenanceWindow(Model):
     """Excluded time: a one-off ``start``/``end`` or a recurring ``rrule`` + ``duration``."""
 
     name: str
@@ -288,10 +225,11 @@ def parse_rrule(text: str, dtstart: datetime, zone: ZoneInfo) -> rrule:
     return rule
 
 
-class Config(_Model):
+class Config(Model):
     agent: AgentSettings = AgentSettings()
     snmp: SnmpSettings = SnmpSettings()
     link_groups: items(LinkGroup) = ()
+    clouds: items(CloudConfig) = ()
     kpis: items(KpiConfig) = ()
     maintenance: items(MaintenanceWindow) = ()
 
@@ -336,7 +274,9 @@ def _cross_check(config: Config) -> list[tuple[str, str]]:
             problems.append((f"{where}.user", "SNMPv3 needs a user"))
         if device.priv_key is not None and device.auth_key is None:
             problems.append((f"{where}.priv_key", "needs auth_key: SNMPv3 has no privacy without authentication"))
+    problems.extend(check_clouds(config.clouds))
     groups = {g.name for g in config.link_groups}
+    clouds = {c.name for c in config.clouds}
     for k, kpi in enumerate(config.kpis):
         where = f"kpis[{k}]"
         definition = BY_ID.get(kpi.id)
@@ -344,7 +284,18 @@ def _cross_check(config: Config) -> list[tuple[str, str]]:
             known = ", ".join(sorted(BY_ID))
             problems.append((f"{where}.id", f"unknown KPI {kpi.id!r}; known: {known} (or give name, kind, unit, target)"))
             continue
-        if kpi.link_group is None:
+        source = definition.source if definition else "link_group"
+        if source == "cloud":
+            if kpi.link_group is not None:
+                problems.append((f"{where}.link_group", f"{kpi.id} measures clouds, not a link group"))
+            if not config.clouds:
+                problems.append((f"{where}.id", f"{kpi.id} needs at least one entry in clouds"))
+            for name in kpi.clouds or ():
+                if name not in clouds:
+                    problems.append((f"{where}.clouds", f"no cloud named {name!r}"))
+        elif kpi.clouds is not None:
+            problems.append((f"{where}.clouds", f"{kpi.id} measures a link group, not clouds"))
+        elif kpi.link_group is None:
             problems.append((f"{where}.link_group", "missing: which link group this KPI measures"))
         elif kpi.link_group not in groups:
             problems.append((f"{where}.link_group", f"no link group named {kpi.link_group!r}"))
@@ -460,4 +411,5 @@ def kpi_definition(kpi: KpiConfig) -> KpiDefinition:
         objective=kpi.objective if kpi.objective is not None else (base.objective if base else None),
         source=base.source if base else "link_group",
         description=base.description if base else "",
+        resource=base.resource if base else None,
     )

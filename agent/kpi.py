@@ -10,19 +10,16 @@ from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from agent import periods, sli
+from agent import periods, series, sli
 from agent.catalogue import KpiDefinition
 from agent.config import Config, KpiConfig, kpi_definition
 from agent.sli import Segment, Totals
 from agent.units import Target, parse_target
+from collectors.cloud.config import cloud_regions, cloud_resources
 
-
-def link_up_series(link: str) -> str:
-    return f"link:{link}:up"
-
-
-def link_available_series(link: str) -> str:
-    return f"link:{link}:available_bytes_per_second"
+# Kept for callers that name link series through this module.
+link_up_series = series.link_up
+link_available_series = series.link_available
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,13 +57,35 @@ class _Plan:
     config: KpiConfig
     definition: KpiDefinition
     target: Target
-    group: str
-    links: tuple[str, ...]
+    inputs: tuple[str, ...]  # ledger series the KPI reads
+    # Maintenance scope: a link group's windows plus the global ones, or
+    # only the global ones (None).
+    group: str | None
 
     def series(self) -> list[str]:
-        if self.definition.kind == "availability":
-            return [link_up_series(link) for link in self.links]
-        return [link_available_series(link) for link in self.links]
+        return list(self.inputs)
+
+
+def _link_group_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> tuple[tuple[str, ...], str | None]:
+    group = config.link_group(kpi.link_group or "")
+    name = series.link_up if definition.kind == "availability" else series.link_available
+    return tuple(name(link.name) for link in group.links), group.name
+
+
+def _cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> tuple[tuple[str, ...], str | None]:
+    resource = definition.resource or ""
+    chosen = [c for c in config.clouds if kpi.clouds is None or c.name in kpi.clouds]
+    names = tuple(
+        series.cloud(cloud.name, region, resource, "capacity")
+        for cloud in chosen
+        if resource in cloud_resources(cloud)
+        for region in cloud_regions(cloud)
+    )
+    return names, None
+
+
+# How each catalogue source turns a KPI into ledger series; a new source adds one entry.
+_INPUTS = {"link_group": _link_group_inputs, "cloud": _cloud_inputs}
 
 
 def plan(config: Config) -> list[_Plan]:
@@ -74,14 +93,14 @@ def plan(config: Config) -> list[_Plan]:
     plans = []
     for kpi in config.kpis:
         definition = kpi_definition(kpi)
-        group = config.link_group(kpi.link_group or "")
+        inputs, group = _INPUTS[definition.source](definition, kpi, config)
         plans.append(
             _Plan(
                 config=kpi,
                 definition=definition,
                 target=parse_target(definition.target, definition.unit),
-                group=group.name,
-                links=tuple(link.name for link in group.links),
+                inputs=inputs,
+                group=group,
             )
         )
     return plans

@@ -21,8 +21,11 @@ _ISO_DURATION_RE = re.compile(
 # Decimal prefixes, as telecom links are sold (10G = 10 * 10**9 bit/s).
 _RATE_PREFIX = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12}
 _RATE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtKMGT]?)\s*(?:bit/s|bps|b/s|bit)?\s*$")
-_BYTES_PREFIX = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15}
-_BYTES_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtpKMGTP]?)\s*(?:B|bytes?)\s*$")
+_BYTES_PREFIX = {
+    "": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "p": 1e15,
+    "ki": 2.0**10, "mi": 2.0**20, "gi": 2.0**30, "ti": 2.0**40, "pi": 2.0**50,
+}
+_BYTES_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtpKMGTP]i?)?\s*(?:B|bytes?)?\s*$")
 
 
 def parse_duration(value: object) -> float:
@@ -72,14 +75,14 @@ def parse_bit_rate(value: object) -> float:
 
 
 def parse_bytes(value: object) -> float:
-    """Bytes from ``"4000TB"``, ``"100000GB"`` (decimal prefixes) or a bare number."""
+    """Bytes from ``"4000TB"`` (decimal), ``"100000GiB"`` (binary) or a bare number."""
     if isinstance(value, bool):
         raise ValueError("expected a size such as 100GB")
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str) and (match := _BYTES_RE.match(value)):
-        return float(match.group(1)) * _BYTES_PREFIX[match.group(2).lower()]
-    raise ValueError(f"{value!r} is not a size (use e.g. 100GB, 4000TB)")
+        return float(match.group(1)) * _BYTES_PREFIX[(match.group(2) or "").lower()]
+    raise ValueError(f"{value!r} is not a size (use e.g. 100GB, 4000TiB)")
 
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {

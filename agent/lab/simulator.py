@@ -265,8 +265,14 @@ class SnmpLab:
     ) -> None:
         # Imported here so that rendering/devices never need the hlapi.
         from pysnmp.hlapi.v3arch.asyncio import (
-            CommunityData, ContextData, Integer32, ObjectIdentity, ObjectType,
-            SnmpEngine, UdpTransportTarget, set_cmd,
+            CommunityData,
+            ContextData,
+            Integer32,
+            ObjectIdentity,
+            ObjectType,
+            SnmpEngine,
+            UdpTransportTarget,
+            set_cmd,
         )
 
         dev = self.device(device_name)
@@ -295,7 +301,9 @@ class SnmpLab:
     def usm_user_data(self) -> Any:
         """pysnmp ``UsmUserData`` for the lab's v3 user (authPriv SHA/AES-128)."""
         from pysnmp.hlapi.v3arch.asyncio import (
-            USM_AUTH_HMAC96_SHA, USM_PRIV_CFB128_AES, UsmUserData,
+            USM_AUTH_HMAC96_SHA,
+            USM_PRIV_CFB128_AES,
+            UsmUserData,
         )
 
         return UsmUserData(

@@ -16,10 +16,19 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from agent.config import Config, Link, SnmpDefaults, SnmpDevice
-from agent.kpi import link_available_series as available_series  # the KPI engine reads these series
-from agent.kpi import link_up_series as up_series
 from agent.metrics import METRICS
-from collectors.base import CollectorError, Observation, PollResult, Sample, Samples, Target
+from agent.series import (
+    link_available as available_series,  # the KPI engine reads these series
+)
+from agent.series import link_up as up_series
+from collectors.base import (
+    CollectorError,
+    Observation,
+    PollResult,
+    Sample,
+    Samples,
+    Target,
+)
 from collectors.snmp import oids
 from collectors.snmp.counters import (
     LinkBaseline,

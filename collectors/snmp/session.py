@@ -16,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Sequence, Union
 
+from pyasn1.type.univ import Integer, OctetString
 from pydantic import SecretStr
 from pysnmp.error import PySnmpError
 from pysnmp.hlapi.v3arch.asyncio import (
@@ -49,7 +50,6 @@ from pysnmp.hlapi.v3arch.asyncio import (
 )
 from pysnmp.proto import errind
 from pysnmp.proto.rfc1902 import ObjectName
-from pyasn1.type.univ import Integer, OctetString
 
 from agent.config import SnmpDevice
 from collectors.base import CollectorError

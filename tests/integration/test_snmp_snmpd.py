@@ -9,12 +9,12 @@ import time
 from typing import Any, AsyncIterator, Callable
 
 import pytest
-from tests.integration.snmpd_fixture import Snmpd, free_udp_port, snmpd  # noqa: F401 - snmpd is a fixture
 
 from agent.config import Config, parse_config
 from collectors.base import Collector, CollectorError, PollResult, Target
 from collectors.snmp import SnmpCollector, SnmpTarget
 from collectors.snmp.collector import POLL_SLACK
+from tests.integration.snmpd_fixture import Snmpd, free_udp_port, snmpd  # noqa: F401 - snmpd is a fixture
 
 pytestmark = pytest.mark.snmpd
 

@@ -318,7 +318,8 @@ CASES: list[tuple[str, list[Callable[[dict], None]], list[str]]] = [
      ["kpis[1].id: duplicate id 'egress_link_availability'"]),
     # KPIs
     ("kpi_unknown_id", [edit("kpis.0.id", "egress_availability")],
-     ["kpis[0].id: unknown KPI 'egress_availability'; known: egress_bandwidth, egress_link_availability, "
+     ["kpis[0].id: unknown KPI 'egress_availability'; known: cloud_memory_capacity, cloud_storage_capacity, "
+      "cloud_vcpu_capacity, egress_bandwidth, egress_link_availability, "
       "mobile_office_link_availability (or give name, kind, unit, target)"]),
     ("kpi_unknown_link_group", [edit("kpis.0.link_group", "internet")],
      ["kpis[0].link_group: no link group named 'internet'"]),

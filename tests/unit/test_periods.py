@@ -15,7 +15,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.config import MaintenanceWindow
-from agent.periods import Period, maintenance_spans, month, month_containing, shift, window_spans
+from agent.periods import (
+    Period,
+    maintenance_spans,
+    month,
+    month_containing,
+    shift,
+    window_spans,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")

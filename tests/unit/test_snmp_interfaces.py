@@ -7,9 +7,8 @@ from typing import Any, Sequence
 import pytest
 
 from agent.config import Link, parse_config
-from collectors.snmp import SnmpCollector, SnmpTarget
+from collectors.snmp import SnmpCollector, SnmpTarget, oids
 from collectors.snmp import collector as collector_module
-from collectors.snmp import oids
 from collectors.snmp.counters import UPTIME_WRAP
 from collectors.snmp.interfaces import (
     Interface,

@@ -1,0 +1,100 @@
+"""Building blocks shared by every config model: the agent's and each collector's.
+
+Frozen models that reject unknown keys, durations and bit rates in human
+units, names safe for labels and series, YAML lists held as tuples, and
+secrets resolved from ``${ENV}`` / ``{env: NAME}`` / ``{file: PATH}`` into
+SecretStr so they never show in reprs, logs or errors.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+)
+
+from agent import units
+
+Duration = Annotated[float, BeforeValidator(units.parse_duration)]
+BitRate = Annotated[float, BeforeValidator(units.parse_bit_rate)]
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; ``problems`` are complete one-line messages."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def _resolve_secret(value: Any, info: ValidationInfo) -> Any:
+    """``${VAR}`` / ``{env: VAR}`` / ``{file: PATH}`` / literal -> the secret's text."""
+    env: Mapping[str, str] = (info.context or {}).get("env", os.environ)
+    base: Path = (info.context or {}).get("base_dir", Path.cwd())
+    if value is None or isinstance(value, SecretStr):
+        return value
+    if isinstance(value, dict):
+        if set(value) == {"env"}:
+            value = "${" + str(value["env"]) + "}"
+        elif set(value) == {"file"}:
+            path = Path(str(value["file"]))
+            path = path if path.is_absolute() else base / path
+            try:
+                return path.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None
+            except UnicodeDecodeError:
+                raise ValueError(f"secret file {path} is not UTF-8 text") from None
+        else:
+            raise ValueError("a secret is a string, ${ENV_VAR}, {env: NAME} or {file: PATH}")
+    if not isinstance(value, str):
+        raise ValueError("a secret must be a string, ${ENV_VAR}, {env: NAME} or {file: PATH}")
+    if match := _ENV_REF.match(value.strip()):
+        name = match.group(1)
+        if name not in env:
+            raise ValueError(f"environment variable {name} is not set")
+        return env[name]
+    return value
+
+
+Secret = Annotated[SecretStr, BeforeValidator(_resolve_secret)]
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Asia/Shanghai)") from None
+    return name
+
+
+TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
+
+
+def _require_list(value: Any) -> Any:
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("expected a list")
+    return value
+
+
+def items(kind: Any) -> Any:
+    """A YAML list held as an immutable tuple (frozen configs stay frozen all the way down)."""
+    return Annotated[tuple[kind, ...], BeforeValidator(_require_list)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")]

@@ -1,0 +1,198 @@
+"""The cloud-capacity collector: one target per (cloud, region).
+
+Why per region rather than per cloud: each region has its own Placement and
+Cinder endpoints and fails on its own; a target per region keeps a dead or
+slow region from turning the healthy ones unknown, and ``sla_target_up`` then
+names the region at fault. The regions of one cloud still share one Keystone
+token (:class:`~collectors.cloud.openstack.Keystone`), so polling N regions
+costs one authentication, not N. A generic (vendor-API) cloud has one region,
+hence one target.
+
+Ledger series per cloud C, region R and resource X (vcpu, memory, storage):
+``cloud:C:R:X:capacity`` (offered capacity, base units: vCPUs, bytes) and
+``cloud:C:R:X:used`` (allocated vCPUs / memory, used storage).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import aiohttp
+
+from agent.metrics import METRICS
+from agent.series import cloud as series
+from collectors.base import (
+    CollectorError,
+    Observation,
+    PollResult,
+    Sample,
+    Samples,
+    Target,
+)
+from collectors.cloud import capacity
+from collectors.cloud.capacity import Totals
+from collectors.cloud.config import (
+    CloudConfig,
+    GenericCloud,
+    OpenStackCloud,
+    check_clouds,
+    cloud_regions,
+)
+from collectors.cloud.generic import JsonHttp, mapped_resources, read_generic
+from collectors.cloud.openstack import Keystone, OpenStackReader
+
+POLL_SLACK = 1.0  # seconds beyond the cloud's timeout for the scheduler's own bound
+USER_AGENT = "sla-agent cloud-capacity collector"
+
+
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # eq=False: hash by identity, the config holds lists
+class CloudTarget:
+    """One region of one cloud (implements collectors.base.Target)."""
+
+    name: str  # "cloud/region"
+    interval: float
+    poll_timeout: float
+    cloud: OpenStackCloud | GenericCloud = field(repr=False)
+    region: str
+    resources: tuple[str, ...]  # resources whose series this target reports
+
+
+def _samplers(*names: str) -> dict[str, Samples]:
+    return {name: Samples(name, METRICS[name].labels) for name in names}
+
+
+_CAPACITY = _samplers("sla_cloud_vcpu_capacity", "sla_cloud_memory_capacity_bytes", "sla_cloud_storage_capacity_bytes")
+_USED = _samplers("sla_cloud_vcpu_allocated", "sla_cloud_memory_allocated_bytes", "sla_cloud_storage_used_bytes")
+_CAPACITY_METRIC = dict(zip(capacity.RESOURCES, _CAPACITY))
+_USED_METRIC = dict(zip(capacity.RESOURCES, _USED))
+_UTILIZATION = Samples("sla_cloud_utilization_ratio", METRICS["sla_cloud_utilization_ratio"].labels)
+_PROVIDERS = Samples("sla_cloud_resource_providers", METRICS["sla_cloud_resource_providers"].labels)
+
+
+class CloudCollector:
+    """Polls cloud capacity APIs (collectors.base.Collector); kind ``cloud``."""
+
+    kind = "cloud"
+
+    def __init__(
+        self,
+        clouds: Sequence[CloudConfig],
+        *,
+        backoff_base: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        problems = check_clouds(clouds)
+        if problems:
+            raise ValueError("; ".join(f"{path}: {message}" for path, message in problems))
+        self._backoff = backoff_base
+        targets = []
+        for cloud in clouds:
+            resources = mapped_resources(cloud) if isinstance(cloud, GenericCloud) else capacity.RESOURCES
+            for region in cloud_regions(cloud):
+                targets.append(CloudTarget(
+                    name=f"{cloud.name}/{region}",
+                    interval=cloud.interval,
+                    poll_timeout=cloud.timeout + POLL_SLACK,
+                    cloud=cloud,
+                    region=region,
+                    resources=resources,
+                ))
+        self._targets = tuple(targets)
+        self.keystones = {c.name: Keystone(c, clock) for c in clouds if isinstance(c, OpenStackCloud)}
+        self._ssl: dict[str, Any] = {}
+        self._session: aiohttp.ClientSession | None = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
+
+    def targets(self) -> Sequence[CloudTarget]:
+        return self._targets
+
+    def unknown(self, target: Target) -> tuple[Observation, ...]:
+        """Every capacity and used series of the target as None."""
+        if not isinstance(target, CloudTarget):
+            return ()
+        return tuple(
+            Observation(series(target.cloud.name, target.region, resource, which), None)
+            for resource in target.resources
+            for which in ("capacity", "used")
+        )
+
+    async def close(self) -> None:
+        """Close the shared HTTP session; a later poll opens a new one."""
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    def _http_session(self) -> aiohttp.ClientSession:
+        # Created inside the running loop (aiohttp binds a session to it) and
+        # shared by every target, so connections to one API host are reused.
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            connector = aiohttp.TCPConnector(limit=64, limit_per_host=16)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": USER_AGENT}, cookie_jar=aiohttp.DummyCookieJar()
+            )
+            self._session_loop = loop
+        return self._session
+
+    def _ssl_for(self, cloud: OpenStackCloud | GenericCloud) -> Any:
+        if not cloud.verify_tls:
+            return False
+        if cloud.ca_file is None:
+            return None  # aiohttp's default verification
+        if cloud.name not in self._ssl:
+            try:
+                self._ssl[cloud.name] = ssl.create_default_context(cafile=str(cloud.ca_file))
+            except (OSError, ssl.SSLError) as exc:
+                raise CollectorError(f"cannot load ca_file {cloud.ca_file}: {type(exc).__name__}") from None
+        return self._ssl[cloud.name]
+
+    async def poll(self, target: Target) -> PollResult:
+        """Poll one region once; CollectorError (prefixed with the target name) on any failure."""
+        if not isinstance(target, CloudTarget):
+            raise CollectorError(f"not a cloud target: {target.name}")
+        cloud = target.cloud
+        loop = asyncio.get_running_loop()
+        try:
+            http = JsonHttp(
+                self._http_session(),
+                deadline=loop.time() + cloud.timeout,
+                timeout=cloud.timeout,
+                retries=cloud.retries,
+                ssl=self._ssl_for(cloud),
+                backoff_base=self._backoff,
+            )
+            async with asyncio.timeout(cloud.timeout + POLL_SLACK / 2):
+                if isinstance(cloud, OpenStackCloud):
+                    reader = OpenStackReader(cloud, self.keystones[cloud.name], http)
+                    reading = await reader.read_region(target.region)
+                    totals, providers = reading.totals, reading.providers
+                else:
+                    totals, providers = await read_generic(http, cloud), None
+        except CollectorError as exc:
+            raise CollectorError(f"{target.name}: {exc}") from None
+        except TimeoutError:
+            raise CollectorError(f"{target.name}: poll did not finish within {cloud.timeout:g}s") from None
+        return self._result(target, totals, providers)
+
+    def _result(self, target: CloudTarget, totals: dict[str, Totals], providers: int | None) -> PollResult:
+        cloud, region = target.cloud.name, target.region
+        observations: list[Observation] = []
+        samples: list[Sample] = []
+        for resource in target.resources:
+            found = totals[resource]
+            observations.append(Observation(series(cloud, region, resource, "capacity"), found.capacity))
+            observations.append(Observation(series(cloud, region, resource, "used"), found.used))
+            samples.append(_CAPACITY[_CAPACITY_METRIC[resource]](cloud, region, value=found.capacity))
+            if found.used is not None:
+                samples.append(_USED[_USED_METRIC[resource]](cloud, region, value=found.used))
+            if found.utilization is not None:
+                samples.append(_UTILIZATION(cloud, region, resource, value=found.utilization))
+        if providers is not None:
+            samples.append(_PROVIDERS(cloud, region, value=providers))
+        return PollResult(tuple(observations), tuple(samples))
