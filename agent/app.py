@@ -36,6 +36,10 @@ def build_collectors(config: Config) -> list[Collector]:
         from collectors.snmp import SnmpCollector
 
         collectors.append(SnmpCollector(config))
+    if config.clouds:
+        from collectors.cloud import CloudCollector
+
+        collectors.append(CloudCollector(config.clouds))
     return collectors
 
 

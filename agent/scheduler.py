@@ -35,6 +35,9 @@ class PollOutcome:
     observations: tuple[Observation, ...]
 
 
+FIRST_POLL_SPREAD = 5.0  # seconds over which the first polls after start are spread
+
+
 def validity_for(target: Target) -> float:
     """How long one observation stands: two intervals, so one late tick is no gap."""
     return 2.0 * target.interval
@@ -103,7 +106,17 @@ class Scheduler:
 
     async def _loop(self, collector: Collector, target: Target) -> None:
         loop = asyncio.get_running_loop()
-        next_tick = loop.time() + _offset(f"{collector.kind}:{target.name}", target.interval)
+        start = loop.time()
+        phase = _offset(f"{collector.kind}:{target.name}", target.interval)
+        # The first poll comes soon after start (spread over a few seconds, so
+        # figures appear at once even for a 5-minute interval); later polls
+        # keep the per-target phase that spreads load over the interval.
+        await asyncio.sleep(phase % min(target.interval, FIRST_POLL_SPREAD))
+        first = loop.time()
+        await self.poll_once(collector, target)
+        next_tick = start + phase
+        while next_tick - first < target.interval / 2:  # no back-to-back second poll
+            next_tick += target.interval
         while True:
             await asyncio.sleep(max(0.0, next_tick - loop.time()))
             await self.poll_once(collector, target)

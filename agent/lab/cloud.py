@@ -204,6 +204,7 @@ class CloudLab:
     vendor_token: str = "lab-vendor-S3cret"
     vendor_document: dict[str, Any] | None = None  # None: derived from the regions
     project_id: str = "8d4f2c6e1a3b4d5e9f0a1b2c3d4e5f60"
+    identity_port: int = 0  # 0: a free port; region endpoints always take free ports
 
     def __post_init__(self) -> None:
         self.requests: deque[tuple[str, str, str, int]] = deque(maxlen=10_000)  # service, method, path, status
@@ -229,7 +230,7 @@ class CloudLab:
         vendor = self._wrap("vendor", None, self._vendor)
         identity.router.add_get("/vendor/rest/statistics/v1/capacity", vendor)
         identity.router.add_post("/vendor/rest/statistics/v1/capacity", vendor)
-        self.port = await self._serve(identity)
+        self.port = await self._serve(identity, self.identity_port)
         for region in self.regions:
             app = web.Application()
             name = region.name
@@ -246,10 +247,10 @@ class CloudLab:
             await runner.cleanup()
         self._runners.clear()
 
-    async def _serve(self, app: web.Application) -> int:
+    async def _serve(self, app: web.Application, port: int = 0) -> int:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
-        await web.TCPSite(runner, HOST, 0).start()
+        await web.TCPSite(runner, HOST, port).start()
         self._runners.append(runner)
         return int(runner.addresses[0][1])
 

@@ -12,6 +12,7 @@ import yaml
 
 from agent.app import Agent
 from agent.config import Config, parse_config
+from agent.lab.cloud import CloudLab
 from agent.lab.devices import DEMO_DEVICES
 from agent.lab.simulator import SnmpLab
 
@@ -23,14 +24,21 @@ FLAP_DEVICE, FLAP_IF_INDEX = "mobile-r1", 2
 FLAP_EVERY, FLAP_DOWN = 180.0, 20.0
 
 
-def demo_config(lab: SnmpLab, listen: str, data_dir: Path) -> Config:
-    """The bundled demo config, pointed at ``lab``."""
+def demo_config(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path) -> Config:
+    """The bundled demo config, pointed at the running labs."""
     text = resources.files("agent.lab").joinpath("demo.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     data["agent"]["listen"] = listen
     data["agent"]["data_dir"] = str(data_dir)
     data["snmp"]["defaults"]["port"] = lab.port
-    env = {**os.environ, "SLA_DEMO_V3_AUTH_KEY": lab.v3_auth_key, "SLA_DEMO_V3_PRIV_KEY": lab.v3_priv_key}
+    for entry in data["clouds"]:
+        entry["auth_url"] = cloud.auth_url
+    env = {
+        **os.environ,
+        "SLA_DEMO_V3_AUTH_KEY": lab.v3_auth_key,
+        "SLA_DEMO_V3_PRIV_KEY": lab.v3_priv_key,
+        **cloud.demo_env(),
+    }
     return parse_config(data, "demo.yaml (bundled)", env=env)
 
 
@@ -45,8 +53,8 @@ async def _flap(lab: SnmpLab) -> None:
 
 async def run_demo(listen: str, data_dir: Path, duration: float | None = None) -> None:
     """Start the lab and the agent; run until cancelled or ``duration`` seconds."""
-    async with SnmpLab(DEMO_DEVICES) as lab:
-        config = demo_config(lab, listen, data_dir)
+    async with SnmpLab(DEMO_DEVICES) as lab, CloudLab() as cloud:
+        config = demo_config(lab, cloud, listen, data_dir)
         agent = Agent(config)
         started = asyncio.Event()
         async with asyncio.TaskGroup() as group:
@@ -55,7 +63,7 @@ async def run_demo(listen: str, data_dir: Path, duration: float | None = None) -
             await started.wait()
             print(
                 f"sla-agent demo: {len(lab.devices)} simulated devices on udp://{lab.host}:{lab.port}, "
-                f"ledger in {data_dir}/\n"
+                f"simulated cloud (Keystone) at {cloud.auth_url}, ledger in {data_dir}/\n"
                 f"  metrics: http://{listen}/metrics\n  health:  http://{listen}/healthz\n"
                 "  (Ctrl-C to stop)",
                 flush=True,

@@ -13,6 +13,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from agent.metrics import METRICS
 
+ALL_KPIS = (
+    "egress_bandwidth", "egress_link_availability", "mobile_office_link_availability",
+    "cloud_vcpu_capacity", "cloud_memory_capacity", "cloud_storage_capacity",
+)
+GIB = 2**30
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -65,7 +71,7 @@ def test_demo_serves_kpis_within_15_seconds(demo):
         assert proc.poll() is None, proc.stderr.read()
         text = scrape(base + "/metrics") or ""
         values = kpi_values(text)
-        if {"egress_bandwidth", "egress_link_availability", "mobile_office_link_availability"} <= set(values):
+        if set(ALL_KPIS) <= set(values):
             break
         time.sleep(0.5)
     assert values.get("egress_bandwidth", 0) > 0, text
@@ -73,6 +79,10 @@ def test_demo_serves_kpis_within_15_seconds(demo):
     assert values["egress_bandwidth"] == pytest.approx(3.75e9)
     assert values["egress_link_availability"] == 1.0
     assert 0 <= values["mobile_office_link_availability"] <= 1
+    # The simulated cloud's offered capacity (see agent/lab/cloud.py DEMO data).
+    assert values["cloud_vcpu_capacity"] == 17344
+    assert values["cloud_memory_capacity"] == 102272 * GIB
+    assert values["cloud_storage_capacity"] == 4180 * 2**40
 
     families = {f.name: f for f in text_string_to_metric_families(text)}
     for name, family in families.items():
@@ -83,10 +93,12 @@ def test_demo_serves_kpis_within_15_seconds(demo):
                 continue
             assert tuple(sample.labels) == spec.labels or set(sample.labels) == set(spec.labels), sample
     ups = [s for s in families["sla_target_up"].samples]
-    assert {s.labels["target"] for s in ups} == {"egress-r1", "egress-r2", "mobile-r1"}
+    assert {s.labels["target"] for s in ups} == {
+        "egress-r1", "egress-r2", "mobile-r1", "gov-cloud/shenzhen-1", "gov-cloud/shenzhen-2"}
     assert all(s.value == 1 for s in ups)
     # Secrets never reach the exposition.
-    assert "lab-auth-key" not in text and "lab-priv-key" not in text
+    for secret in ("lab-auth-key", "lab-priv-key", "lab-cloud-S3cret"):
+        assert secret not in text
 
 
 def test_demo_stops_cleanly_on_sigint(demo):

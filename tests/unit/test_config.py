@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from agent import units
 from agent.catalogue import BY_ID
 from agent.cli import main
-from agent.config import Config, ConfigError, KpiConfig, kpi_definition, load_config
+from agent.config import Config, ConfigError, KpiConfig, kpi_definition, load_config, parse_config
 
 REPO = Path(__file__).resolve().parents[2]
 CENTER = REPO / "examples" / "center.yaml"
@@ -810,3 +810,24 @@ def test_kpi_definition_override_from_file(tmp_path: Path) -> None:
 
 def test_config_type_is_exported() -> None:
     assert Config.model_config.get("frozen") is True
+
+
+def _cloud_problems(data):
+    try:
+        parse_config(data, "c.yaml", env={})
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def test_cloud_kpi_cross_checks():
+    cloud = {"type": "generic", "name": "mo", "url": "http://127.0.0.1:1/x",
+             "mapping": {"vcpu": {"capacity": "a", "unit": "cores"}}}
+    assert _cloud_problems({"kpis": [{"id": "cloud_vcpu_capacity"}]}) == [
+        "c.yaml: kpis[0].id: cloud_vcpu_capacity needs at least one entry in clouds"]
+    assert _cloud_problems({"clouds": [cloud], "kpis": [{"id": "cloud_vcpu_capacity", "clouds": ["gov"]}]}) == [
+        "c.yaml: kpis[0].clouds: no cloud named 'gov'"]
+    assert _cloud_problems({"clouds": [cloud], "kpis": [{"id": "cloud_vcpu_capacity", "link_group": "x"}]}) == [
+        "c.yaml: kpis[0].link_group: cloud_vcpu_capacity measures clouds, not a link group"]
+    assert _cloud_problems({"clouds": [cloud, cloud], "kpis": []}) == ["c.yaml: clouds[1].name: duplicate cloud name 'mo'"]
+    assert _cloud_problems({"clouds": [cloud], "kpis": [{"id": "cloud_vcpu_capacity"}]}) == []

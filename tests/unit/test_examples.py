@@ -7,13 +7,17 @@ import yaml
 from agent.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
-KEYS = {"SLA_DEMO_V3_AUTH_KEY": "lab-auth-key", "SLA_DEMO_V3_PRIV_KEY": "lab-priv-key"}
+KEYS = {"SLA_DEMO_V3_AUTH_KEY": "lab-auth-key", "SLA_DEMO_V3_PRIV_KEY": "lab-priv-key",
+        "SLA_DEMO_CLOUD_PASSWORD": "lab-cloud-S3cret"}
 
 
 def test_examples_demo_is_valid():
     config = load_config(ROOT / "examples" / "demo.yaml", env=KEYS)
     assert config.snmp.defaults.port == 16100
-    assert [k.id for k in config.kpis] == ["egress_bandwidth", "egress_link_availability", "mobile_office_link_availability"]
+    assert [k.id for k in config.kpis] == [
+        "egress_bandwidth", "egress_link_availability", "mobile_office_link_availability",
+        "cloud_vcpu_capacity", "cloud_memory_capacity", "cloud_storage_capacity",
+    ]
 
 
 def test_examples_demo_matches_the_bundled_demo_but_for_placeholders():
@@ -21,4 +25,5 @@ def test_examples_demo_matches_the_bundled_demo_but_for_placeholders():
     example = yaml.safe_load((ROOT / "examples" / "demo.yaml").read_text(encoding="utf-8"))
     for data in (bundled, example):
         data["agent"].pop("listen"), data["agent"].pop("data_dir"), data["snmp"]["defaults"].pop("port")
+        data["clouds"][0].pop("auth_url")
     assert bundled == example

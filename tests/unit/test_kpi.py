@@ -147,3 +147,56 @@ def test_month_to_date_stops_at_now_and_no_data_means_no_value(tmp_path):
     assert avail.period.label == "2026-11"
     assert avail.value is None and avail.met is None
     assert avail.totals.unknown == 2 * (now - ts(2026, 11, 1))
+
+
+def cloud_config(kpi_extra=None, clouds=("gov", "mo")):
+    entries = []
+    if "gov" in clouds:
+        entries.append({"type": "openstack", "name": "gov", "auth_url": "http://127.0.0.1:5000/v3",
+                        "regions": ["sz-1", "sz-2"],
+                        "auth": {"type": "password", "username": "u", "password": "p", "project_name": "x"}})
+    if "mo" in clouds:
+        entries.append({"type": "generic", "name": "mo", "url": "http://127.0.0.1:1/cap",
+                        "mapping": {"vcpu": {"capacity": "a", "unit": "cores"}}})
+    return parse_config(
+        {
+            "clouds": entries,
+            "kpis": [{"id": "cloud_vcpu_capacity", **(kpi_extra or {})}, {"id": "cloud_memory_capacity"}],
+            "maintenance": [
+                {"name": "global", "start": "2026-11-10T06:00:00+08:00", "end": "2026-11-10T07:00:00+08:00"},
+            ],
+        },
+        "test.yaml",
+    )
+
+
+def test_cloud_capacity_sums_regions_and_clouds_and_honours_global_maintenance(tmp_path):
+    from agent import series
+
+    ledger = Ledger(tmp_path / "l.sqlite")
+    day = ts(2026, 11, 10)
+    put(ledger, series.cloud("gov", "sz-1", "vcpu", "capacity"), day, day + 86400, 10000.0)
+    put(ledger, series.cloud("gov", "sz-2", "vcpu", "capacity"), day, day + 12 * 3600, 3000.0)
+    put(ledger, series.cloud("gov", "sz-2", "vcpu", "capacity"), day + 12 * 3600, day + 86400, 6000.0)
+    put(ledger, series.cloud("mo", "default", "vcpu", "capacity"), day, day + 86400, 1000.0)
+    put(ledger, series.cloud("gov", "sz-1", "memory", "capacity"), day, day + 86400, 1.0)
+    engine = KpiEngine(cloud_config(), ledger.segments)
+    res = results_by_id(engine, periods.Period("d", day, day + 86400), day + 86400)
+    vcpu = res["cloud_vcpu_capacity"]
+    # 14000 for 12 h (one hour of it in maintenance), 17000 for 12 h.
+    assert vcpu.totals.maintenance == 3600
+    assert vcpu.value == pytest.approx((11 * 14000 + 12 * 17000) / 23)
+    assert vcpu.minimum == 14000
+    assert vcpu.compliance == pytest.approx(12 / 23)  # >= 15000 only in the afternoon
+    # The generic cloud maps no memory: memory sums the OpenStack regions only; sz-2 has no data.
+    memory = res["cloud_memory_capacity"]
+    assert memory.value is None and memory.totals.unknown == 23 * 3600
+
+
+def test_cloud_kpi_can_name_its_clouds(tmp_path):
+    from agent.kpi import plan
+
+    plans = {p.definition.id: p for p in plan(cloud_config({"clouds": ["mo"]}))}
+    assert plans["cloud_vcpu_capacity"].series() == ["cloud:mo:default:vcpu:capacity"]
+    assert plans["cloud_memory_capacity"].series() == ["cloud:gov:sz-1:memory:capacity", "cloud:gov:sz-2:memory:capacity"]
+    assert plans["cloud_memory_capacity"].target.value == 100000 * 2**30

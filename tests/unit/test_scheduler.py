@@ -1,0 +1,84 @@
+"""Scheduling: prompt first polls, spread phases, bounded polls, state-change logging."""
+
+import asyncio
+import logging
+
+from agent.scheduler import Scheduler, _offset
+from collectors.base import CollectorError, PollResult
+from tests.fakes import FakeTarget
+
+
+class Recorder:
+    """A collector whose polls are timed by the loop clock; some fail, some hang."""
+
+    kind = "rec"
+
+    def __init__(self, targets, hang=(), fail=()):
+        self._targets = targets
+        self.hang, self.fail = set(hang), set(fail)
+        self.polls: list[tuple[str, float]] = []
+
+    def targets(self):
+        return self._targets
+
+    async def poll(self, target):
+        self.polls.append((target.name, asyncio.get_running_loop().time()))
+        if target.name in self.hang:
+            await asyncio.sleep(3600)
+        if target.name in self.fail:
+            raise CollectorError("no answer")
+        return PollResult()
+
+    def unknown(self, target):
+        return ()
+
+    async def close(self):
+        pass
+
+
+async def run_for(scheduler, seconds):
+    task = asyncio.create_task(scheduler.run())
+    await asyncio.sleep(seconds)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+
+def test_phase_is_stable_and_within_interval():
+    assert _offset("snmp:r1", 30) == _offset("snmp:r1", 30)
+    phases = {_offset(f"snmp:r{i}", 30) for i in range(200)}
+    assert all(0 <= p < 30 for p in phases) and len(phases) > 150
+
+
+async def test_first_polls_come_promptly_even_with_long_intervals():
+    targets = [FakeTarget(f"t{i}", interval=300, poll_timeout=1) for i in range(20)]
+    collector = Recorder(targets)
+    outcomes = []
+    scheduler = Scheduler([collector], outcomes.append)
+    start = asyncio.get_running_loop().time()
+    await run_for(scheduler, 5.5)
+    assert {name for name, _ in collector.polls} == {t.name for t in targets}
+    assert all(at - start <= 5.1 for _, at in collector.polls)
+    assert len(collector.polls) == 20  # and no immediate second poll
+
+
+async def test_hanging_target_is_bounded_and_does_not_delay_others(caplog):
+    targets = [FakeTarget("slow", interval=0.5, poll_timeout=0.3), FakeTarget("ok", interval=0.5, poll_timeout=0.3),
+               FakeTarget("bad", interval=0.5, poll_timeout=0.3)]
+    collector = Recorder(targets, hang={"slow"}, fail={"bad"})
+    outcomes = []
+    scheduler = Scheduler([collector], outcomes.append)
+    with caplog.at_level(logging.INFO, logger="agent.scheduler"):
+        await run_for(scheduler, 3)
+    by_target = {}
+    for outcome in outcomes:
+        by_target.setdefault(outcome.target, []).append(outcome)
+    assert len(by_target["ok"]) >= 4 and all(o.error is None for o in by_target["ok"])
+    assert all(o.error == "no complete answer within 0.3s" for o in by_target["slow"])
+    assert all(o.duration < 0.5 for o in by_target["slow"])
+    assert all(o.error == "no answer" and o.result is None for o in by_target["bad"])
+    # Logged once when a target goes unknown, not on every failed poll.
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert sorted(warnings) == ["rec target bad is unknown: no answer", "rec target slow is unknown: no complete answer within 0.3s"]
