@@ -340,16 +340,36 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
+def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
+    """``link_groups[0].links[1].name`` from a pydantic error location.
+
+    The location is walked through the input: a part that is not a key or
+    index of it is pydantic's own (a union member such as ``openstack``, a
+    validator name) and is left out of the path the operator sees.
+    """
     path = ""
+    node = data
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) and isinstance(node, (list, tuple)) and 0 <= part < len(node):
             path += f"[{part}]"
-        elif isinstance(part, str) and part.startswith(("function-", "constrained-")):
-            continue
-        else:
+            node = node[part]
+        elif isinstance(node, dict) and part in node:
             path += f".{part}" if path else str(part)
+            node = node[part]
+        elif isinstance(part, str) and not isinstance(node, dict) or part in _PYDANTIC_PARTS or _is_tag(part, node):
+            continue
+        else:  # a missing key: it is the last part and names what is missing
+            path += f".{part}" if path else str(part)
+            node = None
     return path or "(top level)"
+
+
+_PYDANTIC_PARTS = frozenset({"function-after", "function-before", "function-wrap", "function-plain"})
+
+
+def _is_tag(part: Any, node: Any) -> bool:
+    """A discriminated-union tag: the value of the node's own ``type`` key."""
+    return isinstance(node, dict) and part == node.get("type")
 
 
 def parse_config(data: Any, source: str, env: Mapping[str, str] | None = None, base_dir: Path | None = None) -> Config:
@@ -365,7 +385,7 @@ def parse_config(data: Any, source: str, env: Mapping[str, str] | None = None, b
         problems = []
         for error in exc.errors(include_url=False, include_input=False):
             message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{source}: {_format_loc(tuple(error['loc']))}: {message}")
+            problems.append(f"{source}: {_format_loc(tuple(error['loc']), data)}: {message}")
         raise ConfigError(problems) from None
     cross = _cross_check(config)
     if cross:

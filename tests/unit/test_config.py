@@ -633,7 +633,8 @@ def test_secrets_never_appear_in_repr_or_str(tmp_path: Path) -> None:
 
 # --- examples/center.yaml ---------------------------------------------------------------------
 
-CENTER_ENV = {"SNMP_COMMUNITY": SECRETS["SNMP_COMMUNITY"], "SNMP_V3_AUTH_KEY": SECRETS["SNMP_V3_AUTH_KEY"]}
+CENTER_ENV = {"SNMP_COMMUNITY": SECRETS["SNMP_COMMUNITY"], "SNMP_V3_AUTH_KEY": SECRETS["SNMP_V3_AUTH_KEY"],
+              "GOV_CLOUD_APP_CRED_ID": "4c1b2e0f9a7d", "GOV_CLOUD_APP_CRED_SECRET": "cloud-S3cret-value"}
 CENTER_PRIV_PATH = "/run/secrets/snmp_v3_priv"
 
 
@@ -672,6 +673,7 @@ def test_center_example_loads(center_copy: Path) -> None:
         ("egress_bandwidth", "internet_egress"),
         ("egress_link_availability", "internet_egress"),
         ("mobile_office_link_availability", "mobile_office"),
+        ("cloud_vcpu_capacity", None), ("cloud_memory_capacity", None), ("cloud_storage_capacity", None),
     }
     monthly, one_off = config.maintenance
     assert (monthly.rrule, monthly.duration, monthly.link_groups) == ("FREQ=MONTHLY;BYDAY=1SU", 7200.0, ("internet_egress",))
@@ -685,7 +687,7 @@ def test_center_example_passes_check(
         monkeypatch.setenv(name, value)
     code, out, err = run_check(center_copy, capsys)
     assert (code, err) == (0, "")
-    assert out == f"{center_copy}: ok (3 devices, 2 link groups, 5 links, 3 KPIs, 2 maintenance windows)\n"
+    assert out == f"{center_copy}: ok (3 devices, 2 link groups, 5 links, 6 KPIs, 2 maintenance windows)\n"
     for secret in SECRETS.values():
         assert secret not in out
 
@@ -831,3 +833,10 @@ def test_cloud_kpi_cross_checks():
         "c.yaml: kpis[0].link_group: cloud_vcpu_capacity measures clouds, not a link group"]
     assert _cloud_problems({"clouds": [cloud, cloud], "kpis": []}) == ["c.yaml: clouds[1].name: duplicate cloud name 'mo'"]
     assert _cloud_problems({"clouds": [cloud], "kpis": [{"id": "cloud_vcpu_capacity"}]}) == []
+
+
+def test_union_members_do_not_show_in_paths():
+    cloud = {"type": "openstack", "name": "gov", "auth_url": "http://127.0.0.1:5000/v3", "regions": ["a"],
+             "auth": {"type": "application_credential", "id": "x", "secret": "${NOPE}"}}
+    assert _cloud_problems({"clouds": [cloud]}) == [
+        "c.yaml: clouds[0].auth.secret: environment variable NOPE is not set"]
