@@ -55,7 +55,7 @@ class Agent:
         self.state = AgentState()
         self.ledger = Ledger(config.agent.data_dir / LEDGER_FILE)
         self.collectors = list(collectors) if collectors is not None else build_collectors(config)
-        self.engine = KpiEngine(config, self.ledger.segments)
+        self.engine = KpiEngine(config, self.ledger)
         self.scheduler = Scheduler(self.collectors, self._on_outcome, config.snmp.max_concurrency, clock)
         self._pending: list[Entry] = []
         self._ledger_failing = False

@@ -57,10 +57,12 @@ def _kpi_families(out: _Families, results: Iterable[KpiResult]) -> None:
         out.add("sla_kpi_info", 1, kpi=kpi.id, name=kpi.name_zh, level1=kpi.level1, level2=kpi.level2,
                 unit=kpi.unit, target_text=kpi.target_text)
         out.add("sla_kpi_target", result.target.value, kpi=kpi.id)
-        out.add("sla_kpi_coverage_ratio", result.totals.coverage, kpi=kpi.id)
-        for cls, seconds in (("good", result.totals.good), ("bad", result.totals.bad),
-                             ("unknown", result.totals.unknown), ("maintenance", result.totals.maintenance)):
-            out.add("sla_kpi_period_seconds", seconds, kpi=kpi.id, **{"class": cls})
+        out.add("sla_kpi_coverage_ratio", result.coverage, kpi=kpi.id)
+        if result.totals is not None:
+            totals = result.totals
+            for cls, seconds in (("good", totals.good), ("bad", totals.bad),
+                                 ("unknown", totals.unknown), ("maintenance", totals.maintenance)):
+                out.add("sla_kpi_period_seconds", seconds, kpi=kpi.id, **{"class": cls})
         if kpi.objective is not None and kpi.kind != "availability":
             out.add("sla_kpi_objective_ratio", kpi.objective, kpi=kpi.id)
         if result.value is None:

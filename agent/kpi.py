@@ -1,78 +1,37 @@
-"""The KPI engine: ledger segments -> period figures for every configured KPI.
+"""The KPI engine: ledger -> period figures for every configured KPI.
 
-Reads only; the same function serves the month-to-date gauges on /metrics and
-(later) the monthly export, so the two can never disagree.
+Reads only; the same evaluation serves the month-to-date gauges on /metrics and
+the monthly export, so the two can never disagree. A KPI's *source* (link
+group, clouds, ...) says which inputs it reads; its *kind* (availability,
+capacity_sum, ...) says how they become a figure. A new source or kind is one
+entry in ``SOURCES`` or ``EVALUATORS``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from agent import periods, series, sli
 from agent.catalogue import KpiDefinition
 from agent.config import Config, KpiConfig, kpi_definition
-from agent.sli import Segment, Totals
-from agent.units import Target, parse_target
+from agent.kpi_types import Evaluator, KpiResult, LedgerReader, Plan
+from agent.sli import Totals
+from agent.units import parse_target
 from collectors.cloud.config import cloud_regions, cloud_resources
 
-# Kept for callers that name link series through this module.
-link_up_series = series.link_up
-link_available_series = series.link_available
+__all__ = ["KpiEngine", "KpiResult", "Plan", "evaluate", "plan", "EVALUATORS", "SOURCES"]
+
+Inputs = tuple[tuple[str, ...], str | None]
 
 
-@dataclass(frozen=True, slots=True)
-class KpiResult:
-    """A KPI over ``[period.start, until)``."""
-
-    definition: KpiDefinition
-    target: Target
-    period: periods.Period
-    until: float
-    totals: Totals
-    value: float | None  # ratio for availability, time-weighted mean for gauges
-    minimum: float | None = None  # gauges only
-    compliance: float | None = None  # gauges only: share of known time meeting the target
-    min_coverage: float = 0.0
-
-    @property
-    def met(self) -> bool | None:
-        """True/False, or None while there is no data at all."""
-        if self.value is None:
-            return None
-        if self.definition.kind == "availability":
-            return self.target.met_by(self.value)
-        objective = self.definition.objective if self.definition.objective is not None else 1.0
-        return self.compliance is not None and self.compliance >= objective
-
-    @property
-    def sufficient(self) -> bool:
-        """Enough of the period has data for the figure to be reported as final."""
-        return self.value is not None and self.totals.coverage >= self.min_coverage
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    config: KpiConfig
-    definition: KpiDefinition
-    target: Target
-    inputs: tuple[str, ...]  # ledger series the KPI reads
-    # Maintenance scope: a link group's windows plus the global ones, or
-    # only the global ones (None).
-    group: str | None
-
-    def series(self) -> list[str]:
-        return list(self.inputs)
-
-
-def _link_group_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> tuple[tuple[str, ...], str | None]:
+def _link_group_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
     group = config.link_group(kpi.link_group or "")
     name = series.link_up if definition.kind == "availability" else series.link_available
     return tuple(name(link.name) for link in group.links), group.name
 
 
-def _cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> tuple[tuple[str, ...], str | None]:
+def _cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
     resource = definition.resource or ""
     chosen = [c for c in config.clouds if kpi.clouds is None or c.name in kpi.clouds]
     names = tuple(
@@ -84,59 +43,72 @@ def _cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> 
     return names, None
 
 
-# How each catalogue source turns a KPI into ledger series; a new source adds one entry.
-_INPUTS = {"link_group": _link_group_inputs, "cloud": _cloud_inputs}
+# How each catalogue source turns a configured KPI into inputs and a maintenance scope.
+SOURCES: dict[str, Callable[[KpiDefinition, KpiConfig, Config], Inputs]] = {
+    "link_group": _link_group_inputs,
+    "cloud": _cloud_inputs,
+}
 
 
-def plan(config: Config) -> list[_Plan]:
-    """Resolve each configured KPI to its definition, target and input series."""
+def _availability(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float,
+                  maintenance: Sequence[sli.Span]) -> KpiResult:
+    segments = ledger.segments(kpi.series(), period.start, end)
+    totals = Totals()
+    for name in kpi.series():
+        totals = totals + sli.classify(segments.get(name, []), period.start, end, maintenance, sli.is_up)
+    # Per-link totals add up: coverage is link-time with data / link-time expected.
+    value = sli.availability(totals)
+    return KpiResult(
+        definition=kpi.definition, target=kpi.target, period=period, until=end,
+        value=value, met=None if value is None else kpi.target.met_by(value),
+        coverage=totals.coverage, min_coverage=kpi.config.min_coverage, totals=totals,
+    )
+
+
+def _capacity_sum(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float,
+                  maintenance: Sequence[sli.Span]) -> KpiResult:
+    segments = ledger.segments(kpi.series(), period.start, end)
+    summed = sli.sum_series([segments.get(name, []) for name in kpi.series()], period.start, end)
+    summary = sli.summarise_gauge(summed, period.start, end, maintenance, kpi.target.met_by)
+    objective = kpi.definition.objective if kpi.definition.objective is not None else 1.0
+    met = None if summary.mean is None else (summary.compliance or 0.0) >= objective
+    return KpiResult(
+        definition=kpi.definition, target=kpi.target, period=period, until=end,
+        value=summary.mean, met=met, coverage=summary.totals.coverage, min_coverage=kpi.config.min_coverage,
+        totals=summary.totals, minimum=summary.minimum, compliance=summary.compliance,
+    )
+
+
+# How each KPI kind is computed.
+EVALUATORS: dict[str, Evaluator] = {
+    "availability": _availability,
+    "capacity_sum": _capacity_sum,
+}
+
+
+def plan(config: Config) -> list[Plan]:
+    """Resolve each configured KPI to its definition, target and inputs."""
     plans = []
     for kpi in config.kpis:
         definition = kpi_definition(kpi)
-        inputs, group = _INPUTS[definition.source](definition, kpi, config)
-        plans.append(
-            _Plan(
-                config=kpi,
-                definition=definition,
-                target=parse_target(definition.target, definition.unit),
-                inputs=inputs,
-                group=group,
-            )
-        )
+        inputs, group = SOURCES[definition.source](definition, kpi, config)
+        plans.append(Plan(kpi, definition, parse_target(definition.target, definition.unit), inputs, group))
     return plans
 
 
-def evaluate(
-    kpi: _Plan,
-    segments: Mapping[str, Sequence[Segment]],
-    period: periods.Period,
-    until: float,
-    maintenance: Sequence[sli.Span],
-) -> KpiResult:
-    """One KPI over ``[period.start, min(until, period.end))`` (pure)."""
-    end = min(until, period.end)
-    series = [segments.get(name, []) for name in kpi.series()]
-    common = dict(definition=kpi.definition, target=kpi.target, period=period, until=end,
-                  min_coverage=kpi.config.min_coverage)
-    if kpi.definition.kind == "availability":
-        totals = Totals()
-        for segs in series:
-            totals = totals + sli.classify(segs, period.start, end, maintenance, sli.is_up)
-        # Per-link totals add up: coverage is link-time with data / link-time expected.
-        return KpiResult(totals=totals, value=sli.availability(totals), **common)
-    summed = sli.sum_series(series, period.start, end)
-    summary = sli.summarise_gauge(summed, period.start, end, maintenance, kpi.target.met_by)
-    return KpiResult(totals=summary.totals, value=summary.mean, minimum=summary.minimum,
-                     compliance=summary.compliance, **common)
+def evaluate(kpi: Plan, ledger: LedgerReader, period: periods.Period, until: float,
+             maintenance: Sequence[sli.Span]) -> KpiResult:
+    """One KPI over ``[period.start, min(until, period.end))``."""
+    return EVALUATORS[kpi.definition.kind](kpi, ledger, period, min(until, period.end), maintenance)
 
 
 class KpiEngine:
-    """Evaluates every configured KPI from a ledger-like source of segments."""
+    """Evaluates every configured KPI from the ledger."""
 
-    def __init__(self, config: Config, read_segments: Callable[[Sequence[str], float, float], Mapping[str, Sequence[Segment]]]):
+    def __init__(self, config: Config, ledger: LedgerReader):
         self._config = config
         self._zone = ZoneInfo(config.agent.timezone)
-        self._read = read_segments
+        self._ledger = ledger
         self.plans = plan(config)
 
     def evaluate_period(self, period: periods.Period, now: float) -> list[KpiResult]:
@@ -144,9 +116,8 @@ class KpiEngine:
         end = min(now, period.end)
         results = []
         for kpi in self.plans:
-            segments = self._read(kpi.series(), period.start, end)
             maintenance = periods.maintenance_spans(self._config.maintenance, kpi.group, period.start, end, self._zone)
-            results.append(evaluate(kpi, segments, period, end, maintenance))
+            results.append(evaluate(kpi, self._ledger, period, end, maintenance))
         return results
 
     def month_to_date(self, now: float) -> list[KpiResult]:

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeVar
 
 from agent.sli import Segment
 
@@ -39,6 +39,9 @@ CREATE TABLE IF NOT EXISTS segments (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated REAL NOT NULL);
 """
+
+
+T = TypeVar("T")
 
 
 class LedgerError(Exception):
@@ -166,6 +169,35 @@ class Ledger:
                     self._db.execute('UPDATE segments SET "end"=? WHERE series_id=? AND start=?', (at, sid, current.start))
                     current.end = at
             self._db.execute("COMMIT")
+
+    def ensure_schema(self, sql: str) -> None:
+        """Create a component's own tables (idempotent ``CREATE ... IF NOT EXISTS`` statements)."""
+        with self._lock:
+            try:
+                self._db.executescript(sql)
+            except sqlite3.Error as exc:
+                raise LedgerError(f"{self.path}: cannot create tables: {exc}") from None
+
+    def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in one transaction: all of it is written, or none (LedgerError)."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                result = work(self._db)
+                self._db.execute("COMMIT")
+                return result
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise LedgerError(f"{self.path}: write failed: {exc}") from None
+
+    def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run read-only ``work`` against the ledger."""
+        with self._lock:
+            try:
+                return work(self._db)
+            except sqlite3.Error as exc:
+                raise LedgerError(f"{self.path}: read failed: {exc}") from None
 
     def get_cursor(self, name: str) -> str | None:
         with self._lock:

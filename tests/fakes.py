@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from agent.kpi import link_available_series, link_up_series
+from agent.series import link_available as link_available_series
+from agent.series import link_up as link_up_series
 from collectors.base import CollectorError, Observation, PollResult
 
 

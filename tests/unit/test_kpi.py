@@ -7,8 +7,10 @@ import pytest
 
 from agent import periods
 from agent.config import parse_config
-from agent.kpi import KpiEngine, link_available_series, link_up_series
+from agent.kpi import KpiEngine
 from agent.ledger import Ledger
+from agent.series import link_available as link_available_series
+from agent.series import link_up as link_up_series
 
 SH = ZoneInfo("Asia/Shanghai")
 GBIT = 1e9 / 8  # bytes/s in one Gbit/s
@@ -56,7 +58,7 @@ def test_outage_across_month_boundary_splits_10_and_20_minutes(tmp_path):
     put(ledger, link_up_series("ct"), ts(2026, 10, 31, 23, 50), ts(2026, 11, 1, 0, 20), 0.0)
     put(ledger, link_up_series("ct"), ts(2026, 11, 1, 0, 20), ts(2026, 12, 1), 1.0)
     put(ledger, link_up_series("cu"), ts(2026, 10, 1), ts(2026, 12, 1), 1.0)
-    engine = KpiEngine(make_config(), ledger.segments)
+    engine = KpiEngine(make_config(), ledger)
     october = results_by_id(engine, periods.month(2026, 10, SH), ts(2027, 1, 1))["egress_link_availability"]
     november = results_by_id(engine, periods.month(2026, 11, SH), ts(2027, 1, 1))["egress_link_availability"]
     oct_link_seconds = 2 * 31 * 86400
@@ -80,7 +82,7 @@ def test_maintenance_excluded_and_unknown_lowers_coverage_not_availability(tmp_p
     put(ledger, link_up_series("m1"), day + 14 * 3600, day + 24 * 3600, 1.0)
     window = {"name": "upgrade", "link_groups": ["mobile"],
               "start": "2026-11-10T10:00:00+08:00", "end": "2026-11-10T11:00:00+08:00"}
-    engine = KpiEngine(make_config([window]), ledger.segments)
+    engine = KpiEngine(make_config([window]), ledger)
     period = periods.Period("2026-11-10", day, day + 86400)
     result = results_by_id(engine, period, day + 86400)["mobile_office_link_availability"]
     assert result.totals.maintenance == 3600
@@ -102,7 +104,7 @@ def test_global_maintenance_applies_to_every_group_but_group_window_only_to_its_
         {"name": "egress only", "link_groups": ["egress"],
          "rrule": "FREQ=DAILY;BYHOUR=12", "dtstart": "2026-01-01T12:00:00", "duration": "2h"},
     ]
-    engine = KpiEngine(make_config(windows), ledger.segments)
+    engine = KpiEngine(make_config(windows), ledger)
     res = results_by_id(engine, periods.Period("d", day, day + 86400), day + 86400)
     assert res["mobile_office_link_availability"].totals.maintenance == 3600
     assert res["egress_link_availability"].totals.maintenance == 2 * 3 * 3600  # two links x 3 h
@@ -116,7 +118,7 @@ def test_bandwidth_mean_minimum_and_time_in_compliance(tmp_path):
     put(ledger, link_available_series("cu"), day, day + 6 * 3600, 10 * GBIT)
     put(ledger, link_available_series("cu"), day + 6 * 3600, day + 12 * 3600, 0.0)
     put(ledger, link_available_series("cu"), day + 12 * 3600, day + 86400, 10 * GBIT)
-    engine = KpiEngine(make_config(), ledger.segments)
+    engine = KpiEngine(make_config(), ledger)
     result = results_by_id(engine, periods.Period("d", day, day + 86400), day + 86400)["egress_bandwidth"]
     assert result.value == pytest.approx((18 * 20 + 6 * 10) / 24 * GBIT)  # 17.5 Gbit/s
     assert result.minimum == pytest.approx(10 * GBIT)
@@ -130,7 +132,7 @@ def test_bandwidth_unknown_while_any_link_unknown(tmp_path):
     day = ts(2026, 11, 10)
     put(ledger, link_available_series("ct"), day, day + 86400, 10 * GBIT)
     put(ledger, link_available_series("cu"), day, day + 12 * 3600, 10 * GBIT)  # no data after noon
-    engine = KpiEngine(make_config(), ledger.segments)
+    engine = KpiEngine(make_config(), ledger)
     result = results_by_id(engine, periods.Period("d", day, day + 86400), day + 86400)["egress_bandwidth"]
     assert result.value == pytest.approx(20 * GBIT)
     assert result.totals.unknown == 12 * 3600
@@ -140,7 +142,7 @@ def test_bandwidth_unknown_while_any_link_unknown(tmp_path):
 
 def test_month_to_date_stops_at_now_and_no_data_means_no_value(tmp_path):
     ledger = Ledger(tmp_path / "l.sqlite")
-    engine = KpiEngine(make_config(), ledger.segments)
+    engine = KpiEngine(make_config(), ledger)
     now = ts(2026, 11, 27, 12)
     res = {r.definition.id: r for r in engine.month_to_date(now)}
     avail = res["egress_link_availability"]
@@ -180,7 +182,7 @@ def test_cloud_capacity_sums_regions_and_clouds_and_honours_global_maintenance(t
     put(ledger, series.cloud("gov", "sz-2", "vcpu", "capacity"), day + 12 * 3600, day + 86400, 6000.0)
     put(ledger, series.cloud("mo", "default", "vcpu", "capacity"), day, day + 86400, 1000.0)
     put(ledger, series.cloud("gov", "sz-1", "memory", "capacity"), day, day + 86400, 1.0)
-    engine = KpiEngine(cloud_config(), ledger.segments)
+    engine = KpiEngine(cloud_config(), ledger)
     res = results_by_id(engine, periods.Period("d", day, day + 86400), day + 86400)
     vcpu = res["cloud_vcpu_capacity"]
     # 14000 for 12 h (one hour of it in maintenance), 17000 for 12 h.
