@@ -29,8 +29,12 @@ MAX_PENDING = 200_000
 Entry = tuple[str, float | None, float, float]
 
 
-def build_collectors(config: Config) -> list[Collector]:
-    """One collector per configured source kind."""
+def build_collectors(config: Config, ledger: Ledger) -> list[Collector]:
+    """One collector per configured source kind.
+
+    ``ledger`` is for collectors that keep more than series observations
+    (records, cursors) and must write them in the same transaction.
+    """
     collectors: list[Collector] = []
     if config.snmp.devices:
         from collectors.snmp import SnmpCollector
@@ -54,7 +58,7 @@ class Agent:
         self.clock = clock
         self.state = AgentState()
         self.ledger = Ledger(config.agent.data_dir / LEDGER_FILE)
-        self.collectors = list(collectors) if collectors is not None else build_collectors(config)
+        self.collectors = list(collectors) if collectors is not None else build_collectors(config, self.ledger)
         self.engine = KpiEngine(config, self.ledger)
         self.scheduler = Scheduler(self.collectors, self._on_outcome, config.snmp.max_concurrency, clock)
         self._pending: list[Entry] = []
