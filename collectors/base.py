@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence, runtime_checkable
 
+from agent.metrics import METRICS
+
 
 class CollectorError(Exception):
     """The one error type a poll raises.
@@ -99,3 +101,12 @@ class Samples:
 
     def __call__(self, *label_values: str, value: float) -> Sample:
         return Sample(self.name, tuple(zip(self.label_names, label_values)), float(value))
+
+
+def sampler(name: str) -> Samples:
+    """A sample builder for metric ``name`` with the label order agent.metrics declares."""
+    return Samples(name, METRICS[name].labels)
+
+
+def samplers(*names: str) -> dict[str, Samples]:
+    return {name: sampler(name) for name in names}

@@ -23,15 +23,15 @@ from typing import Any, Callable, Sequence
 
 import aiohttp
 
-from agent.metrics import METRICS
 from agent.series import cloud as series
 from collectors.base import (
     CollectorError,
     Observation,
     PollResult,
     Sample,
-    Samples,
     Target,
+    sampler,
+    samplers,
 )
 from collectors.cloud import capacity
 from collectors.cloud.capacity import Totals
@@ -63,16 +63,14 @@ class CloudTarget:
     resources: tuple[str, ...]  # resources whose series this target reports
 
 
-def _samplers(*names: str) -> dict[str, Samples]:
-    return {name: Samples(name, METRICS[name].labels) for name in names}
 
 
-_CAPACITY = _samplers("sla_cloud_vcpu_capacity", "sla_cloud_memory_capacity_bytes", "sla_cloud_storage_capacity_bytes")
-_USED = _samplers("sla_cloud_vcpu_allocated", "sla_cloud_memory_allocated_bytes", "sla_cloud_storage_used_bytes")
+_CAPACITY = samplers("sla_cloud_vcpu_capacity", "sla_cloud_memory_capacity_bytes", "sla_cloud_storage_capacity_bytes")
+_USED = samplers("sla_cloud_vcpu_allocated", "sla_cloud_memory_allocated_bytes", "sla_cloud_storage_used_bytes")
 _CAPACITY_METRIC = dict(zip(capacity.RESOURCES, _CAPACITY))
 _USED_METRIC = dict(zip(capacity.RESOURCES, _USED))
-_UTILIZATION = Samples("sla_cloud_utilization_ratio", METRICS["sla_cloud_utilization_ratio"].labels)
-_PROVIDERS = Samples("sla_cloud_resource_providers", METRICS["sla_cloud_resource_providers"].labels)
+_UTILIZATION = sampler("sla_cloud_utilization_ratio")
+_PROVIDERS = sampler("sla_cloud_resource_providers")
 
 
 class CloudCollector:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 from agent.config import Config, Link, SnmpDefaults, SnmpDevice
-from agent.metrics import METRICS
 from agent.series import (
     link_available as available_series,  # the KPI engine reads these series
 )
@@ -26,8 +25,9 @@ from collectors.base import (
     Observation,
     PollResult,
     Sample,
-    Samples,
     Target,
+    sampler,
+    samplers,
 )
 from collectors.snmp import oids
 from collectors.snmp.counters import (
@@ -106,11 +106,9 @@ def poll_timeout(device: SnmpDevice, has_links: bool) -> float:
     return min(per_request * rounds + POLL_SLACK, max(float(device.interval or 0), floor))
 
 
-def _samplers(*names: str) -> dict[str, Samples]:
-    return {name: Samples(name, METRICS[name].labels) for name in names}
 
 
-_LINK = _samplers(
+_LINK = samplers(
     "sla_link_up",
     "sla_link_admin_up",
     "sla_link_capacity_bytes_per_second",
@@ -123,7 +121,7 @@ _LINK = _samplers(
     "sla_link_receive_discards_total",
     "sla_link_transmit_discards_total",
 )
-_UPTIME = Samples("sla_snmp_device_uptime_seconds", METRICS["sla_snmp_device_uptime_seconds"].labels)
+_UPTIME = sampler("sla_snmp_device_uptime_seconds")
 _RAW_COUNTERS = (
     ("sla_link_receive_errors_total", oids.IF_IN_ERRORS),
     ("sla_link_transmit_errors_total", oids.IF_OUT_ERRORS),
