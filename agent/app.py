@@ -44,6 +44,10 @@ def build_collectors(config: Config, ledger: Ledger) -> list[Collector]:
         from collectors.cloud import CloudCollector
 
         collectors.append(CloudCollector(config.clouds))
+    if config.sms:
+        from collectors.sms import SmsCollector
+
+        collectors.append(SmsCollector(config.sms, ledger))
     return collectors
 
 

@@ -16,12 +16,15 @@ from typing import Literal
 #   availability  - up time / (up + down time) of 0/1 state series
 #   capacity_sum  - sum of gauge series at each instant; time-weighted mean,
 #                   minimum and share of time meeting the target
-KpiKind = Literal["availability", "capacity_sum"]
+#   delivery_rate, latency_within, annual_volume - SMS message counts and
+#                   latency histograms by submit time (see agent/kpi_sms.py)
+KpiKind = Literal["availability", "capacity_sum", "delivery_rate", "latency_within", "annual_volume"]
 Unit = Literal["ratio", "bytes_per_second", "bytes", "seconds", "count"]
 # Where a KPI's input series come from (see agent/kpi.py):
 #   link_group - the links of one configured link group
 #   cloud      - every region of the configured clouds (or those the KPI names)
-Source = Literal["link_group", "cloud"]
+#   sms        - every configured SMS gateway (or those the KPI names)
+Source = Literal["link_group", "cloud", "sms"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +123,63 @@ CATALOGUE += (
     _cloud_capacity("vcpu", "Government cloud capacity: vCPU cores", "count", ">= 15000", "≥15000核"),
     _cloud_capacity("memory", "Government cloud capacity: memory", "bytes", ">= 100000GiB", "≥100000GB"),
     _cloud_capacity("storage", "Government cloud capacity: storage", "bytes", ">= 4000TiB", "≥4000TB"),
+)
+
+# The government SMS platform (政务短信平台). Counts are by submit time: a report
+# that arrives after the month ended still counts for the month of the submit.
+CATALOGUE += (
+    KpiDefinition(
+        id="sms_delivery_rate",
+        name_zh="短信送达率",
+        name_en="SMS delivery rate",
+        level1="产出指标",
+        level2="质量指标",
+        kind="delivery_rate",
+        unit="ratio",
+        target=">= 98%",
+        target_text="≥98%",
+        objective=None,
+        source="sms",
+        description=(
+            "Delivered / (delivered + failed + expired) over messages submitted in the period whose "
+            "status is final; messages still pending within the grace period are left out until final."
+        ),
+    ),
+    KpiDefinition(
+        id="sms_send_latency",
+        name_zh="短信发送速度",
+        name_en="SMS send speed",
+        level1="产出指标",
+        level2="时效",
+        kind="latency_within",
+        unit="seconds",
+        target="<= 10s",
+        target_text="≤10秒",
+        objective=0.95,
+        source="sms",
+        description=(
+            "Submit-to-delivery-report time of delivered messages (gateway clock, ms). Value: the latency "
+            "at the objective's percentile (p95); compliance: share delivered within 10 s; met when that "
+            "share reaches the objective."
+        ),
+    ),
+    KpiDefinition(
+        id="sms_annual_volume",
+        name_zh="短信年发送总量",
+        name_en="SMS messages sent per year",
+        level1="产出指标",
+        level2="数量指标",
+        kind="annual_volume",
+        unit="count",
+        target=">= 170000000",
+        target_text="≥17000万条",
+        objective=None,
+        source="sms",
+        description=(
+            "Messages submitted year to date (calendar year in the configured time zone); met when on "
+            "pace: at least the target pro-rated by the share of the year elapsed."
+        ),
+    ),
 )
 
 BY_ID: dict[str, KpiDefinition] = {kpi.id: kpi for kpi in CATALOGUE}

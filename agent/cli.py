@@ -1,4 +1,4 @@
-"""The ``sla-agent`` command: run, check, demo.
+"""The ``sla-agent`` command: run, check, demo, rules, dashboards, export.
 
 User mistakes (bad config, bad arguments, a port in use) end with one line on
 stderr and exit code 2; tracebacks are for bugs only.
@@ -116,6 +116,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _run_until_signal(lambda: run_demo(listen=args.listen, data_dir=Path(args.data_dir), duration=args.duration))
 
 
+def _generate(args: argparse.Namespace, what: str) -> int:
+    """``rules`` / ``dashboards``: write files generated from the catalogue and the config."""
+    from agent import dashboards, rules
+    from agent.queries import load_for_generation
+
+    try:
+        # Secrets are not needed (nor read) to generate rules and dashboards.
+        config = load_for_generation(args.config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    if what == "rules":
+        files = rules.generate(config, args.config, job=args.job, runbooks=args.runbook_base)
+        written = rules.write(files, Path(args.output))
+    else:
+        written = dashboards.write(dashboards.generate(config, job=args.job), Path(args.output))
+    for path in written:
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sla-agent", description="SLA monitoring agent (Prometheus exporter).")
     parser.add_argument("--version", action="version", version=f"sla-agent {__version__}")
@@ -135,6 +157,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", default="sla-demo-data", help="ledger directory (default %(default)s)")
     demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: run until Ctrl-C)")
     demo.set_defaults(func=cmd_demo)
+
+    for what, help_text in (("rules", "write Prometheus recording and alerting rules for a config"),
+                            ("dashboards", "write Grafana dashboards for a config")):
+        gen = sub.add_parser(what, help=help_text)
+        gen.add_argument("-c", "--config", required=True, help="YAML config file (secrets are not read)")
+        gen.add_argument("-o", "--output", required=True, help="directory to write into")
+        gen.add_argument("--job", default="sla-agent", help="Prometheus job name of the agent (default %(default)s)")
+        if what == "rules":
+            gen.add_argument("--runbook-base", default="docs/runbooks.md",
+                             help="URL of docs/runbooks.md for runbook_url annotations (default %(default)s)")
+        gen.set_defaults(func=lambda args, what=what: _generate(args, what))
+
+    from agent.export.command import add_parser as add_export_parser
+
+    add_export_parser(sub)
     return parser
 
 

@@ -41,6 +41,7 @@ from collectors.cloud.config import (
     CloudConfig,
     check_clouds,
 )
+from collectors.sms.config import SmsGateway, check_gateways
 
 
 class AgentSettings(Model):
@@ -155,6 +156,7 @@ class KpiConfig(Model):
     id: Name
     link_group: str | None = None  # for link KPIs: the group measured
     clouds: items(str) | None = None  # for cloud KPIs: the clouds summed (default: all)
+    gateways: items(str) | None = None  # for SMS KPIs: the gateways counted (default: all)
     name: str | None = None
     name_en: str | None = None
     category: tuple[str, str] | None = None
@@ -230,6 +232,7 @@ class Config(Model):
     snmp: SnmpSettings = SnmpSettings()
     link_groups: items(LinkGroup) = ()
     clouds: items(CloudConfig) = ()
+    sms: items(SmsGateway) = ()
     kpis: items(KpiConfig) = ()
     maintenance: items(MaintenanceWindow) = ()
 
@@ -275,8 +278,10 @@ def _cross_check(config: Config) -> list[tuple[str, str]]:
         if device.priv_key is not None and device.auth_key is None:
             problems.append((f"{where}.priv_key", "needs auth_key: SNMPv3 has no privacy without authentication"))
     problems.extend(check_clouds(config.clouds))
+    problems.extend(check_gateways(config.sms))
     groups = {g.name for g in config.link_groups}
     clouds = {c.name for c in config.clouds}
+    gateways = {g.name for g in config.sms}
     for k, kpi in enumerate(config.kpis):
         where = f"kpis[{k}]"
         definition = BY_ID.get(kpi.id)
@@ -285,7 +290,18 @@ def _cross_check(config: Config) -> list[tuple[str, str]]:
             problems.append((f"{where}.id", f"unknown KPI {kpi.id!r}; known: {known} (or give name, kind, unit, target)"))
             continue
         source = definition.source if definition else "link_group"
-        if source == "cloud":
+        if source != "sms" and kpi.gateways is not None:
+            problems.append((f"{where}.gateways", f"{kpi.id} does not measure SMS gateways"))
+        if source == "sms":
+            for key, value, what in (("link_group", kpi.link_group, "a link group"), ("clouds", kpi.clouds, "clouds")):
+                if value is not None:
+                    problems.append((f"{where}.{key}", f"{kpi.id} measures SMS gateways, not {what}"))
+            if not config.sms:
+                problems.append((f"{where}.id", f"{kpi.id} needs at least one gateway in sms"))
+            for name in kpi.gateways or ():
+                if name not in gateways:
+                    problems.append((f"{where}.gateways", f"no SMS gateway named {name!r}"))
+        elif source == "cloud":
             if kpi.link_group is not None:
                 problems.append((f"{where}.link_group", f"{kpi.id} measures clouds, not a link group"))
             if not config.clouds:

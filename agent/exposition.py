@@ -45,10 +45,28 @@ class _Families:
         family.add_metric([labels[label] for label in spec.labels], value)
 
     def add_labelled(self, name: str, labels: Iterable[tuple[str, str]], value: float) -> None:
+        base = _histogram_of(name)
+        if base is not None:
+            # A histogram arrives as its _bucket (with le), _sum and _count samples, already cumulative.
+            family = self._families.get(base)
+            if family is None:
+                family = self._families[base] = Metric(base, METRICS[base].help, "histogram")
+            family.add_sample(name, dict(labels), value)
+            return
         self.add(name, value, **dict(labels))
 
     def __iter__(self) -> Iterator[Metric]:
         return iter(self._families.values())
+
+
+def _histogram_of(sample_name: str) -> str | None:
+    """The histogram metric a ``_bucket`` / ``_sum`` / ``_count`` sample belongs to, if any."""
+    for suffix in ("_bucket", "_sum", "_count"):
+        if sample_name.endswith(suffix):
+            spec = METRICS.get(sample_name[: -len(suffix)])
+            if spec is not None and spec.type == "histogram":
+                return spec.name
+    return None
 
 
 def _kpi_families(out: _Families, results: Iterable[KpiResult]) -> None:

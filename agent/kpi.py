@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
-from agent import periods, series, sli
+from agent import kpi_sms, periods, series, sli
 from agent.catalogue import KpiDefinition
 from agent.config import Config, KpiConfig, kpi_definition
 from agent.kpi_types import Evaluator, KpiResult, LedgerReader, Plan
@@ -47,6 +47,7 @@ def _cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> 
 SOURCES: dict[str, Callable[[KpiDefinition, KpiConfig, Config], Inputs]] = {
     "link_group": _link_group_inputs,
     "cloud": _cloud_inputs,
+    "sms": kpi_sms.sms_inputs,
 }
 
 
@@ -83,6 +84,7 @@ def _capacity_sum(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: 
 EVALUATORS: dict[str, Evaluator] = {
     "availability": _availability,
     "capacity_sum": _capacity_sum,
+    **kpi_sms.EVALUATORS,  # delivery_rate, latency_within, annual_volume
 }
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 @dataclass(frozen=True, slots=True)
 class MetricSpec:
     name: str
-    type: Literal["gauge", "counter", "info"]
+    type: Literal["gauge", "counter", "info", "histogram"]
     labels: tuple[str, ...]
     help: str
 
@@ -88,6 +88,32 @@ _SPECS = (
                "Allocated (vcpu, memory) or used (storage) / offered capacity, 0-1; absent when capacity is 0."),
     MetricSpec("sla_cloud_resource_providers", "gauge", ("cloud", "region"),
                "Placement resource providers read in the last poll (a drop explains a capacity drop)."),
+    # SMS gateways (collectors/sms), per gateway. Counters are lifetime totals kept in
+    # the agent's ledger, so they survive agent restarts; refreshed on each poll of
+    # the gateway's delivery-record feed, not at scrape time.
+    MetricSpec("sla_sms_submitted_total", "counter", ("gateway",),
+               "Messages the gateway accepted, counted once each from its delivery-record feed."),
+    MetricSpec("sla_sms_delivered_total", "counter", ("gateway",), "Messages with a final status of delivered."),
+    MetricSpec("sla_sms_failed_total", "counter", ("gateway",), "Messages with a final status of failed."),
+    MetricSpec("sla_sms_expired_total", "counter", ("gateway",),
+               "Messages that expired, or got no final status within the grace period (code no_report)."),
+    MetricSpec("sla_sms_errors_total", "counter", ("gateway", "code"),
+               "Failed and expired messages by error code; the first max_error_codes codes seen keep their "
+               "own label, later ones count as other."),
+    MetricSpec("sla_sms_send_latency_seconds", "histogram", ("gateway",),
+               "Submit-to-delivery-report time of delivered messages, from the gateway's own millisecond "
+               "timestamps (buckets double from 0.3125 s; 10 s is one)."),
+    MetricSpec("sla_sms_pending", "gauge", ("gateway",),
+               "Messages submitted but without a final status yet, within the grace period."),
+    MetricSpec("sla_sms_unmatched_reports", "gauge", ("gateway",),
+               "Delivery reports held while waiting for their message's submit record."),
+    MetricSpec("sla_sms_records_skipped_total", "counter", ("gateway", "reason"),
+               "Feed records not counted: malformed, bad_timestamp (negative, future, report before submit), "
+               "duplicate, stale (older than the dedup horizon) or unmatched (report never met its submit)."),
+    MetricSpec("sla_sms_cursor_resets_total", "counter", ("gateway",),
+               "Times the gateway no longer knew the feed cursor and the feed was re-read by time."),
+    MetricSpec("sla_sms_feed_lag_seconds", "gauge", ("gateway",),
+               "How far behind the agent's clock the feed has been read (0 once caught up)."),
 )
 
 METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _SPECS}

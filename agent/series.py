@@ -16,3 +16,8 @@ def link_available(link: str) -> str:
 def cloud(cloud_name: str, region: str, resource: str, which: str) -> str:
     """A cloud region's ``which`` ("capacity" or "used") of ``resource`` in base units."""
     return f"cloud:{cloud_name}:{region}:{resource}:{which}"
+
+
+def sms_feed(gateway: str) -> str:
+    """An SMS gateway's feed health: 1.0 when its poll succeeded, None when it failed."""
+    return f"sms:{gateway}:feed"

@@ -1,4 +1,4 @@
-"""``python -m agent.lab``: serve the demo devices and cloud in the foreground.
+"""``python -m agent.lab``: serve the demo devices, cloud and SMS gateway in the foreground.
 
 With the default ports this is what ``examples/demo.yaml`` points at, so the
 agent can be run by hand against it (``sla-agent run -c examples/demo.yaml``).
@@ -12,17 +12,19 @@ import asyncio
 from .cloud import CloudLab
 from .devices import DEMO_DEVICES
 from .simulator import SnmpLab
+from .sms import SmsLab
 
 
 async def _serve(args: argparse.Namespace) -> int:
     with SnmpLab(DEMO_DEVICES, port=args.port, log_level="info" if args.verbose else "error") as lab:
-        async with CloudLab(identity_port=args.cloud_port) as cloud:
+        async with CloudLab(identity_port=args.cloud_port) as cloud, SmsLab(port=args.sms_port) as sms:
             print(f"snmpsim listening on udp {lab.host}:{lab.port} (log: {lab.log_path})")
             print(f"v3 user {lab.v3_user!r}: authPriv SHA {lab.v3_auth_key!r} / AES-128 {lab.v3_priv_key!r}")
             for dev in lab.devices:
                 print(f"  {dev.name:<12} community/context {lab.community(dev.name)!r}"
                       f"  e.g. snmpwalk -v2c -c {lab.community(dev.name)} {lab.host}:{lab.port} 1.3.6.1.2.1.31")
             print(f"simulated cloud: Keystone {cloud.auth_url} user {cloud.username!r} password {cloud.password!r}")
+            print(f"simulated SMS gateway: {sms.url}/v1/delivery-records api key {sms.api_key!r}")
             print("Ctrl-C to stop", flush=True)
             while lab.running:
                 await asyncio.sleep(1)
@@ -34,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m agent.lab", description=__doc__)
     parser.add_argument("--port", type=int, default=16100, help="SNMP UDP port (default %(default)s)")
     parser.add_argument("--cloud-port", type=int, default=15000, help="Keystone TCP port (default %(default)s)")
+    parser.add_argument("--sms-port", type=int, default=15080, help="SMS gateway TCP port (default %(default)s)")
     parser.add_argument("--verbose", action="store_true", help="log every request to the snmpsim log")
     args = parser.parse_args(argv)
     try:

@@ -15,6 +15,7 @@ from agent.config import Config, parse_config
 from agent.lab.cloud import CloudLab
 from agent.lab.devices import DEMO_DEVICES
 from agent.lab.simulator import SnmpLab
+from agent.lab.sms import SmsLab
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ FLAP_DEVICE, FLAP_IF_INDEX = "mobile-r1", 2
 FLAP_EVERY, FLAP_DOWN = 180.0, 20.0
 
 
-def demo_config(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path) -> Config:
+def demo_config(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path, sms: SmsLab) -> Config:
     """The bundled demo config, pointed at the running labs."""
     text = resources.files("agent.lab").joinpath("demo.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
@@ -33,11 +34,14 @@ def demo_config(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path) -> C
     data["snmp"]["defaults"]["port"] = lab.port
     for entry in data["clouds"]:
         entry["auth_url"] = cloud.auth_url
+    for entry in data["sms"]:
+        entry["url"] = sms.url
     env = {
         **os.environ,
         "SLA_DEMO_V3_AUTH_KEY": lab.v3_auth_key,
         "SLA_DEMO_V3_PRIV_KEY": lab.v3_priv_key,
         **cloud.demo_env(),
+        **sms.demo_env(),
     }
     return parse_config(data, "demo.yaml (bundled)", env=env)
 
@@ -53,8 +57,8 @@ async def _flap(lab: SnmpLab) -> None:
 
 async def run_demo(listen: str, data_dir: Path, duration: float | None = None) -> None:
     """Start the lab and the agent; run until cancelled or ``duration`` seconds."""
-    async with SnmpLab(DEMO_DEVICES) as lab, CloudLab() as cloud:
-        config = demo_config(lab, cloud, listen, data_dir)
+    async with SnmpLab(DEMO_DEVICES) as lab, CloudLab() as cloud, SmsLab() as sms:
+        config = demo_config(lab, cloud, listen, data_dir, sms)
         agent = Agent(config)
         started = asyncio.Event()
         async with asyncio.TaskGroup() as group:
@@ -63,7 +67,8 @@ async def run_demo(listen: str, data_dir: Path, duration: float | None = None) -
             await started.wait()
             print(
                 f"sla-agent demo: {len(lab.devices)} simulated devices on udp://{lab.host}:{lab.port}, "
-                f"simulated cloud (Keystone) at {cloud.auth_url}, ledger in {data_dir}/\n"
+                f"simulated cloud (Keystone) at {cloud.auth_url}, simulated SMS gateway at {sms.url}, "
+                f"ledger in {data_dir}/\n"
                 f"  metrics: http://{listen}/metrics\n  health:  http://{listen}/healthz\n"
                 "  (Ctrl-C to stop)",
                 flush=True,

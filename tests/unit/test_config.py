@@ -320,7 +320,8 @@ CASES: list[tuple[str, list[Callable[[dict], None]], list[str]]] = [
     ("kpi_unknown_id", [edit("kpis.0.id", "egress_availability")],
      ["kpis[0].id: unknown KPI 'egress_availability'; known: cloud_memory_capacity, cloud_storage_capacity, "
       "cloud_vcpu_capacity, egress_bandwidth, egress_link_availability, "
-      "mobile_office_link_availability (or give name, kind, unit, target)"]),
+      "mobile_office_link_availability, sms_annual_volume, sms_delivery_rate, sms_send_latency "
+      "(or give name, kind, unit, target)"]),
     ("kpi_unknown_link_group", [edit("kpis.0.link_group", "internet")],
      ["kpis[0].link_group: no link group named 'internet'"]),
     ("kpi_no_link_group", [edit("kpis.0.link_group", delete=True)],

@@ -8,7 +8,7 @@ from agent.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"SLA_DEMO_V3_AUTH_KEY": "lab-auth-key", "SLA_DEMO_V3_PRIV_KEY": "lab-priv-key",
-        "SLA_DEMO_CLOUD_PASSWORD": "lab-cloud-S3cret"}
+        "SLA_DEMO_CLOUD_PASSWORD": "lab-cloud-S3cret", "SLA_DEMO_SMS_KEY": "lab-sms-S3cret"}
 
 
 def test_examples_demo_is_valid():
@@ -17,7 +17,9 @@ def test_examples_demo_is_valid():
     assert [k.id for k in config.kpis] == [
         "egress_bandwidth", "egress_link_availability", "mobile_office_link_availability",
         "cloud_vcpu_capacity", "cloud_memory_capacity", "cloud_storage_capacity",
+        "sms_delivery_rate", "sms_send_latency", "sms_annual_volume",
     ]
+    assert config.sms[0].url == "http://127.0.0.1:15080"  # python -m agent.lab's SMS gateway
 
 
 def test_examples_demo_matches_the_bundled_demo_but_for_placeholders():
@@ -26,4 +28,5 @@ def test_examples_demo_matches_the_bundled_demo_but_for_placeholders():
     for data in (bundled, example):
         data["agent"].pop("listen"), data["agent"].pop("data_dir"), data["snmp"]["defaults"].pop("port")
         data["clouds"][0].pop("auth_url")
+        data["sms"][0].pop("url")
     assert bundled == example

@@ -1,0 +1,175 @@
+"""Names, severities and bilingual annotations of the generated alerts.
+
+Kept apart from agent/rules.py (which builds the expressions) because these
+are what on-call engineers read: summary and description in Chinese and
+English, the current value through Prometheus templating, and a
+``runbook_url`` pointing at the alert's section of docs/runbooks.md (the
+anchor is the alert name in lower case).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.alerting import BurnWindow, human_duration, objective_text, prom_duration
+from agent.queries import KpiQueries
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSpec:
+    name: str
+    severity: str
+    for_: str
+    summary: str
+    description: str
+
+
+def runbook(base: str, alert: str) -> str:
+    return f"{base}#{alert.lower()}"
+
+
+# How the alert's value is shown: the expression is scaled so that a
+# Prometheus template function renders it in the unit people use
+# (links are sold in bit/s; the cloud reports binary sizes).
+_DISPLAY = {
+    "bytes_per_second": (8, "{{ $value | humanize }}bit/s"),
+    "bytes": (1, "{{ $value | humanize1024 }}B"),
+    "count": (1, '{{ $value | printf "%.0f" }}'),
+    "ratio": (1, "{{ $value | humanizePercentage }}"),
+    "seconds": (1, "{{ $value | humanizeDuration }}"),
+}
+
+
+def display_scale(unit: str) -> float:
+    return _DISPLAY.get(unit, (1, ""))[0]
+
+
+def _value(unit: str) -> str:
+    return _DISPLAY.get(unit, (1, "{{ $value }}"))[1]
+
+
+def _target(q: KpiQueries) -> str:
+    """The threshold as written in the catalogue or config, without its operator."""
+    return q.target.text.lstrip("<>=≥≤＞＜ ").strip()
+
+
+def burn(q: KpiQueries, w: BurnWindow, runbooks: str) -> dict[str, str]:
+    """Annotations of one SlaErrorBudgetBurn rule."""
+    assert q.objective is not None
+    d = q.definition
+    long, short = prom_duration(w.long), prom_duration(w.short)
+    threshold = objective_text(w.threshold(q.objective))
+    objective = objective_text(q.objective)
+    exhaust = human_duration(w.exhaustion())
+    pace = "快速" if w.severity == "page" else "持续"
+    pace_en = "fast" if w.severity == "page" else "steadily"
+    value = "{{ $value | humanizePercentage }}"
+    return {
+        "summary": f"{d.name_zh}：错误预算{pace}消耗 / {d.name_en}: error budget burning {pace_en}",
+        "description": (
+            f"{d.name_zh}（{d.id}）过去 {long} 的错误率为 {value}，{short} 窗口同样高于 {threshold}，"
+            f"即目标 {objective} 允许速度的 {w.factor:g} 倍；照此速度 30 天错误预算约 {exhaust} 耗尽。"
+            f" / {d.name_en} ({d.id}): the error ratio over the last {long} is {value}, and over {short} "
+            f"also above {threshold}: {w.factor:g}x the rate the {objective} objective allows; at this rate "
+            f"the 30-day error budget is gone in about {exhaust}."
+        ),
+        "runbook_url": runbook(runbooks, "SlaErrorBudgetBurn"),
+    }
+
+
+CAPACITY_ALERTS: dict[str, AlertSpec] = {
+    # A link group's available bandwidth is a page: below target the centre's
+    # egress is degraded now, and the next link failure is an outage.
+    "link_group": AlertSpec(
+        "SlaBandwidthBelowTarget", "page", "5m",
+        "{name_zh}低于目标 / {name_en} below target",
+        "链路组 {group} 中在线链路的容量之和为 {value}，低于目标 {target}，已持续 5 分钟；"
+        "无法轮询的链路按 0 计，若同时有 SlaTargetDown，先排查监控可达性。"
+        " / The summed capacity of the links of group {group} that are up is {value}, below the "
+        "{target} target for 5 minutes; links that cannot be polled count as zero, so if "
+        "SlaTargetDown fires too, check monitoring reach first.",
+    ),
+    # Cloud capacity moves with procurement and maintenance, not by the
+    # minute: a ticket, after long enough to ride out a region's restart.
+    "cloud": AlertSpec(
+        "SlaCloudCapacityBelowTarget", "ticket", "30m",
+        "{name_zh}低于目标 / {name_en} below target",
+        "各云区域提供的容量之和为 {value}，低于目标 {target}，已持续 30 分钟；"
+        "无法读取的区域按 0 计，若同时有 SlaTargetDown，先排查云 API。"
+        " / The regions together offer {value}, below the {target} target for 30 minutes; "
+        "regions that cannot be read count as zero, so if SlaTargetDown fires too, check the cloud API first.",
+    ),
+}
+
+
+def capacity(q: KpiQueries, spec: AlertSpec, runbooks: str) -> dict[str, str]:
+    d = q.definition
+    fields = {"name_zh": d.name_zh, "name_en": d.name_en, "group": q.labels.get("group", ""),
+              "value": _value(d.unit), "target": _target(q)}
+    return {
+        "summary": spec.summary.format(**fields),
+        "description": spec.description.format(**fields),
+        "runbook_url": runbook(runbooks, spec.name),
+    }
+
+
+HEALTH_ALERTS: tuple[AlertSpec, ...] = (
+    AlertSpec(
+        "SlaAgentDown", "page", "5m",
+        "SLA 采集代理无法抓取 / SLA agent cannot be scraped",
+        "Prometheus 已 5 分钟无法抓取 {{ $labels.instance }} 上的 sla-agent：期间所有 KPI 没有新数据，"
+        "代理停止期间的时间在本月统计中计为未知。"
+        " / Prometheus has failed to scrape sla-agent on {{ $labels.instance }} for 5 minutes: no KPI gets new "
+        "data, and time the agent is down counts as unknown in the month's figures.",
+    ),
+    AlertSpec(
+        "SlaAgentAbsent", "page", "10m",
+        "Prometheus 中没有 SLA 采集代理 / No SLA agent in Prometheus",
+        "10 分钟内没有任何 job=\"{{ $labels.job }}\" 的抓取目标：代理未被配置抓取，或服务发现丢失了它。"
+        " / No scrape target with job=\"{{ $labels.job }}\" for 10 minutes: the agent is not in the scrape "
+        "configuration or service discovery lost it.",
+    ),
+    AlertSpec(
+        "SlaTargetDown", "ticket", "10m",
+        "采集对象无响应 / Monitored target not answering",
+        "{{ $labels.collector }} 采集对象 {{ $labels.target }} 已 10 分钟轮询失败：其链路或容量在 KPI 中计为未知，"
+        "本月覆盖率随之下降。"
+        " / The {{ $labels.collector }} target {{ $labels.target }} has failed its polls for 10 minutes: its "
+        "links or capacity count as unknown in the KPIs, and the month's coverage drops.",
+    ),
+    AlertSpec(
+        "SlaTargetStale", "ticket", "5m",
+        "采集数据过期 / Monitored data is stale",
+        "{{ $labels.target }} 最近一次成功轮询已是 {{ $value | humanizeDuration }} 之前（阈值 {stale_after}），"
+        "但并未报告失败：轮询没有在运行。"
+        " / The last successful poll of {{ $labels.target }} was {{ $value | humanizeDuration }} ago (limit "
+        "{stale_after}) although no poll failed: polls are not running.",
+    ),
+    AlertSpec(
+        "SlaKpiEvaluationStale", "ticket", "5m",
+        "KPI 计算停滞 / KPI evaluation has stalled",
+        "{{ $labels.instance }} 上的月度 KPI 已 {{ $value | humanizeDuration }} 未重新计算（阈值 {kpi_stale_after}）："
+        "sla_kpi_* 显示的是旧数值，/healthz 报告 degraded。"
+        " / Month-to-date KPIs on {{ $labels.instance }} were last computed {{ $value | humanizeDuration }} ago "
+        "(limit {kpi_stale_after}): sla_kpi_* show old figures and /healthz reports degraded.",
+    ),
+    AlertSpec(
+        "SlaLedgerWriteFailures", "page", "10m",
+        "SLA 账本写入失败 / SLA ledger writes failing",
+        "{{ $labels.instance }} 上的账本写入持续失败（最近 5 分钟 {{ $value | printf \"%.0f\" }} 次）：观测值暂存在内存中，"
+        "积压过多时最早的会被丢弃，本月 SLA 记录将出现缺口。"
+        " / Ledger writes on {{ $labels.instance }} keep failing ({{ $value | printf \"%.0f\" }} in the last "
+        "5 minutes): observations are held in memory and the oldest are dropped when too many pile up, "
+        "leaving gaps in the month's SLA record.",
+    ),
+)
+
+
+def health(spec: AlertSpec, runbooks: str, stale_after: float, kpi_stale_after: float) -> dict[str, str]:
+    def fill(text: str) -> str:
+        # str.format would trip over the templates' braces; only two fields.
+        return (text.replace("{stale_after}", prom_duration(stale_after))
+                .replace("{kpi_stale_after}", prom_duration(kpi_stale_after)))
+
+    return {"summary": fill(spec.summary), "description": fill(spec.description),
+            "runbook_url": runbook(runbooks, spec.name)}

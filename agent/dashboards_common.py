@@ -1,0 +1,39 @@
+"""Units, colours and value mappings shared by the generated dashboards."""
+
+from __future__ import annotations
+
+from agent import grafana as g
+from agent.queries import KpiQueries
+
+# Base unit -> (factor to the displayed unit, Grafana unit).
+UNITS = {
+    "bytes_per_second": (8, "bps"),  # links are sold in bit/s
+    "bytes": (1, "bytes"),  # Grafana's "bytes" is IEC (KiB, MiB): the cloud's own units
+    "count": (1, "short"),
+    "ratio": (1, "percentunit"),
+    "seconds": (1, "s"),
+}
+UP = g.value_mappings({0: ("中断 down", g.RED), 1: ("正常 up", g.GREEN)})
+MET = g.value_mappings({0: ("未达标 not met", g.RED), 1: ("达标 met", g.GREEN)})
+RESOURCE_ZH = {"vcpu": "vCPU", "memory": "内存", "storage": "存储"}
+
+
+def scaled(expr: str, unit: str) -> str:
+    factor = UNITS.get(unit, (1, "none"))[0]
+    return expr if factor == 1 else f"{factor} * {expr}"
+
+
+def traffic_light(q: KpiQueries) -> g.Json:
+    """Red: target missed; yellow: met with little margin; green: comfortably met."""
+    factor = UNITS.get(q.definition.unit, (1, "none"))[0]
+    target = q.target.value * factor
+    if q.target.op in (">=", ">"):
+        margin = target + (1 - target) / 2 if q.definition.unit == "ratio" else target * 1.1
+        return g.thresholds((None, g.RED), (round(target, 9), g.YELLOW), (round(margin, 9), g.GREEN))
+    return g.thresholds((None, g.GREEN), (round(target * 0.9, 9), g.YELLOW), (round(target, 9), g.RED))
+
+
+def pace(sel: str) -> str:
+    """A yearly target pro-rated by the share of the (UTC) year elapsed; the agent's own
+    pace check (sla_kpi_met) uses the configured time zone."""
+    return f"max(sla_kpi_target{sel}) * (day_of_year() - 1 + hour() / 24) / 365"

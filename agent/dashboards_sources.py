@@ -1,0 +1,180 @@
+"""The per-source Grafana dashboards: network links, cloud capacity, SMS.
+
+Built like agent/dashboards.py (which calls them): Chinese panel titles,
+English descriptions, SLIs read from the recording rules where one exists.
+"""
+
+from __future__ import annotations
+
+from agent import grafana as g
+from agent.dashboards_common import RESOURCE_ZH, UNITS, UP, pace, traffic_light
+from agent.queries import KpiQueries, selector
+from agent.rules import CAPACITY, error_ratio
+
+
+def links(queries: list[KpiQueries], job: str) -> g.Json:
+    grid = g.Grid()
+    sel = selector(job=job, group="~$group")
+    grid.row("链路状态 Link state")
+    grid.add(g.state_timeline("链路状态", "ifOperStatus of every link: up, down; gaps are unknown (not polled, "
+                              "poll failed, interface not found).",
+                              g.targets((f"sla_link_up{sel}", "{{group}} / {{link}}")), UP,
+                              g.thresholds((None, g.RED), (1, g.GREEN))), 24, 8)
+    availability = [q for q in queries if q.ratio is not None and "group" in q.labels]
+    if availability:
+        grid.row("可用率 Availability")
+        rsel = selector(group="~$group")
+        grid.add(g.timeseries("链路可用率", "Link-time up / link-time known per KPI over 5 minutes and 1 hour "
+                              "(recording rules kpi:sla_error:ratio_rate*).",
+                              g.targets((f"1 - {error_ratio(300)}{rsel}", "{{kpi}} 5m"),
+                                        (f"1 - {error_ratio(3600)}{rsel}", "{{kpi}} 1h")),
+                              "percentunit", maximum=1), 16, 8)
+        grid.add(g.stat("30 天可用率", "Rolling 30-day availability per KPI, from Prometheus.",
+                        g.targets((f"1 - {error_ratio(30 * 86400)}{rsel}", "{{kpi}}")), "percentunit",
+                        g.thresholds((None, g.RED), (availability[0].objective, g.GREEN)), decimals=3), 8, 8)
+    grid.row("流量与容量 Traffic and capacity")
+    grid.add(g.timeseries("流量", "Receive and transmit rate of each link between the agent's last two polls.",
+                          g.targets((f"8 * sla_link_receive_bytes_per_second{sel}", "{{link}} 入 in"),
+                                    (f"8 * sla_link_transmit_bytes_per_second{sel}", "{{link}} 出 out")), "bps"),
+             12, 8)
+    grid.add(g.timeseries("利用率", "Traffic / link capacity (contracted, else ifHighSpeed), each direction.",
+                          g.targets((f"sla_link_receive_bytes_per_second{sel} / sla_link_capacity_bytes_per_second{sel}",
+                                     "{{link}} 入 in"),
+                                    (f"sla_link_transmit_bytes_per_second{sel} / sla_link_capacity_bytes_per_second{sel}",
+                                     "{{link}} 出 out")),
+                          "percentunit", minimum=0, steps=g.thresholds((None, g.GREEN), (0.8, g.YELLOW), (0.9, g.RED)),
+                          threshold_style="line"), 12, 8)
+    capacity = [(f"8 * sum by (group) (sla_link_capacity_bytes_per_second{sel} * sla_link_up{sel})",
+                 "{{group}} 可用 available")]
+    capacity += [(f"8 * sla_kpi_target{q.kpi_selector()}", f"{q.id} 目标 target")
+                 for q in queries if q.capacity is not None and "group" in q.labels]
+    grid.add(g.timeseries("可用带宽", "Summed capacity of the links that are up, per group, against the "
+                          "bandwidth KPI's target.", g.targets(*capacity), "bps", minimum=0), 12, 8)
+    grid.add(g.timeseries("链路容量", "Capacity of each link: the contracted capacity if configured, else ifHighSpeed.",
+                          g.targets((f"8 * sla_link_capacity_bytes_per_second{sel}", "{{link}}")), "bps", minimum=0),
+             12, 8)
+    grid.add(g.timeseries("错误与丢弃", "Interface errors and discards per second (ifInErrors, ifOutErrors, "
+                          "ifInDiscards, ifOutDiscards).",
+                          g.targets(*[(f"rate(sla_link_{m}_total{sel}[$__rate_interval])", f"{{{{link}}}} {m}")
+                                      for m in ("receive_errors", "transmit_errors", "receive_discards",
+                                                "transmit_discards")]), "pps", minimum=0), 24, 7)
+    variables = [g.datasource_variable(),
+                 g.query_variable("group", "链路组 Link group", f"label_values(sla_link_up{selector(job=job)}, group)")]
+    return g.dashboard("sla-links", "SLA 网络链路 Network links",
+                       "Egress link state, availability, traffic, utilisation and capacity per link group.",
+                       grid, variables, ["sla-agent"])
+
+
+def cloud(queries: list[KpiQueries], job: str) -> g.Json:
+    grid = g.Grid()
+    sel = selector(job=job, cloud="~$cloud", region="~$region")
+    clouds = [q for q in queries if q.definition.source == "cloud" and q.capacity is not None]
+    grid.row("容量 vs 目标 Capacity against target")
+    for q in clouds:
+        resource = q.definition.resource or ""
+        unit = UNITS.get(q.definition.unit, (1, "none"))[1]
+        grid.add(g.stat(f"{RESOURCE_ZH.get(resource, resource)}总量",
+                        f"{q.definition.name_en}: offered now, summed over every configured region "
+                        f"(not filtered by the variables). Target {q.target.text}.",
+                        g.targets((f"{CAPACITY}{selector(kpi=q.id)}", "")), unit, traffic_light(q)),
+                 24 // max(len(clouds), 1), 5)
+    for resource, metric, used, unit in (
+        ("vcpu", "sla_cloud_vcpu_capacity", "sla_cloud_vcpu_allocated", "short"),
+        ("memory", "sla_cloud_memory_capacity_bytes", "sla_cloud_memory_allocated_bytes", "bytes"),
+        ("storage", "sla_cloud_storage_capacity_bytes", "sla_cloud_storage_used_bytes", "bytes"),
+    ):
+        grid.add(g.timeseries(f"{RESOURCE_ZH[resource]}：提供与使用", f"{resource}: offered capacity and "
+                              "allocation per cloud and region.",
+                              g.targets((f"{metric}{sel}", "{{cloud}}/{{region}} 提供 offered"),
+                                        (f"{used}{sel}", "{{cloud}}/{{region}} 已用 used")), unit, minimum=0), 8, 8)
+    grid.add(g.timeseries("利用率", "Allocated (vCPU, memory) or used (storage) / offered, per region.",
+                          g.targets((f"sla_cloud_utilization_ratio{sel}", "{{cloud}}/{{region}} {{resource}}")),
+                          "percentunit", minimum=0, maximum=1), 12, 8)
+    grid.add(g.timeseries("资源提供者数量", "Placement resource providers read per region: a drop explains a "
+                          "capacity drop.", g.targets((f"sla_cloud_resource_providers{sel}", "{{cloud}}/{{region}}")),
+                          "short", minimum=0), 12, 8)
+    if clouds:
+        ids = "|".join(q.id for q in clouds)
+        grid.add(g.timeseries("达标时间占比（本月）", "Share of known time this month at which each capacity "
+                              "met its target, against the objective.",
+                              g.targets((f"sla_kpi_compliance_ratio{selector(job=job, kpi='~' + ids)}", "{{kpi}}"),
+                                        (f"sla_kpi_objective_ratio{selector(job=job, kpi='~' + ids)}",
+                                         "{{kpi}} 目标 objective")), "percentunit", maximum=1), 24, 7)
+    base = selector(job=job)
+    variables = [g.datasource_variable(),
+                 g.query_variable("cloud", "云 Cloud", f"label_values(sla_cloud_vcpu_capacity{base}, cloud)"),
+                 g.query_variable("region", "区域 Region",
+                                  f'label_values(sla_cloud_vcpu_capacity{{job="{job}",cloud=~"$cloud"}}, region)')]
+    return g.dashboard("sla-cloud", "SLA 云资源 Cloud capacity",
+                       "Government cloud capacity (vCPU, memory, storage) per cloud and region against the targets.",
+                       grid, variables, ["sla-agent"])
+
+
+def sms(queries: list[KpiQueries], job: str) -> g.Json:
+    grid = g.Grid()
+    sel = selector(job=job, gateway="~$gateway")
+    by_kind = {q.definition.kind: q for q in queries if q.definition.source == "sms"}
+    rate = "[$__rate_interval]"
+    if (q := by_kind.get("delivery_rate")) is not None:
+        grid.row("送达率 Delivery")
+        grid.add(g.stat("本月送达率", f"Delivered / finished messages submitted this month. Target {q.target.text}.",
+                        g.targets((f"sla_kpi_value{q.kpi_selector()}", "")), "percentunit", traffic_light(q),
+                        decimals=2), 6, 8)
+        series = [(f"sum(rate(sla_sms_{s}_total{sel}{rate}))", f"{zh} {s}")
+                  for s, zh in (("delivered", "送达"), ("failed", "失败"), ("expired", "过期"))]
+        grid.add(g.timeseries("消息结果", "Messages reaching a final status per second, by outcome.",
+                              g.targets(*series), "short", minimum=0), 9, 8)
+        if q.ratio is not None:
+            ksel = selector(kpi=q.id)
+            grid.add(g.timeseries("送达率（滚动）", "Delivery rate over 5 minutes and 1 hour, by report time "
+                                  "(recording rules); the month figure counts by submit time.",
+                                  g.targets((f"1 - {error_ratio(300)}{ksel}", "5m"),
+                                            (f"1 - {error_ratio(3600)}{ksel}", "1h")), "percentunit", maximum=1),
+                     9, 8)
+        grid.add(g.timeseries("失败原因", "Failed and expired messages per second by error code.",
+                              g.targets((f"sum by (code) (rate(sla_sms_errors_total{sel}{rate}))", "{{code}}")),
+                              "short", minimum=0), 24, 7)
+    if (q := by_kind.get("latency_within")) is not None:
+        grid.row("发送速度 Send speed")
+        bucket = f"sla_sms_send_latency_seconds_bucket{sel}"
+        grid.add(g.heatmap("发送耗时分布", "Submit-to-delivery-report time of delivered messages (histogram "
+                           "buckets, messages per interval).", f"sum by (le) (increase({bucket}{rate}))"), 12, 9)
+        grid.add(g.timeseries("发送耗时分位数", f"Median and 95th percentile over the interval, against the "
+                              f"{q.target.text} target; the month's p95 as the agent computes it.",
+                              g.targets((f"histogram_quantile(0.5, sum by (le) (rate({bucket}{rate})))", "p50"),
+                                        (f"histogram_quantile(0.95, sum by (le) (rate({bucket}{rate})))", "p95"),
+                                        (f"sla_kpi_value{q.kpi_selector()}", "本月 p95 month"),
+                                        (f"sla_kpi_target{q.kpi_selector()}", "目标 target")), "s", minimum=0), 12, 9)
+        share = [(f"sla_kpi_compliance_ratio{q.kpi_selector()}", "本月 month"),
+                 (f"sla_kpi_objective_ratio{q.kpi_selector()}", "目标 objective")]
+        if q.ratio is not None:
+            share.insert(0, (f"1 - {error_ratio(3600)}{selector(kpi=q.id)}", "1h"))
+        grid.add(g.timeseries(f"{q.target.text.lstrip('<=≤ ')} 内送达占比", "Share of delivered messages reported "
+                              "within the target time, against the objective.", g.targets(*share), "percentunit",
+                              maximum=1), 24, 7)
+    if (q := by_kind.get("annual_volume")) is not None:
+        grid.row("发送量 Volume")
+        grid.add(g.stat("年累计发送量", f"Messages submitted this year. Target {q.target.text} for the year; met "
+                        "when on pace.", g.targets((f"sla_kpi_value{q.kpi_selector()}", "")), "short",
+                        g.thresholds((None, g.BLUE))), 6, 8)
+        grid.add(g.timeseries("年累计 vs 进度", "Year-to-date messages against the yearly target pro-rated by "
+                              "the share of the year elapsed.",
+                              g.targets((f"sla_kpi_value{q.kpi_selector()}", "年累计 year to date"),
+                                        (pace(q.kpi_selector()), "进度目标 pace")), "short", minimum=0), 9, 8)
+        grid.add(g.timeseries("每日发送量", "Messages submitted in the last 24 hours, against the daily average "
+                              "the yearly target needs.",
+                              g.targets((f"sum(increase(sla_sms_submitted_total{sel}[1d]))", "24h"),
+                                        (f"max(sla_kpi_target{q.kpi_selector()}) / 365", "所需日均 needed")),
+                              "short", minimum=0), 9, 8)
+    grid.row("网关 Gateway")
+    grid.add(g.timeseries("待定与积压", "Messages awaiting a final status, and reports waiting for their submit.",
+                          g.targets((f"sla_sms_pending{sel}", "{{gateway}} 待定 pending"),
+                                    (f"sla_sms_unmatched_reports{sel}", "{{gateway}} 未匹配 unmatched")),
+                          "short", minimum=0), 12, 7)
+    grid.add(g.timeseries("记录流延迟", "How far behind the agent's clock the delivery-record feed has been read.",
+                          g.targets((f"sla_sms_feed_lag_seconds{sel}", "{{gateway}}")), "s", minimum=0), 12, 7)
+    variables = [g.datasource_variable(),
+                 g.query_variable("gateway", "短信网关 Gateway",
+                                  f"label_values(sla_sms_submitted_total{selector(job=job)}, gateway)")]
+    return g.dashboard("sla-sms", "SLA 短信 SMS", "SMS delivery rate, send speed and yearly volume per gateway.",
+                       grid, variables, ["sla-agent"])

@@ -1,0 +1,168 @@
+"""`sla-agent export`: the CLI glue from arguments to written files.
+
+User mistakes (a malformed or future period, two period options, an unknown
+format, an unwritable output, a bad manual-values file, no ledger) end with
+one line on stderr and exit code 2, as every other command does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from agent.config import Config
+    from agent.periods import Period
+
+from agent.export.periods import PeriodKind
+
+FORMATS = ("xlsx", "csv", "json", "html")
+EXIT_USAGE = 2
+
+
+class ExportError(Exception):
+    """A problem the user can fix; printed as one line after ``sla-agent: ``."""
+
+
+class ManualFileError(ExportError):
+    """Problems in the manual-values file, each already a ``FILE: path: problem`` line."""
+
+
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Register the ``export`` subcommand."""
+    export = sub.add_parser("export", help="write the 绩效 indicator table with the measured figures")
+    export.add_argument("-c", "--config", required=True, help="YAML config file (the agent's)")
+    export.add_argument("--month", help="YYYY-MM (default: the last complete month in the configured time zone)")
+    export.add_argument("--quarter", help="YYYYQn, e.g. 2026Q3")
+    export.add_argument("--half", help="YYYYHn, e.g. 2026H1")
+    export.add_argument("--year", help="YYYY")
+    export.add_argument("--format", default="all", help="xlsx, csv, json, html or all (default: all)")
+    export.add_argument("-o", "--output", help="output file (one format) or file stem / directory (all)")
+    export.add_argument("--manual", help="YAML file of the manual indicators' values (see docs/export.md)")
+    export.add_argument("--lang", default="zh", help="zh (default) or en: English indicator names alongside")
+    export.set_defaults(func=cmd_export)
+
+
+def _writers() -> "dict[str, Callable[..., bytes]]":
+    from agent.export import csv_writer, html, json_writer, xlsx
+
+    return {"xlsx": xlsx.render, "csv": csv_writer.render, "json": json_writer.render, "html": html.render}
+
+
+def resolve_period(args: argparse.Namespace, zone: ZoneInfo, now: float) -> "tuple[PeriodKind, Period]":
+    """The report period from the one period option given (default: last complete month)."""
+    from agent.export import periods
+
+    given: list[tuple[PeriodKind, str]] = [
+        (kind, getattr(args, kind)) for kind in periods.KINDS if getattr(args, kind, None) is not None]
+    if len(given) > 1:
+        raise ExportError("give only one of --month, --quarter, --half, --year")
+    if not given:
+        return "month", periods.last_complete_month(now, zone)
+    kind, text = given[0]
+    try:
+        period = periods.parse(kind, text, zone)
+    except ValueError as exc:
+        raise ExportError(f"--{kind}: {exc}") from None
+    if period.start > now:
+        raise ExportError(f"--{kind} {text}: that period has not started yet")
+    return kind, period
+
+
+def output_paths(output: str | None, formats: Sequence[str], label: str, cwd: Path | None = None) -> dict[str, Path]:
+    """Where each format goes; checks that every target can be written before anything is computed."""
+    base = cwd or Path.cwd()
+    default = {f: base / f"sla-report-{label}.{f}" for f in formats}
+    if output is None:
+        paths = default
+    else:
+        out = Path(output)
+        if out.is_dir():
+            paths = {f: out / f"sla-report-{label}.{f}" for f in formats}
+        elif len(formats) == 1:
+            paths = {formats[0]: out}
+        else:
+            stem = out.with_suffix("") if out.suffix.lstrip(".") in FORMATS else out
+            paths = {f: stem.parent / f"{stem.name}.{f}" for f in formats}
+    for path in paths.values():
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise ExportError(f"cannot write {path}: no directory {parent}")
+        if path.is_dir() or not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise ExportError(f"cannot write {path}: permission denied or a directory")
+    return paths
+
+
+def export(config: "Config", kind: "PeriodKind", period: "Period", formats: Sequence[str], output: str | None,
+           manual_path: str | None, lang: str, now: float, cwd: Path | None = None) -> list[Path]:
+    """Build the report for ``period`` from the config's ledger and write it; the paths written."""
+    from agent.app import LEDGER_FILE
+    from agent.export.layout import table12
+    from agent.export.manual import load_manual
+    from agent.export.measure import LedgerMeasurements
+    from agent.export.model import build_report
+    from agent.ledger import Ledger, LedgerError
+    from agent.schema import ConfigError
+
+    paths = output_paths(output, formats, period.label, cwd)
+    zone = config.agent.zone
+    try:
+        layout = table12()
+        manual = load_manual(manual_path, layout, zone) if manual_path else {}
+    except ConfigError as exc:
+        raise ManualFileError("\n".join(exc.problems)) from None
+    ledger_path = Path(config.agent.data_dir) / LEDGER_FILE
+    if not ledger_path.is_file():
+        raise ExportError(f"no ledger at {ledger_path} (has the agent run with this config?)")
+    try:
+        ledger = Ledger(ledger_path)
+    except LedgerError as exc:
+        raise ExportError(str(exc).splitlines()[0]) from None
+    try:
+        measurements = LedgerMeasurements(config, ledger, now)
+        report = build_report(layout, measurements, manual, period, kind, now, zone,
+                              "en" if lang == "en" else "zh", charts=measurements.charts(period))
+    finally:
+        ledger.close()
+    writers = _writers()
+    written = []
+    for fmt_name, path in paths.items():
+        data = writers[fmt_name](report)
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        written.append(path)
+    return written
+
+
+def cmd_export(args: argparse.Namespace, now: float | None = None) -> int:
+    from agent.config import load_config
+    from agent.schema import ConfigError
+
+    now = time.time() if now is None else now
+    try:
+        if args.lang not in ("zh", "en"):
+            raise ExportError(f"--lang {args.lang}: use zh or en")
+        if args.format != "all" and args.format not in FORMATS:
+            raise ExportError(f"--format {args.format}: use one of {', '.join(FORMATS)} or all")
+        formats = list(FORMATS) if args.format == "all" else [args.format]
+        try:
+            config = load_config(args.config)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return EXIT_USAGE
+        kind, period = resolve_period(args, config.agent.zone, now)
+        written = export(config, kind, period, formats, args.output, args.manual, args.lang, now)
+    except ExportError as exc:
+        print(str(exc) if isinstance(exc, ManualFileError) else f"sla-agent: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in written:
+        print(path)
+    return 0

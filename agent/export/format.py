@@ -1,0 +1,105 @@
+"""Figures written the way the evaluation table writes its targets (pure).
+
+The table writes ``≥15G``, ``≥15000核``, ``100000GB``, ``≥17000 万条``, ``≤10 秒``;
+a measured figure is written in the same unit and scale, so staff compare like
+with like: 17.5 Gbit/s is ``17.5G``, 170,000,000 messages ``17000万条``. Values
+are rounded towards failing the target (a 98.996 % availability against ≥99 %
+reads 98.99 %, never 99.00 %) so a rounded figure never looks met when it is not.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+_TARGET_TEXT = re.compile(r"^\s*(?:[^\d]*?)(?P<op>[≥≤><]=?|=)?\s*(?P<number>\d+(?:[.,]\d+)*)\s*(?P<suffix>[^\s、，,;；()（）/]*)")
+# Bit rates are sold with decimal prefixes; "10G" on a link is 10 * 10**9 bit/s.
+_RATE_SCALE = {"k": 1e3 / 8, "m": 1e6 / 8, "g": 1e9 / 8, "t": 1e12 / 8}
+# The cloud reports binary units and the targets are read the same way (README: Cloud capacity).
+_BYTES_SCALE = {"k": 2.0**10, "m": 2.0**20, "g": 2.0**30, "t": 2.0**40, "p": 2.0**50}
+_COUNT_SCALE = {"万": 1e4, "亿": 1e8, "千": 1e3}
+_SECONDS_SCALE = {"秒": 1.0, "s": 1.0, "分钟": 60.0, "分": 60.0, "min": 60.0, "小时": 3600.0, "h": 3600.0, "天": 86400.0}
+
+
+def target_suffix(target_text: str) -> str:
+    """The unit written after the number of a target, e.g. ``万条`` of ``≥17000 万条``."""
+    match = _TARGET_TEXT.match(target_text or "")
+    return match.group("suffix") if match else ""
+
+
+def number(value: float, decimals: int = 2, direction: str = "nearest") -> str:
+    """``value`` with at most ``decimals`` decimals, trailing zeros dropped.
+
+    ``direction`` "down" / "up" rounds towards -inf / +inf (see the module doc).
+    """
+    scale = 10**decimals
+    scaled = value * scale
+    if direction == "down":
+        scaled = math.floor(scaled + 1e-6)  # 0.99 * 100 is 98.999...: not a real shortfall
+    elif direction == "up":
+        scaled = math.ceil(scaled - 1e-6)
+    else:
+        scaled = round(scaled)
+    text = f"{scaled / scale:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def rounding(op: str | None) -> str:
+    """How to round a figure compared with ``op``: towards failing it."""
+    if op in (">=", ">"):
+        return "down"
+    if op in ("<=", "<"):
+        return "up"
+    return "nearest"
+
+
+def percent(ratio: float, op: str | None = None, decimals: int = 2) -> str:
+    """``0.99953`` -> ``99.95%`` (always ``decimals`` places: the table's ≥99% reads better against 99.00%)."""
+    scale = 10 ** (decimals + 2)
+    raw = ratio * scale
+    direction = rounding(op)
+    scaled = math.floor(raw + 1e-6) if direction == "down" else math.ceil(raw - 1e-6) if direction == "up" else round(raw)
+    return f"{scaled / 10**decimals:.{decimals}f}%"
+
+
+def value(measured: float, unit: str, target_text: str, op: str | None = None) -> str:
+    """A figure in base units written like ``target_text`` (unit and scale)."""
+    suffix = target_suffix(target_text)
+    direction = rounding(op)
+    if unit == "ratio":
+        return percent(measured, op)
+    if unit == "bytes_per_second":
+        prefix = (suffix[:1] or "g").lower()
+        scale = _RATE_SCALE.get(prefix, _RATE_SCALE["g"])
+        return number(measured / scale, 2, direction) + (suffix if prefix in _RATE_SCALE else "G")
+    if unit == "bytes":
+        prefix = (suffix[:1] or "g").lower()
+        if prefix not in _BYTES_SCALE:
+            prefix, suffix = "g", "GB"
+        return number(measured / _BYTES_SCALE[prefix], 1, direction) + suffix
+    if unit == "seconds":
+        key = next((k for k in _SECONDS_SCALE if suffix.startswith(k)), None)
+        if key is None:
+            key, suffix = "秒", "秒"
+        return number(measured / _SECONDS_SCALE[key], 2, direction) + suffix
+    key = next((k for k in _COUNT_SCALE if suffix.startswith(k)), None)
+    scale = _COUNT_SCALE[key] if key else 1.0
+    return number(measured / scale, 2, direction) + suffix
+
+
+def duration(seconds: float, lang: Lang = "zh") -> str:
+    """A stretch of time for notes: ``41 分钟``, ``2.5 小时``, ``3.2 天``."""
+    minutes = seconds / 60.0
+    if minutes < 90:
+        return f"{number(minutes, 1)} {'分钟' if lang == 'zh' else 'min'}"
+    hours = minutes / 60.0
+    if hours < 72:
+        return f"{number(hours, 1)} {'小时' if lang == 'zh' else 'h'}"
+    return f"{number(hours / 24.0, 1)} {'天' if lang == 'zh' else 'days'}"
+
+
+def op_symbol(op: str) -> str:
+    return {">=": "≥", "<=": "≤", ">": ">", "<": "<"}.get(op, op)

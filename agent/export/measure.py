@@ -1,0 +1,185 @@
+"""Measured figures for the report, read from the ledger through the KPI engine.
+
+``results`` is ``KpiEngine.evaluate_period``: the very computation behind
+``sla_kpi_value``, so the exported figure for a month is what /metrics showed
+at the month's end. Outages, maintenance time and chart data are read from the
+same ledger segments the engine reads.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from agent import periods as agent_periods
+from agent import sli
+from agent.catalogue import KpiDefinition
+from agent.config import Config
+from agent.export.rows import Charts, Distribution, GaugeChart, Outage, Timeline
+from agent.kpi import KpiEngine
+from agent.kpi_types import KpiResult, LedgerReader, Plan
+from agent.periods import Period
+
+# Charts are drawn at most this many stretches wide: a month of 5 s polls of a flapping link
+# is tens of thousands of segments, far more than a page can show.
+CHART_BUCKETS = 600
+# Display priority when one bucket holds several states: a short outage must stay visible.
+_PRIORITY = {"down": 3, "unknown": 2, "maintenance": 1, "up": 0}
+
+
+def series_label(name: str) -> str:
+    """``link:egress-ct:up`` -> ``egress-ct``; other series names as they are."""
+    parts = name.split(":")
+    if len(parts) == 3 and parts[0] == "link":
+        return parts[1]
+    if len(parts) == 5 and parts[0] == "cloud":
+        return f"{parts[1]}/{parts[2]}"
+    return name
+
+
+class LedgerMeasurements:
+    """The report's view of the configured KPIs, as of ``now``."""
+
+    def __init__(self, config: Config, ledger: LedgerReader, now: float):
+        self._config = config
+        self._ledger = ledger
+        self._zone = config.agent.zone
+        self._now = now
+        self._engine = KpiEngine(config, ledger)
+        self._plans: dict[str, Plan] = {p.definition.id: p for p in self._engine.plans}
+        self._results: dict[tuple[float, float], dict[str, KpiResult]] = {}
+
+    def definitions(self) -> Sequence[KpiDefinition]:
+        return [p.definition for p in self._engine.plans]
+
+    def results(self, period: Period) -> Mapping[str, KpiResult]:
+        key = (period.start, period.end)
+        if key not in self._results:
+            self._results[key] = {r.definition.id: r for r in self._engine.evaluate_period(period, self._now)}
+        return self._results[key]
+
+    def _end(self, period: Period) -> float:
+        return min(self._now, period.end)
+
+    def _maintenance(self, plan: Plan, period: Period) -> list[sli.Span]:
+        return agent_periods.maintenance_spans(self._config.maintenance, plan.group, period.start,
+                                               self._end(period), self._zone)
+
+    def maintenance_seconds(self, kpi: str, period: Period) -> float:
+        """Wall-clock maintenance time excluded from ``kpi`` in ``period`` (not multiplied by links)."""
+        plan = self._plans.get(kpi)
+        return 0.0 if plan is None else sli.length(self._maintenance(plan, period))
+
+    def outages(self, kpi: str, period: Period) -> list[Outage]:
+        """Each input series' stretches of "down", merged when they touch, with their down time outside maintenance.
+
+        An outage that only falls in maintenance is not counted; one that runs across the
+        period's boundary counts in both periods, each with its own part.
+        """
+        plan = self._plans.get(kpi)
+        if plan is None:
+            return []
+        end = self._end(period)
+        mask = self._maintenance(plan, period)
+        segments = self._ledger.segments(plan.series(), period.start, end)
+        found: list[Outage] = []
+        for name in plan.series():
+            down = sli.merge((s, e) for s, e, v in segments.get(name, []) if v is not None and not sli.is_up(v))
+            for start, stop in down:
+                seconds = sli.length(sli.subtract(start, stop, mask))
+                if seconds > 0:
+                    found.append(Outage(series_label(name), start, stop, seconds))
+        return sorted(found, key=lambda o: (o.start, o.series))
+
+    # --- charts ------------------------------------------------------------------------------
+
+    def charts(self, period: Period) -> Charts:
+        """Data for the HTML report's charts over ``period``."""
+        timelines: list[Timeline] = []
+        gauges: list[GaugeChart] = []
+        distributions: list[Distribution] = []
+        end = self._end(period)
+        for plan in self._engine.plans:
+            definition = plan.definition
+            if definition.kind == "availability":
+                mask = self._maintenance(plan, period)
+                segments = self._ledger.segments(plan.series(), period.start, end)
+                for name in plan.series():
+                    spans = _states(segments.get(name, []), period.start, end, mask)
+                    timelines.append(Timeline(definition.id, definition.name_zh, series_label(name),
+                                              tuple(_bucket_states(spans, period.start, period.end))))
+            elif definition.kind == "capacity_sum":
+                segments = self._ledger.segments(plan.series(), period.start, end)
+                summed = sli.sum_series([segments.get(n, []) for n in plan.series()], period.start, end)
+                gauges.append(GaugeChart(definition.id, definition.name_zh + (f"（{definition.name_en}）"),
+                                         definition.unit, definition.target_text, plan.target.value,
+                                         tuple(_bucket_minimum(summed, period.start, period.end))))
+            if definition.unit == "seconds":
+                result = self.results(period).get(definition.id)
+                # Only figures in seconds (p50_seconds, mean_seconds, ...): counts would share no axis with them.
+                bars = tuple((k.removesuffix("_seconds"), v) for k, v in (result.details if result else {}).items()
+                             if k.endswith("_seconds"))
+                if bars:
+                    distributions.append(Distribution(definition.id, definition.name_zh, bars, plan.target.value))
+        return Charts(tuple(timelines), tuple(gauges), tuple(distributions))
+
+
+def _states(segments: Sequence[sli.Segment], start: float, end: float, mask: Sequence[sli.Span]) -> list[tuple[float, float, str]]:
+    """``[start, end)`` as stretches of up / down / unknown / maintenance (maintenance wins)."""
+    spans: list[tuple[float, float, str]] = []
+    cursor = start
+    for seg_start, seg_end, value in sli.clip(segments, start, end):
+        if seg_start > cursor:
+            spans.append((cursor, seg_start, "unknown"))
+        state = "unknown" if value is None else ("up" if sli.is_up(value) else "down")
+        spans.append((seg_start, seg_end, state))
+        cursor = max(cursor, seg_end)
+    if cursor < end:
+        spans.append((cursor, end, "unknown"))
+    out: list[tuple[float, float, str]] = []
+    for s, e, state in spans:
+        for piece_start, piece_end in sli.subtract(s, e, mask):
+            out.append((piece_start, piece_end, state))
+    out.extend((s, e, "maintenance") for s, e in mask)
+    return sorted(out)
+
+
+def _bucket_states(spans: Sequence[tuple[float, float, str]], start: float, end: float) -> list[tuple[float, float, str]]:
+    """At most CHART_BUCKETS stretches; a bucket shows its most serious state, runs are merged."""
+    if end <= start:
+        return []
+    width = (end - start) / CHART_BUCKETS
+    worst = [-1] * CHART_BUCKETS
+    for s, e, state in spans:
+        first = max(0, int((s - start) / width))
+        last = min(CHART_BUCKETS - 1, int((e - start - 1e-9) / width))
+        for i in range(first, last + 1):
+            worst[i] = max(worst[i], _PRIORITY[state])
+    names = {v: k for k, v in _PRIORITY.items()}
+    out: list[tuple[float, float, str]] = []
+    for i, level in enumerate(worst):
+        if level < 0:
+            continue  # after "now" in a running period: nothing to draw
+        a, b, state = start + i * width, start + (i + 1) * width, names[level]
+        if out and out[-1][2] == state and abs(out[-1][1] - a) < 1e-6:
+            out[-1] = (out[-1][0], b, state)
+        else:
+            out.append((a, b, state))
+    return out
+
+
+def _bucket_minimum(segments: Sequence[sli.Segment], start: float, end: float) -> list[tuple[float, float, float | None]]:
+    """The summed gauge at most CHART_BUCKETS wide, each bucket at its minimum (a dip must stay visible)."""
+    if len(segments) <= CHART_BUCKETS or end <= start:
+        return list(segments)
+    width = (end - start) / CHART_BUCKETS
+    low: list[float | None] = [None] * CHART_BUCKETS
+    seen = [False] * CHART_BUCKETS
+    for s, e, value in segments:
+        first = max(0, int((s - start) / width))
+        last = min(CHART_BUCKETS - 1, int((e - start - 1e-9) / width))
+        for i in range(first, last + 1):
+            seen[i] = True
+            if value is not None:
+                current = low[i]
+                low[i] = value if current is None else min(current, value)
+    return [(start + i * width, start + (i + 1) * width, low[i]) for i in range(CHART_BUCKETS) if seen[i]]

@@ -1,0 +1,160 @@
+"""The SMS KPIs: delivery rate, send speed and annual volume, from the SMS collector's aggregates.
+
+Messages are attributed to periods by their *submit* time in the configured
+time zone: a delivery report that arrives after the month ended still counts
+for the month the message was sent in, so a closed month's figures can still
+move while late reports arrive (within the grace period, 72 h by default).
+
+Coverage is the share of the period (global maintenance excluded) during
+which the gateways' feeds were read successfully (series ``sms:<gw>:feed``).
+A feed outage does not lose messages - the feed is read from its cursor when
+it is back - but while it lasts the figures are not current, which coverage says.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any, Callable, Sequence
+from zoneinfo import ZoneInfo
+
+from agent import periods, series, sli
+from agent.catalogue import KpiDefinition
+from agent.kpi_types import KpiResult, LedgerReader, Plan
+from collectors.sms import latency, store
+
+# The SMS kinds need the calendar year in the configured zone, which the
+# evaluator signature does not carry; the source puts it among the plan's
+# inputs as "tz:<zone>" (it is not a ledger series, so it is never read as one).
+ZONE_INPUT = "tz:"
+
+
+def sms_inputs(definition: KpiDefinition, kpi: Any, config: Any) -> tuple[tuple[str, ...], str | None]:
+    """The feed series of the configured gateways (or those the KPI names), plus the zone."""
+    names = tuple(
+        series.sms_feed(gateway.name)
+        for gateway in config.sms
+        if kpi.gateways is None or gateway.name in kpi.gateways
+    )
+    return names + (ZONE_INPUT + config.agent.timezone,), None
+
+
+def _feeds(kpi: Plan) -> list[str]:
+    return [name for name in kpi.inputs if not name.startswith(ZONE_INPUT)]
+
+
+def _gateways(kpi: Plan) -> list[str]:
+    # "sms:<gateway>:feed" -> gateway (names cannot contain ':')
+    return [name.split(":")[1] for name in _feeds(kpi)]
+
+
+def _zone(kpi: Plan) -> ZoneInfo:
+    return ZoneInfo(next((i[len(ZONE_INPUT):] for i in kpi.inputs if i.startswith(ZONE_INPUT)), "UTC"))
+
+
+def _coverage(kpi: Plan, ledger: LedgerReader, start: float, end: float, maintenance: Sequence[sli.Span]) -> float:
+    feeds = _feeds(kpi)
+    segments = ledger.segments(feeds, start, end)
+    totals = sli.Totals()
+    for name in feeds:  # gateway-time: each gateway's feed counts for its share
+        totals = totals + sli.classify(segments.get(name, []), start, end, maintenance, sli.is_up)
+    return totals.coverage
+
+
+def _summary(kpi: Plan, ledger: LedgerReader, start: float, end: float, with_bins: bool) -> store.Summary:
+    read: Callable[..., store.Summary] | None = getattr(ledger, "read", None)
+    if read is None:  # a reader without the SMS tables (tests of other kinds)
+        return store.Summary()
+    gateways = _gateways(kpi)
+    return read(lambda db: store.summary(db, gateways, start, end, with_bins))
+
+
+def _counts(summary: store.Summary) -> dict[str, float]:
+    return {
+        "submitted": summary.submitted, "delivered": summary.delivered, "failed": summary.failed,
+        "expired": summary.expired, "pending": summary.pending,
+        "final": summary.delivered + summary.failed + summary.expired,
+    }
+
+
+def delivery_rate(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float,
+                  maintenance: Sequence[sli.Span]) -> KpiResult:
+    """delivered / (delivered + failed + expired) over final messages submitted in the period."""
+    summary = _summary(kpi, ledger, period.start, end, with_bins=False)
+    details = _counts(summary)
+    final = details["final"]
+    value = summary.delivered / final if final else None
+    return KpiResult(
+        definition=kpi.definition, target=kpi.target, period=period, until=end,
+        value=value, met=None if value is None else kpi.target.met_by(value),
+        coverage=_coverage(kpi, ledger, period.start, end, maintenance), min_coverage=kpi.config.min_coverage,
+        details=details,
+    )
+
+
+def latency_within(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float,
+                   maintenance: Sequence[sli.Span]) -> KpiResult:
+    """Share of delivered messages within the bound (compliance) and the objective's percentile (value)."""
+    summary = _summary(kpi, ledger, period.start, end, with_bins=True)
+    bins = summary.bins
+    objective = kpi.definition.objective if kpi.definition.objective is not None else 0.95
+    within = latency.share_within(bins, kpi.target.value)
+    value = latency.percentile(bins, objective)
+    details: dict[str, float] = {"delivered": summary.delivered, "pending": summary.pending,
+                                 "percentile_accuracy": latency.PERCENTILE_ACCURACY}
+    for name, q in (("p50_seconds", 0.50), ("p95_seconds", 0.95), ("p99_seconds", 0.99)):
+        found = latency.percentile(bins, q)
+        if found is not None:
+            details[name] = found
+    counted = latency.total(bins)
+    if counted:
+        details["within_target"] = round((within or 0.0) * counted)
+        details["mean_seconds"] = summary.latency_ms / 1000.0 / counted
+    return KpiResult(
+        definition=kpi.definition, target=kpi.target, period=period, until=end,
+        value=value, met=None if within is None else within >= objective,
+        coverage=_coverage(kpi, ledger, period.start, end, maintenance), min_coverage=kpi.config.min_coverage,
+        compliance=within, details=details,
+    )
+
+
+def annual_volume(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float,
+                  maintenance: Sequence[sli.Span]) -> KpiResult:
+    """Messages submitted year to date, on pace when at least the target pro-rated by the year elapsed.
+
+    The year is the calendar year (configured zone) of the period. Pro-rating
+    is by time elapsed (days and their fractions): at the end of June 181/365
+    of the target is due. Coverage is the feeds' over the year so far.
+    """
+    zone = _zone(kpi)
+    year = datetime.fromtimestamp(period.start, zone).year
+    year_start = datetime(year, 1, 1, tzinfo=zone).timestamp()
+    year_end = datetime(year + 1, 1, 1, tzinfo=zone).timestamp()
+    ytd = _summary(kpi, ledger, year_start, end, with_bins=False).submitted
+    month = _summary(kpi, ledger, period.start, end, with_bins=False).submitted
+    coverage = _coverage(kpi, ledger, year_start, end, maintenance)
+    elapsed = max(0.0, min(end, year_end) - year_start) / (year_end - year_start)
+    details: dict[str, float] = {
+        "year_to_date": ytd, "month": month, "year_elapsed_ratio": elapsed,
+        "days_elapsed": max(0.0, min(end, year_end) - year_start) / 86400.0,
+        "prorated_target": kpi.target.value * elapsed,
+    }
+    value: float | None = float(ytd)
+    met: bool | None = None
+    if ytd == 0 and coverage == 0:
+        value = None  # never read: no figure, not a made-up zero
+    elif elapsed > 0:
+        projected = ytd / elapsed
+        details["projected_year_end"] = projected
+        met = kpi.target.met_by(projected) if math.isfinite(projected) else None
+    return KpiResult(
+        definition=kpi.definition, target=kpi.target, period=period, until=end,
+        value=value, met=met, coverage=coverage, min_coverage=kpi.config.min_coverage, details=details,
+    )
+
+
+EVALUATORS = {
+    "delivery_rate": delivery_rate,
+    "latency_within": latency_within,
+    "annual_volume": annual_volume,
+}

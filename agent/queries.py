@@ -1,0 +1,257 @@
+"""PromQL for every configured KPI, derived from the catalogue and the config.
+
+The rule generator (agent/rules.py) and the dashboard generator
+(agent/dashboards.py) both start here, so an SLI is written once. Each KPI is
+one of:
+
+* a **ratio** SLI: good / valid over a window (link-time up / link-time known,
+  messages delivered / messages finished, ...), with an objective, for
+  error-budget burn alerts;
+* a **capacity** SLI: a sum of gauges now (bandwidth of the links that are
+  up, capacity the cloud regions offer), compared with the KPI's target.
+
+How a (source, kind) pair of the catalogue becomes PromQL is one entry of
+``RATIO_SLIS`` / ``CAPACITY_SLIS``; KPIs of other kinds (the SMS yearly
+volume) or whose metrics are not (yet) in agent.metrics get no SLI rules, only
+the agent's own month-to-date series on the dashboards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+
+import yaml
+from prometheus_client.utils import floatToGoString
+
+from agent.catalogue import KpiDefinition
+from agent.config import Config, KpiConfig, kpi_definition, parse_config
+from agent.schema import ConfigError
+from agent.metrics import METRICS
+from agent.units import Target, parse_target
+
+DEFAULT_JOB = "sla-agent"
+
+
+def selector(**labels: str) -> str:
+    """``{a="x",b=~"y"}`` from keyword labels; a value starting with ``~`` is a regex match."""
+    parts = []
+    for name, value in labels.items():
+        op, value = ("=~", value[1:]) if value.startswith("~") else ("=", value)
+        parts.append(f'{name}{op}"{value}"')
+    return "{" + ",".join(parts) + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class RatioSli:
+    """good / valid events (or sample counts) over a window ``{w}``."""
+
+    good: str  # PromQL with a {w} placeholder for the range
+    valid: str
+    counted: str  # what good/valid count, for descriptions: "link-time", "messages"
+    metrics: tuple[str, ...]  # metric families the SLI needs (for the "declared yet?" check)
+
+
+@dataclass(frozen=True, slots=True)
+class CapacitySli:
+    """Capacity available now, in the KPI's base unit."""
+
+    expr: str
+    metrics: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KpiQueries:
+    """One configured KPI with everything the generators need."""
+
+    config: KpiConfig
+    definition: KpiDefinition
+    target: Target
+    labels: Mapping[str, str]  # static labels of its recording rules and alerts: kpi (+ group)
+    job: str
+    ratio: RatioSli | None = None
+    capacity: CapacitySli | None = None
+    objective: float | None = None  # ratio SLIs: share of good events required
+    extra: Mapping[str, str] = field(default_factory=dict)  # source details: group, clouds
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+    def kpi_selector(self) -> str:
+        """Selector of the agent's own per-KPI series (sla_kpi_value, sla_kpi_target, ...)."""
+        return selector(job=self.job, kpi=self.id)
+
+
+# -- how each catalogue (source, kind) is measured in PromQL ----------------
+
+
+def _link_selector(q: Mapping[str, str]) -> str:
+    return selector(job=q["job"], group=q["group"])
+
+
+def _link_availability(q: Mapping[str, str]) -> RatioSli:
+    # sla_link_up is absent while a link is unknown, so counting samples leaves
+    # unknown time out, as the agent does. Summing samples over all links
+    # before dividing pools link-time (Σ up / Σ known), which is the agent's
+    # definition; averaging per-link ratios would weigh a link known for a
+    # minute like one known all window. Equal weight per sample assumes one
+    # scrape interval for the job, which Prometheus keeps constant.
+    sel = _link_selector(q)
+    return RatioSli(
+        good=f"sum(sum_over_time(sla_link_up{sel}[{{w}}]))",
+        valid=f"sum(count_over_time(sla_link_up{sel}[{{w}}]))",
+        counted="link-time",
+        metrics=("sla_link_up",),
+    )
+
+
+def _link_bandwidth(q: Mapping[str, str]) -> CapacitySli:
+    # Capacity x state (1 up, 0 down) per link, one-to-one on all labels.
+    # Unknown links have no samples and count as zero: an egress router that
+    # cannot be polled is bandwidth nobody can vouch for.
+    sel = _link_selector(q)
+    return CapacitySli(
+        expr=f"sum(sla_link_capacity_bytes_per_second{sel} * sla_link_up{sel})",
+        metrics=("sla_link_capacity_bytes_per_second", "sla_link_up"),
+    )
+
+
+_CLOUD_METRIC = {
+    "vcpu": "sla_cloud_vcpu_capacity",
+    "memory": "sla_cloud_memory_capacity_bytes",
+    "storage": "sla_cloud_storage_capacity_bytes",
+}
+
+
+def _cloud_capacity(q: Mapping[str, str]) -> CapacitySli:
+    metric = _CLOUD_METRIC[q["resource"]]
+    labels = {"job": q["job"]}
+    if q.get("clouds"):
+        labels["cloud"] = "~" + q["clouds"]
+    return CapacitySli(expr=f"sum({metric}{selector(**labels)})", metrics=(metric,))
+
+
+def _gateway_labels(q: Mapping[str, str]) -> dict[str, str]:
+    labels = {"job": q["job"]}
+    if q.get("gateways"):
+        labels["gateway"] = "~" + q["gateways"]
+    return labels
+
+
+def _increase(metric: str, labels: dict[str, str]) -> str:
+    return f"sum(increase({metric}{selector(**labels)}[{{w}}]))"
+
+
+def _sms_delivery(q: Mapping[str, str]) -> RatioSli:
+    # delivered / (delivered + failed + expired): messages still pending are
+    # in neither, as in the KPI. The counters are lifetime totals the agent
+    # keeps in its ledger, so increase() is not fooled by agent restarts.
+    labels = _gateway_labels(q)
+    finished = " + ".join(_increase(f"sla_sms_{s}_total", labels) for s in ("delivered", "failed", "expired"))
+    return RatioSli(good=_increase("sla_sms_delivered_total", labels), valid=finished, counted="messages",
+                    metrics=("sla_sms_delivered_total", "sla_sms_failed_total", "sla_sms_expired_total"))
+
+
+def _sms_latency(q: Mapping[str, str]) -> RatioSli:
+    # Share of delivered messages whose report came within the target (10 s),
+    # from the histogram's bucket at exactly that bound (the collector makes
+    # 10 s a bucket edge; "le" is written the way prometheus_client writes it).
+    labels = _gateway_labels(q)
+    bucket = _increase("sla_sms_send_latency_seconds_bucket", {**labels, "le": q["le"]})
+    return RatioSli(good=bucket, valid=_increase("sla_sms_send_latency_seconds_count", labels),
+                    counted="delivered messages", metrics=("sla_sms_send_latency_seconds",))
+
+
+RATIO_SLIS: dict[tuple[str, str], Callable[[Mapping[str, str]], RatioSli]] = {
+    ("link_group", "availability"): _link_availability,
+    ("sms", "delivery_rate"): _sms_delivery,
+    ("sms", "latency_within"): _sms_latency,
+}
+CAPACITY_SLIS: dict[tuple[str, str], Callable[[Mapping[str, str]], CapacitySli]] = {
+    ("link_group", "capacity_sum"): _link_bandwidth,
+    ("cloud", "capacity_sum"): _cloud_capacity,
+}
+
+
+def _declared(names: tuple[str, ...]) -> bool:
+    """Whether agent.metrics declares every family (a histogram by its base name)."""
+    return all(name in METRICS for name in names)
+
+
+def _objective(definition: KpiDefinition, target: Target) -> float | None:
+    """The share of good events a ratio SLI must reach."""
+    if definition.unit == "ratio" and target.op in (">=", ">"):
+        return target.value
+    return definition.objective
+
+
+def kpi_queries(config: Config, job: str = DEFAULT_JOB) -> list[KpiQueries]:
+    """Every configured KPI that can be expressed in PromQL, in config order."""
+    out = []
+    for kpi in config.kpis:
+        definition = kpi_definition(kpi)
+        target = parse_target(definition.target, definition.unit)
+        labels = {"kpi": definition.id}
+        details = {"job": job}
+        if definition.source == "link_group" and kpi.link_group:
+            labels["group"] = details["group"] = kpi.link_group
+        if definition.source == "cloud":
+            details["resource"] = definition.resource or ""
+            details["clouds"] = "|".join(kpi.clouds or ())
+        if definition.source == "sms":
+            details["gateways"] = "|".join(getattr(kpi, "gateways", None) or ())
+            details["le"] = floatToGoString(target.value)
+        key = (definition.source, definition.kind)
+        ratio_builder = RATIO_SLIS.get(key)
+        capacity_builder = CAPACITY_SLIS.get(key)
+        ratio = ratio_builder(details) if ratio_builder else None
+        capacity = capacity_builder(details) if capacity_builder and ratio is None else None
+        if ratio is not None and not _declared(ratio.metrics):
+            ratio = None
+        if capacity is not None and not _declared(capacity.metrics):
+            capacity = None
+        out.append(KpiQueries(
+            config=kpi, definition=definition, target=target, labels=labels, job=job,
+            ratio=ratio, capacity=capacity,
+            objective=_objective(definition, target) if ratio is not None else None,
+            extra=details,
+        ))
+    return out
+
+
+# -- loading a config without its secrets -----------------------------------
+
+_PLACEHOLDER = "generator-placeholder"  # 8+ characters, as SNMPv3 keys must be
+
+
+def _redact(node: object) -> object:
+    """``node`` with every secret reference replaced by a placeholder.
+
+    Rules and dashboards never use a secret, and they are generated on
+    machines that have none (CI, a workstation): ``${VAR}``, ``{env: NAME}``
+    and ``{file: PATH}`` are the config's secret syntax (agent/schema.py),
+    so exactly those are replaced and everything else is validated as usual.
+    """
+    if isinstance(node, dict):
+        if set(node) in ({"env"}, {"file"}) and len(node) == 1:
+            return _PLACEHOLDER
+        return {key: _redact(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_redact(value) for value in node]
+    if isinstance(node, str) and node.startswith("${") and node.endswith("}"):
+        return _PLACEHOLDER
+    return node
+
+
+def load_for_generation(path: str | Path) -> Config:
+    """The config at ``path``, validated, with secrets not resolved (ConfigError if invalid)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: invalid YAML: {str(exc).splitlines()[0]}"]) from None
+    return parse_config(_redact(data), str(path), env={}, base_dir=path.parent.resolve())

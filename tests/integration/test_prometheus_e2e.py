@@ -1,0 +1,288 @@
+"""Proof against a real Prometheus: the committed rules and dashboards on the demo's data.
+
+Starts `sla-agent demo` and Debian's `prometheus` on 127.0.0.1 (scrape and
+rule evaluation every second, the committed rules/*.yml loaded), waits for
+the demo's KPIs and the recording rules, then evaluates every PromQL
+expression of the rules and of every dashboard panel through the HTTP API:
+each must parse, and return data, except the few listed in ``MAY_BE_EMPTY``.
+An alert expression is a comparison that is empty while the alert does not
+fire, so its operands (the SLI and the threshold side) are evaluated instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agent.queries import kpi_queries, load_for_generation
+from agent.rules import month_budget_rule
+from tests.integration.test_demo import free_port, scrape
+
+ROOT = Path(__file__).resolve().parents[2]
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+pytestmark = pytest.mark.skipif(not Path(PROMETHEUS).exists(), reason="Debian's prometheus is not installed")
+
+# Grafana's variables, as a dashboard with "All" selected would send them.
+VARIABLES = {
+    "$__rate_interval": "1m", "$__interval": "15s", "$__range": "1h",
+    "$group": ".*", "$cloud": ".*", "$region": ".*", "$instance": ".*", "$gateway": ".*",
+}
+# Expressions allowed to be empty on a healthy demo, and why.
+MAY_BE_EMPTY = {
+    # The alert annotation query: ALERTS exists only while an alert is pending or firing.
+    'ALERTS{alertstate="firing",alertname=~"Sla.*"}': "no alert fires in a 30 s demo",
+    # A series per error code appears with the first failed or expired message
+    # carrying that code; the demo gateway fails about one message in a hundred.
+    'sum by (code) (rate(sla_sms_errors_total{job="sla-agent",gateway=~"$gateway"}[$__rate_interval]))':
+        "no failed SMS with an error code yet",
+}
+DEADLINE = 60.0
+# What the committed files were generated from (see docs/monitoring.md).
+_QUERIES = kpi_queries(load_for_generation(ROOT / "examples" / "demo.yaml"))
+KPIS = [q.id for q in _QUERIES]
+RATIO_KPIS = sum(1 for q in _QUERIES if q.ratio is not None)
+BUDGET_KPIS = sum(1 for q in _QUERIES if month_budget_rule(q) is not None)
+
+
+def query(base: str, expr: str) -> dict:
+    url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return json.load(resp)
+    except urllib.error.HTTPError as exc:  # 400/422: a parse or evaluation error, with the message
+        return json.load(exc)
+
+
+def has_data(result: dict) -> bool:
+    data = result.get("data", {})
+    return data.get("resultType") == "scalar" or bool(data.get("result"))
+
+
+def substitute(expr: str) -> str:
+    for name in sorted(VARIABLES, key=len, reverse=True):
+        expr = expr.replace(name, VARIABLES[name])
+    return expr
+
+
+_OPERATOR = re.compile(r"(==|!=|>=|<=|>|<)|\b(and|or|unless)\b")
+
+
+def top_level_split(expr: str) -> list[str]:
+    """Operands of ``expr``'s top-level comparison and set operators (and, or, unless, ==, >, ...)."""
+    parts, depth, start, i, quote = [], 0, 0, 0, ""
+    while i < len(expr):
+        c = expr[i]
+        if quote:
+            quote = "" if c == quote and expr[i - 1] != "\\" else quote
+        elif c in "\"'":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0:
+            # match(expr, i) rather than on a slice, so \b sees the character before.
+            match = _OPERATOR.match(expr, i)
+            if match and not expr.startswith(("=~", "!~"), i):
+                parts.append(expr[start:i])
+                i = start = match.end()
+                continue
+        i += 1
+    parts.append(expr[start:])
+    out = []
+    for part in parts:
+        # Matching modifiers belong to the operator, not to the operand after it.
+        part = re.sub(r"^\s*(bool\s*)?((on|ignoring)\s*\([^)]*\)\s*)?((group_left|group_right)\s*(\([^)]*\))?\s*)?",
+                      "", part).strip()
+        if part:
+            out.append(part)
+    return out
+
+
+def data_operands(expr: str) -> list[str]:
+    """What must have data for an alert to be meaningful: its operands, recursively."""
+    expr = expr.strip()
+    scaled = re.fullmatch(r"[\d.]+\s*\*\s*\((.*)\)", expr, re.S)
+    if scaled:
+        return data_operands(scaled.group(1))
+    parts = top_level_split(expr)
+    if len(parts) > 1:
+        return [o for p in parts for o in data_operands(p)]
+    if re.fullmatch(r"[\d.e+-]+", expr):
+        return []
+    absent = re.fullmatch(r"absent\((.*)\)", expr, re.S)
+    return [absent.group(1)] if absent else [expr]
+
+
+def rule_expressions() -> list[tuple[str, str, bool]]:
+    """(where, expr, is_alert) of every rule in the committed rule files."""
+    out = []
+    for path in sorted((ROOT / "rules").glob("*.yml")):
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
+            for rule in group["rules"]:
+                name = rule.get("record") or rule.get("alert")
+                out.append((f"{path.name}:{group['name']}:{name}", rule["expr"], "alert" in rule))
+    return out
+
+
+def dashboard_expressions() -> list[tuple[str, str]]:
+    out = []
+    for path in sorted((ROOT / "dashboards").glob("*.json")):
+        board = json.loads(path.read_text(encoding="utf-8"))
+        for panel in board["panels"]:
+            for t in panel.get("targets", []):
+                out.append((f"{path.name}:{panel['title']}:{t['refId']}", t["expr"]))
+        for variable in board["templating"]["list"]:
+            if variable["type"] == "query":
+                # label_values(SELECTOR, label) is Grafana's; Prometheus answers SELECTOR.
+                inner = re.fullmatch(r"label_values\((.*),\s*\w+\)", variable["definition"])
+                assert inner, variable["definition"]
+                out.append((f"{path.name}:${variable['name']}", inner.group(1)))
+        for annotation in board["annotations"]["list"]:
+            out.append((f"{path.name}:annotation:{annotation['name']}", annotation["expr"]))
+    return out
+
+
+def wait_for(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def stack(tmp_path):
+    agent_port, prom_port = free_port(), free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", "demo", "--listen", f"127.0.0.1:{agent_port}",
+         "--data-dir", str(tmp_path / "data"), "--duration", "120"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "1s"},
+        "rule_files": [str(p) for p in sorted((ROOT / "rules").glob("*.yml"))],
+        "scrape_configs": [{"job_name": "sla-agent", "static_configs": [{"targets": [f"127.0.0.1:{agent_port}"]}]}],
+    }
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    prom = subprocess.Popen(
+        [PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{prom_port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+    )
+    base = f"http://127.0.0.1:{prom_port}"
+    try:
+        wait_for(lambda: prom.poll() is not None or scrape(base + "/-/ready") is not None, 20, "prometheus ready")
+        assert prom.poll() is None, prom.stderr.read()
+        yield base, demo, prom
+    finally:
+        stop(prom)
+        stop(demo)
+
+
+def test_rules_and_dashboards_against_a_real_prometheus(stack):
+    base, demo, prom = stack
+    started = time.monotonic()
+
+    def ready() -> bool:
+        assert demo.poll() is None and prom.poll() is None, (demo.stderr.read() if demo.poll() is not None
+                                                            else prom.stderr.read())
+        # Every KPI with a value, link rates (two polls), and the last recording-rule groups.
+        return (len(query(base, "sla_kpi_value")["data"]["result"]) == len(KPIS)
+                and has_data(query(base, "sla_link_receive_bytes_per_second"))
+                and len(query(base, "kpi:sla_error_budget_remaining:ratio_rate30d")["data"]["result"]) == RATIO_KPIS
+                and len(query(base, "kpi:sla_error_budget_remaining:ratio_month")["data"]["result"]) == BUDGET_KPIS)
+
+    wait_for(ready, DEADLINE - 15, "the demo's KPIs and the recording rules in prometheus")
+    time.sleep(2)  # a couple more evaluations of every group
+
+    problems = []
+    expressions = [(w, e) for w, e, _ in rule_expressions()] + dashboard_expressions()
+    must_have_data = [(w, e) for w, e, alert in rule_expressions() if not alert]
+    must_have_data += [(f"{w} (operand)", o) for w, e, alert in rule_expressions() if alert for o in data_operands(e)]
+    must_have_data += [(w, e) for w, e in dashboard_expressions() if e not in MAY_BE_EMPTY]
+    for where, expr in expressions:
+        result = query(base, substitute(expr))
+        if result.get("status") != "success":
+            problems.append(f"{where}: {result.get('error')}: {expr}")
+    for where, expr in must_have_data:
+        result = query(base, substitute(expr))
+        if result.get("status") != "success" or not has_data(result):
+            problems.append(f"{where}: no data: {expr}")
+    assert not problems, "\n".join(problems)
+
+    groups = json.load(urllib.request.urlopen(base + "/api/v1/rules", timeout=10))["data"]["groups"]
+    names = {group["name"] for group in groups}
+    committed = {group["name"] for path in (ROOT / "rules").glob("*.yml")
+                 for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]}
+    assert names == committed
+    unhealthy = [(g["name"], r["name"], r.get("lastError")) for g in groups for r in g["rules"] if r["health"] != "ok"]
+    assert not unhealthy
+
+    # The SLIs agree with what the agent itself reports for the demo.
+    def value(expr: str) -> float:
+        return float(query(base, expr)["data"]["result"][0]["value"][1])
+
+    assert value('kpi:sla_capacity:sum{kpi="egress_bandwidth"}') == pytest.approx(3.75e9)  # 3 x 10G up
+    assert value('kpi:sla_capacity:sum{kpi="cloud_vcpu_capacity"}') == 17344
+    assert value('1 - kpi:sla_error:ratio_rate5m{kpi="egress_link_availability"}') == 1
+    assert time.monotonic() - started < DEADLINE
+
+
+def test_stack_script_runs_the_stack_without_docker(tmp_path):
+    """scripts/stack.sh: agent, Prometheus and Alertmanager on 127.0.0.1, wired together, and gone after."""
+    ports = {name: free_port() for name in ("AGENT_PORT", "PROM_PORT", "AM_PORT", "SINK_PORT")}
+    env = {**os.environ, **{k: str(v) for k, v in ports.items()},
+           "SCRAPE_INTERVAL": "1s", "STACK_DIR": str(tmp_path / "stack"), "STACK_DURATION": "90",
+           "PROMETHEUS": PROMETHEUS, "PYTHON": sys.executable}
+    script = subprocess.Popen(["bash", str(ROOT / "scripts" / "stack.sh")], env=env, cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{ports['PROM_PORT']}"
+    try:
+        def wired() -> bool:
+            assert script.poll() is None, script.stdout.read()
+            targets = json.loads(scrape(base + "/api/v1/targets") or '{"data": {"activeTargets": []}}')
+            managers = json.loads(scrape(base + "/api/v1/alertmanagers") or '{"data": {}}')
+            return (any(t["labels"]["job"] == "sla-agent" and t["health"] == "up"
+                        for t in targets["data"]["activeTargets"])
+                    and bool(managers["data"].get("activeAlertmanagers")))
+
+        wait_for(wired, 45, "the stack script's prometheus to scrape the agent and find alertmanager")
+        groups = json.loads(scrape(base + "/api/v1/rules"))["data"]["groups"]
+        assert {g["name"] for g in groups} >= {"sla-agent.sli", "sla-agent.health-alerts"}
+        assert scrape(f"http://127.0.0.1:{ports['AM_PORT']}/-/ready") is not None
+    finally:
+        script.send_signal(signal.SIGTERM)
+        try:
+            script.wait(30)
+        except subprocess.TimeoutExpired:
+            script.kill()
+            script.wait()
+    output = script.stdout.read()
+    assert "stack stopped" in output
+    for port in ports.values():  # every process the script started is gone
+        assert scrape(f"http://127.0.0.1:{port}/") is None

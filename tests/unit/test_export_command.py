@@ -1,0 +1,119 @@
+"""`sla-agent export`: files written, and every user mistake as one line on stderr with exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+import yaml
+
+from agent.cli import build_parser
+from agent.export.command import cmd_export
+from agent.export.sample import EXAMPLE_MANUAL, build_ledger, sample_config_data
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 27, 9, 30, tzinfo=SH).timestamp()
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    data = tmp_path / "data"
+    build_ledger(data)
+    path = tmp_path / "sla.yaml"
+    path.write_text(yaml.safe_dump(sample_config_data(data), allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def run(argv, now=NOW):
+    args = build_parser().parse_args(["export", *argv])
+    return cmd_export(args, now=now)
+
+
+def test_default_is_every_format_for_the_last_complete_month_in_the_cwd(config_file, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    assert run(["-c", str(config_file), "--manual", str(EXAMPLE_MANUAL)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [f"sla-report-2026-10.{ext}" for ext in ("csv", "html", "json", "xlsx")]
+    assert capsys.readouterr().out.splitlines() == [str(out / f"sla-report-2026-10.{e}") for e in ("xlsx", "csv", "json", "html")]
+    wb = openpyxl.load_workbook(out / "sla-report-2026-10.xlsx")
+    assert wb.active["A1"].value.startswith("深圳市大数据资源管理中心")
+
+
+def test_one_format_to_a_named_file_and_other_periods(config_file, tmp_path):
+    target = tmp_path / "r.json"
+    assert run(["-c", str(config_file), "--quarter", "2026Q4", "--format", "json", "-o", str(target)]) == 0
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    assert doc["period"]["label"] == "2026Q4" and doc["period"]["complete"] is False
+    assert run(["-c", str(config_file), "--year", "2026", "-o", str(tmp_path / "y.xlsx")]) == 0
+    assert sorted(p.name for p in tmp_path.glob("y.*")) == ["y.csv", "y.html", "y.json", "y.xlsx"]
+    assert run(["-c", str(config_file), "--half", "2026H2", "--format", "csv", "-o", str(tmp_path)]) == 0
+    assert (tmp_path / "sla-report-2026H2.csv").is_file()
+    assert run(["-c", str(config_file), "--month", "2026-11", "--format", "html", "--lang", "en",
+                "-o", str(tmp_path / "now.html")]) == 0  # the running month: figures to now
+    assert "running: figures to 2026-11-27 09:30" in (tmp_path / "now.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--month", "2026-13"], "sla-agent: --month: '2026-13' is not a month (use YYYY-MM, month 01-12)"),
+    (["--month", "2026-10", "--year", "2026"], "sla-agent: give only one of --month, --quarter, --half, --year"),
+    (["--format", "pdf"], "sla-agent: --format pdf: use one of xlsx, csv, json, html or all"),
+    (["--month", "2026-12"], "sla-agent: --month 2026-12: that period has not started yet"),
+    (["--year", "2027"], "sla-agent: --year 2027: that period has not started yet"),
+    (["--lang", "fr"], "sla-agent: --lang fr: use zh or en"),
+    (["-o", "/nonexistent/dir/r.xlsx", "--format", "xlsx"], "sla-agent: cannot write /nonexistent/dir/r.xlsx: no directory /nonexistent/dir"),
+])
+def test_user_mistakes_are_one_line_exit_2(config_file, capsys, argv, message):
+    assert run(["-c", str(config_file), *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == message + "\n" and captured.out == ""
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+def test_unwritable_output_directory(config_file, tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    assert run(["-c", str(config_file), "-o", str(locked / "r.csv"), "--format", "csv"]) == 2
+    assert capsys.readouterr().err.startswith(f"sla-agent: cannot write {locked / 'r.csv'}")
+
+
+def test_output_that_is_a_file_path_inside_a_file(config_file, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert run(["-c", str(config_file), "-o", str(blocker / "r.csv"), "--format", "csv"]) == 2
+    assert capsys.readouterr().err == f"sla-agent: cannot write {blocker / 'r.csv'}: no directory {blocker}\n"
+
+
+def test_bad_manual_file_lists_each_problem(config_file, tmp_path, capsys):
+    manual = tmp_path / "m.yaml"
+    manual.write_text("2026-10:\n  servers: many\n  nope: 1\n", encoding="utf-8")
+    assert run(["-c", str(config_file), "--manual", str(manual), "-o", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{manual}: 2026-10.servers: expected a number, not 'many'",
+        f"{manual}: 2026-10.nope: unknown indicator (see the ids in agent/export/table12.yaml)",
+    ]
+    assert not list(tmp_path.glob("sla-report-*"))
+
+
+def test_missing_ledger_and_bad_config(tmp_path, capsys):
+    path = tmp_path / "c.yaml"
+    path.write_text(f"agent:\n  data_dir: {tmp_path / 'empty'}\n", encoding="utf-8")
+    assert run(["-c", str(path), "-o", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"sla-agent: no ledger at {tmp_path / 'empty' / 'ledger.sqlite'} (has the agent run with this config?)\n"
+    assert not (tmp_path / "empty").exists()  # exporting never creates a ledger
+    path.write_text("agent:\n  timezone: Mars/Olympus\n", encoding="utf-8")
+    assert run(["-c", str(path)]) == 2
+    assert capsys.readouterr().err.startswith(f"{path}: agent.timezone: unknown time zone")
+
+
+def test_through_main_no_traceback(config_file, capsys):
+    from agent.cli import main
+
+    assert main(["export", "-c", str(config_file), "--month", "2026-13"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

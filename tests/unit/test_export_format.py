@@ -1,0 +1,42 @@
+"""Figures written like the table's targets, rounded towards failing them."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.export import format as fmt
+
+GBIT = 1e9 / 8
+
+
+@pytest.mark.parametrize("value, unit, target_text, op, expected", [
+    (0.99953, "ratio", "≥99%", ">=", "99.95%"),
+    (0.98996, "ratio", "≥99%", ">=", "98.99%"),  # never "99.00%" for a miss
+    (0.99, "ratio", "≥99%", ">=", "99.00%"),  # 0.99 * 100 is 98.999...: not a miss
+    (0.20001, "ratio", "离职率≤20%", "<=", "20.01%"),  # rounded up against a ≤ target
+    (17.5 * GBIT, "bytes_per_second", "≥15G", ">=", "17.5G"),
+    (30 * GBIT, "bytes_per_second", "≥15G", ">=", "30G"),
+    (17344, "count", "≥15000核", ">=", "17344核"),
+    (102272 * 2**30, "bytes", "≥100000GB", ">=", "102272GB"),
+    (4180 * 2**40, "bytes", "4000TB 存储", ">=", "4180TB"),
+    (3999.96 * 2**40, "bytes", "4000TB", ">=", "3999.9TB"),
+    (152_345_678, "count", "≥17000 万条", ">=", "15234.56万条"),
+    (3.214, "seconds", "≤10 秒", "<=", "3.22秒"),
+    (7.0, "seconds", "<= 10s", "<=", "7s"),  # a config override written in seconds stays in seconds
+])
+def test_value(value, unit, target_text, op, expected):
+    assert fmt.value(value, unit, target_text, op) == expected
+
+
+def test_suffix_of_targets():
+    assert fmt.target_suffix("4 项/半年") == "项"
+    assert fmt.target_suffix("新增 20 种") == "种"
+    assert fmt.target_suffix("≥15000 核 CPU") == "核"
+    assert fmt.target_suffix("无中高危漏洞") == ""
+
+
+def test_durations():
+    assert fmt.duration(41 * 60) == "41 分钟"
+    assert fmt.duration(2 * 3600) == "2 小时"
+    assert fmt.duration(16.75 * 3600, "en") == "16.8 h"
+    assert fmt.duration(5 * 86400) == "5 天"

@@ -1,0 +1,152 @@
+"""The four formats of the sample month (agent.export.sample): xlsx cells, CSV BOM, JSON raw numbers, HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import openpyxl
+import pytest
+
+from agent.export import csv_writer, html, json_writer, xlsx
+from agent.export.layout import table12
+from agent.export.manual import load_manual
+from agent.export.measure import LedgerMeasurements
+from agent.export.model import build_report
+from agent.export.sample import EXAMPLE_MANUAL, SAMPLE_NOW, SH, build_ledger
+from agent.ledger import Ledger
+from agent.periods import month
+
+GBIT = 1e9 / 8
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """October 2026 of the sample: see agent/export/sample.py for what happened when."""
+    data = tmp_path_factory.mktemp("sample")
+    config = build_ledger(data)
+    ledger = Ledger(data / "ledger.sqlite")
+    measurements = LedgerMeasurements(config, ledger, SAMPLE_NOW)
+    october = month(2026, 10, SH)
+    manual = load_manual(EXAMPLE_MANUAL, table12(), SH)
+    reports = {lang: build_report(table12(), measurements, manual, october, "month", SAMPLE_NOW, SH, lang,
+                                  charts=measurements.charts(october)) for lang in ("zh", "en")}
+    ledger.close()
+    return reports
+
+
+def sheet(report):
+    return openpyxl.load_workbook(io.BytesIO(xlsx.render(report))).active
+
+
+def find_row(ws, name):
+    return next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 3).value == name)
+
+
+def test_xlsx_headings_header_and_frozen_panes(sample):
+    ws = sheet(sample["zh"])
+    assert ws["A1"].value.startswith("深圳市大数据资源管理中心")
+    assert "2026-10" in ws["A2"].value and "Asia/Shanghai" in ws["A2"].value
+    assert ws["A3"].value.startswith("生成时间：2026-11-27 09:30")
+    assert [c.value for c in ws[5]] == ["一级指标", "二级指标", "三级指标", "目标值", "实际完成值", "是否达标",
+                                        "数据覆盖率", "维护排除时间", "说明"]
+    assert ws.freeze_panes == "D6"
+    assert ws.print_title_rows == "$5:$5"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    assert ws.column_dimensions["I"].width == 50  # 说明
+    assert ws.max_row == 5 + len(table12())
+
+
+def test_xlsx_cells_of_measured_rows(sample):
+    ws = sheet(sample["zh"])
+    r = find_row(ws, "政务外网统一互联网出口链路可用率")
+    # ct down 23:50-24:00 on the 31st (10 min) and cu 14:05-14:31 on the 12th (26 min); cm's 90 min
+    # are inside the 4 October maintenance window. Three links x 31 days, less 2 h maintenance each
+    # and the 2 h with no data on the 20th.
+    assert [ws.cell(r, c).value for c in range(4, 7)] == ["≥99%", "99.97%", "达标"]
+    assert ws.cell(r, 7).value == pytest.approx((31 * 86400 - 7200 - 7200) / (31 * 86400 - 7200))
+    assert ws.cell(r, 7).number_format == "0.0%"
+    assert ws.cell(r, 8).value == "2 小时"
+    assert ws.cell(r, 9).value == "中断 2 次，共 36 分钟"
+    r = find_row(ws, "政务外网移动办公出口链路可用率")
+    assert [ws.cell(r, c).value for c in (5, 6, 9)] == ["98.87%", "未达标", "中断 2 次，共 16.8 小时"]
+    r = find_row(ws, "出口可用宽带")
+    assert [ws.cell(r, c).value for c in (4, 5, 6)] == ["≥15G", "29.99G", "达标"]
+    r = find_row(ws, "云资源服务能力规模（存储）")
+    assert [ws.cell(r, c).value for c in (4, 5, 6)] == ["4000TB 存储", "4154.1TB", "未达标"]
+    assert ws.cell(r, 9).value == "均值 4154.1TB，最小 3780TB，达标时间占比 93.53%（要求 ≥99%）"
+
+
+def test_xlsx_manual_rows_and_merged_groups(sample):
+    ws = sheet(sample["zh"])
+    r = find_row(ws, "短信年发送总量")
+    assert [ws.cell(r, c).value for c in (4, 5, 6)] == ["≥17000 万条", "未填报", "未填报"]
+    r = find_row(ws, "项目预算执行率")
+    assert ws.cell(r, 1).value == "成本" and ws.cell(r, 6).value == "达标"
+    merged = {str(m) for m in ws.merged_cells.ranges}
+    assert "A6:A42" in merged  # 产出指标 spans its 37 rows, as in the printed table
+    assert "B6:B23" in merged  # 数量指标
+
+
+def test_xlsx_colours_failing_rows_conditionally(sample):
+    ws = sheet(sample["zh"])
+    rules = [(str(rng.sqref), rule) for rng in ws.conditional_formatting for rule in rng.rules]
+    formulas = {rule.formula[0]: (sqref, rule.dxf.fill.fgColor.rgb) for sqref, rule in rules}
+    assert formulas['ISNUMBER(SEARCH("未达标",$F6))'] == ("C6:I50", "00FFC7CE")
+    assert 'ISNUMBER(SEARCH("未填报",$F6))' in formulas and 'ISNUMBER(SEARCH("数据不足",$F6))' in formulas
+
+
+def test_xlsx_english(sample):
+    ws = sheet(sample["en"])
+    assert [c.value for c in ws[5]][:4] == ["一级指标 Level 1", "二级指标 Level 2", "三级指标 Indicator", "Indicator (English)"]
+    r = find_row(ws, "政务外网移动办公出口链路可用率")
+    assert ws.cell(r, 4).value == "Mobile-office egress link availability"
+    assert ws.cell(r, 7).value == "未达标 (not met)"
+    assert ws.cell(r, 10).value == "2 outages, 16.8 h total"
+
+
+def test_csv_is_utf8_with_bom_and_the_same_table(sample):
+    data = csv_writer.render(sample["zh"])
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["一级指标", "二级指标", "三级指标", "目标值", "实际完成值", "是否达标", "数据覆盖率", "维护排除时间", "说明"]
+    assert len(rows) == 1 + len(table12())
+    mobile = next(r for r in rows if r[2] == "政务外网移动办公出口链路可用率")
+    assert mobile[4:7] == ["98.87%", "未达标", "99.7%"]
+    assert rows[1][:2] == ["产出指标", "数量指标"]  # every row carries its groups: CSV has no merged cells
+
+
+def test_json_has_raw_numbers_in_base_units_next_to_the_strings(sample):
+    doc = json.loads(json_writer.render(sample["zh"]))
+    assert doc["unit"] == "深圳市大数据资源管理中心"
+    assert doc["period"]["label"] == "2026-10" and doc["period"]["complete"] is True
+    assert doc["period"]["start_iso"] == "2026-10-01T00:00:00+08:00"
+    rows = {r["id"]: r for r in doc["rows"]}
+    bandwidth = rows["egress_bandwidth"]
+    assert bandwidth["actual"] == "29.99G" and bandwidth["unit"] == "bytes_per_second"
+    assert bandwidth["target_value"] == 15 * GBIT and bandwidth["minimum"] == 20 * GBIT
+    assert bandwidth["compliance"] == 1.0 and bandwidth["objective"] == 0.99
+    egress = rows["egress_link_availability"]
+    assert egress["status"] == "met" and egress["status_text"] == "达标"
+    assert egress["maintenance_seconds"] == 7200
+    assert [(o["series"], o["seconds"], o["start_iso"]) for o in egress["outages"]] == [
+        ("egress-cu", 1560.0, "2026-10-12T14:05:00+08:00"), ("egress-ct", 600.0, "2026-10-31T23:50:00+08:00")]
+    assert rows["cloud_memory_capacity"]["value"] == 102272 * 2**30
+    magazine = rows["magazine_issues"]
+    assert magazine["source"] == "manual" and magazine["value"] == 3 and magazine["target_full"] == 4
+    assert rows["sms_annual_volume"]["status"] == "not_reported" and rows["sms_annual_volume"]["value"] is None
+
+
+def test_html_is_self_contained_with_the_table_and_charts(sample):
+    page = html.render(sample["zh"]).decode("utf-8")
+    assert '<table class="report" id="report">' in page
+    assert page.count('<tr class="') == len(table12())
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)  # no external assets
+    assert "<script" not in page
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="timeline"') == 2  # two link groups
+    assert page.count('class="gauge"') == 4  # bandwidth and the three cloud capacities
+    assert "egress-cu" in page and "mobile-cu" in page
+    assert "未达标：4" in page

@@ -1,0 +1,150 @@
+"""The committed rules/ and dashboards/ are what the generators make of examples/demo.yaml,
+and have the shape operations rely on (labels, annotations, runbooks, panels)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agent import dashboards, rules
+from agent.catalogue import BY_ID
+from agent.cli import main
+from agent.queries import kpi_queries, load_for_generation
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = "examples/demo.yaml"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_for_generation(ROOT / SOURCE)
+
+
+def committed(directory: str, pattern: str) -> dict[str, str]:
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / directory).glob(pattern))}
+
+
+def test_committed_rules_are_up_to_date(config):
+    assert rules.generate(config, SOURCE) == committed("rules", "*.yml"), (
+        f"rules/ is stale: run `sla-agent rules -c {SOURCE} -o rules/`")
+
+
+def test_committed_dashboards_are_up_to_date(config):
+    assert dashboards.generate(config) == committed("dashboards", "*.json"), (
+        f"dashboards/ is stale: run `sla-agent dashboards -c {SOURCE} -o dashboards/`")
+
+
+def test_cli_writes_the_same_files(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)  # the source path is written into the rule files' header
+    assert main(["rules", "-c", SOURCE, "-o", str(tmp_path / "r")]) == 0
+    assert main(["dashboards", "-c", SOURCE, "-o", str(tmp_path / "d")]) == 0
+    assert {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "r").iterdir()} == committed("rules", "*.yml")
+    assert {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "d").iterdir()} == committed(
+        "dashboards", "*.json")
+    assert str(tmp_path / "r" / rules.ALERTS_FILE) in capsys.readouterr().out
+
+
+def test_generation_needs_no_secrets(tmp_path, monkeypatch):
+    """examples/center.yaml reads env variables and /run/secrets files that CI does not have."""
+    for name in ("SNMP_COMMUNITY", "SNMP_V3_AUTH_KEY", "GOV_CLOUD_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    config = load_for_generation(ROOT / "examples" / "center.yaml")
+    files = rules.generate(config, "examples/center.yaml")
+    assert "SlaErrorBudgetBurn" in files[rules.ALERTS_FILE]
+    assert "generator-placeholder" not in "".join(files.values()) + "".join(dashboards.generate(config).values())
+
+
+def test_generation_reports_config_errors(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kpis:\n  - {id: egress_link_availability, link_group: nowhere}\n")
+    assert main(["rules", "-c", str(bad), "-o", str(tmp_path / "out")]) == 2
+    assert "no link group named 'nowhere'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def all_rules() -> list[dict]:
+    return [rule for text in committed("rules", "*.yml").values()
+            for group in yaml.safe_load(text)["groups"] for rule in group["rules"]]
+
+
+def test_recording_rules_follow_level_metric_operations():
+    for rule in all_rules():
+        if "record" in rule:
+            assert re.fullmatch(r"kpi:sla_[a-z_]+:[a-z0-9_]+", rule["record"]), rule["record"]
+            assert rule["labels"]["kpi"] in BY_ID
+
+
+def test_every_alert_has_for_severity_kpi_and_bilingual_annotations():
+    runbooks = (ROOT / "docs" / "runbooks.md").read_text(encoding="utf-8")
+    alerts = [rule for rule in all_rules() if "alert" in rule]
+    assert alerts
+    for alert in alerts:
+        assert re.fullmatch(r"\d+[smhd]", alert["for"]), alert
+        assert alert["labels"]["severity"] in ("page", "ticket")
+        assert alert["labels"]["kpi"] in set(BY_ID) | {"all"}
+        annotations = alert["annotations"]
+        for key in ("summary", "description"):
+            zh, _, en = annotations[key].partition(" / ")
+            assert CJK.search(zh) and en and not CJK.search(en), (alert["alert"], key)
+        assert "$value" in annotations["description"] or "$labels" in annotations["description"], alert["alert"]
+        anchor = annotations["runbook_url"].split("#")[1]
+        assert annotations["runbook_url"] == f"docs/runbooks.md#{alert['alert'].lower()}"
+        assert f'<a id="{anchor}"></a>' in runbooks, f"docs/runbooks.md has no section for {alert['alert']}"
+
+
+def test_burn_rate_alerts_cover_every_ratio_kpi_with_its_own_thresholds(config):
+    burns = [r for r in all_rules() if r.get("alert") == "SlaErrorBudgetBurn"]
+    by_kpi: dict[str, list[str]] = {}
+    for rule in burns:
+        by_kpi.setdefault(rule["labels"]["kpi"], []).append(rule["expr"])
+    ratio = {q.id: q.objective for q in kpi_queries(config) if q.ratio is not None}
+    assert set(by_kpi) == set(ratio) == {"egress_link_availability", "mobile_office_link_availability",
+                                         "sms_delivery_rate", "sms_send_latency"}
+    assert ratio["sms_delivery_rate"] == 0.98 and ratio["sms_send_latency"] == 0.95
+    thresholds = {kpi: [float(re.findall(r"> ([\d.]+)", e)[0]) for e in exprs] for kpi, exprs in by_kpi.items()}
+    assert thresholds["egress_link_availability"] == pytest.approx([0.144, 0.06, 0.03, 0.01])
+    assert thresholds["sms_delivery_rate"] == pytest.approx([0.288, 0.12, 0.06, 0.02])
+    assert thresholds["sms_send_latency"] == pytest.approx([0.72, 0.3, 0.15, 0.05])
+
+
+def boards() -> dict[str, dict]:
+    return {name: json.loads(text) for name, text in committed("dashboards", "*.json").items()}
+
+
+def test_dashboards_have_the_grafana_shape_operations_expect():
+    found = boards()
+    assert set(found) == {"sla-overview.json", "sla-links.json", "sla-cloud.json", "sla-sms.json",
+                          "sla-agent-health.json"}
+    for name, board in found.items():
+        assert board["schemaVersion"] == 39 and board["uid"] and CJK.search(board["title"])
+        variables = {v["name"]: v for v in board["templating"]["list"]}
+        assert variables["datasource"]["type"] == "datasource"
+        ids = [p["id"] for p in board["panels"]]
+        assert len(ids) == len(set(ids))
+        for panel in board["panels"]:
+            assert 0 <= panel["gridPos"]["x"] and panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24
+            if panel["type"] == "row":
+                continue
+            assert CJK.search(panel["title"]), (name, panel["title"])
+            assert panel["description"] and not CJK.search(panel["description"]), (name, panel["title"])
+            assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+            assert panel["targets"] and all(t["expr"] for t in panel["targets"])
+    assert "group" in {v["name"] for v in found["sla-links.json"]["templating"]["list"]}
+    assert "region" in {v["name"] for v in found["sla-cloud.json"]["templating"]["list"]}
+    kinds = {p["type"] for b in found.values() for p in b["panels"]}
+    assert {"stat", "timeseries", "state-timeline", "heatmap"} <= kinds
+
+
+def test_overview_has_every_configured_kpi_against_its_target(config):
+    overview = boards()["sla-overview.json"]
+    exprs = " ".join(t["expr"] for p in overview["panels"] for t in p.get("targets", []))
+    for kpi in config.kpis:
+        assert f'sla_kpi_value{{job="sla-agent",kpi="{kpi.id}"}}' in exprs
+        assert f'sla_kpi_target{{job="sla-agent",kpi="{kpi.id}"}}' in exprs
+    rows = [p["title"] for p in overview["panels"] if p["type"] == "row"]
+    assert len(rows) == 1 + len(config.kpis)
