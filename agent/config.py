@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-import yaml
 from dateutil.rrule import rrule, rrulestr
 from pydantic import (
     Field,
@@ -37,6 +36,7 @@ from agent.schema import (
     TimeZoneName,
     items,
 )
+from agent.yamlfile import read_yaml
 from collectors.cloud.config import (
     CloudConfig,
     check_clouds,
@@ -329,33 +329,6 @@ def _cross_check(config: Config) -> list[tuple[str, str]]:
     return problems
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    own: set[Any] = set()
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            continue
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            duplicate = key in own
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark, "found unhashable key", key_node.start_mark
-            ) from None
-        if duplicate:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        own.add(key)
-    # Merge keys (<<: *anchor) are flattened first, so explicit keys override merged ones.
-    loader.flatten_mapping(node)
-    return dict(loader.construct_pairs(node, deep=deep))
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
     """``link_groups[0].links[1].name`` from a pydantic error location.
 
@@ -412,19 +385,7 @@ def parse_config(data: Any, source: str, env: Mapping[str, str] | None = None, b
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
     """Read and validate a YAML config file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
-    except UnicodeDecodeError:
-        raise ConfigError([f"{path}: not UTF-8 text"]) from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(top level)"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError([f"{path}: {where}: invalid YAML: {problem}"]) from None
+    data = read_yaml(path)
     return parse_config(data, str(path), env=env, base_dir=path.parent.resolve())
 
 

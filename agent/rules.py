@@ -17,7 +17,6 @@ import yaml
 
 from agent import alert_texts as texts
 from agent.alerting import (
-    BASE_WINDOW,
     RAW_WINDOW_LIMIT,
     WINDOWS,
     error_ratio_windows,

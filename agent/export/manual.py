@@ -22,14 +22,13 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-import yaml
 
 from agent import units
-from agent.config import _UniqueKeyLoader  # the config's duplicate-key-refusing loader
 from agent.export import periods
 from agent.export.layout import LayoutRow
 from agent.periods import Period
 from agent.schema import ConfigError
+from agent.yamlfile import read_yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,17 +141,5 @@ def parse_manual(data: Any, source: str, layout: Sequence[LayoutRow], zone: Zone
 def load_manual(path: str | Path, layout: Sequence[LayoutRow], zone: ZoneInfo) -> dict[str, list[ManualEntry]]:
     """Read and validate a manual-values file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
-    except UnicodeDecodeError:
-        raise ConfigError([f"{path}: not UTF-8 text"]) from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(top level)"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError([f"{path}: {where}: invalid YAML: {problem}"]) from None
+    data = read_yaml(path)
     return parse_manual(data, str(path), layout, zone)

@@ -16,12 +16,9 @@ Ledger series per cloud C, region R and resource X (vcpu, memory, storage):
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
-
-import aiohttp
+from typing import Callable, Sequence
 
 from agent.series import cloud as series
 from collectors.base import (
@@ -42,8 +39,9 @@ from collectors.cloud.config import (
     check_clouds,
     cloud_regions,
 )
-from collectors.cloud.generic import JsonHttp, mapped_resources, read_generic
+from collectors.cloud.generic import mapped_resources, read_generic
 from collectors.cloud.openstack import Keystone, OpenStackReader
+from collectors.http import HttpClients, JsonHttp
 
 POLL_SLACK = 1.0  # seconds beyond the cloud's timeout for the scheduler's own bound
 USER_AGENT = "sla-agent cloud-capacity collector"
@@ -103,9 +101,7 @@ class CloudCollector:
                 ))
         self._targets = tuple(targets)
         self.keystones = {c.name: Keystone(c, clock) for c in clouds if isinstance(c, OpenStackCloud)}
-        self._ssl: dict[str, Any] = {}
-        self._session: aiohttp.ClientSession | None = None
-        self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._http = HttpClients(USER_AGENT)
 
     def targets(self) -> Sequence[CloudTarget]:
         return self._targets
@@ -122,33 +118,7 @@ class CloudCollector:
 
     async def close(self) -> None:
         """Close the shared HTTP session; a later poll opens a new one."""
-        session, self._session = self._session, None
-        if session is not None and not session.closed:
-            await session.close()
-
-    def _http_session(self) -> aiohttp.ClientSession:
-        # Created inside the running loop (aiohttp binds a session to it) and
-        # shared by every target, so connections to one API host are reused.
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._session_loop is not loop:
-            connector = aiohttp.TCPConnector(limit=64, limit_per_host=16)
-            self._session = aiohttp.ClientSession(
-                connector=connector, headers={"User-Agent": USER_AGENT}, cookie_jar=aiohttp.DummyCookieJar()
-            )
-            self._session_loop = loop
-        return self._session
-
-    def _ssl_for(self, cloud: OpenStackCloud | GenericCloud) -> Any:
-        if not cloud.verify_tls:
-            return False
-        if cloud.ca_file is None:
-            return None  # aiohttp's default verification
-        if cloud.name not in self._ssl:
-            try:
-                self._ssl[cloud.name] = ssl.create_default_context(cafile=str(cloud.ca_file))
-            except (OSError, ssl.SSLError) as exc:
-                raise CollectorError(f"cannot load ca_file {cloud.ca_file}: {type(exc).__name__}") from None
-        return self._ssl[cloud.name]
+        await self._http.close()
 
     async def poll(self, target: Target) -> PollResult:
         """Poll one region once; CollectorError (prefixed with the target name) on any failure."""
@@ -158,11 +128,11 @@ class CloudCollector:
         loop = asyncio.get_running_loop()
         try:
             http = JsonHttp(
-                self._http_session(),
+                self._http.session(),
                 deadline=loop.time() + cloud.timeout,
                 timeout=cloud.timeout,
                 retries=cloud.retries,
-                ssl=self._ssl_for(cloud),
+                ssl=self._http.ssl_for(cloud.name, cloud.verify_tls, cloud.ca_file),
                 backoff_base=self._backoff,
             )
             async with asyncio.timeout(cloud.timeout + POLL_SLACK / 2):

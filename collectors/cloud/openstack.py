@@ -39,7 +39,7 @@ from collectors.cloud.capacity import (
     placement_totals,
 )
 from collectors.cloud.config import OpenStackCloud, PasswordAuth
-from collectors.cloud.generic import JsonHttp, Response, decode_json, safe_url
+from collectors.http import JsonHttp, Response, decode_json, safe_url
 
 log = logging.getLogger("collectors.cloud")
 

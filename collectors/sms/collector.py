@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
-import aiohttp
 from prometheus_client.utils import floatToGoString
 from yarl import URL
 
@@ -39,7 +37,7 @@ from collectors.base import (
     Samples,
     Target,
 )
-from collectors.cloud.generic import JsonHttp, Response
+from collectors.http import HttpClients, JsonHttp, Response
 from collectors.sms import latency
 from collectors.sms.config import SmsGateway, check_gateways
 from collectors.sms.records import BAD_TIMESTAMP, MALFORMED, PageError, parse_page
@@ -114,9 +112,7 @@ class SmsCollector:
         self._webhooks = {
             g.name: WebhookServer(g, self.store, clock) for g in gateways if g.webhook is not None
         }
-        self._ssl: dict[str, Any] = {}
-        self._session: aiohttp.ClientSession | None = None
-        self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._http = HttpClients(USER_AGENT, limit=16)
 
     def targets(self) -> Sequence[SmsTarget]:
         return self._targets
@@ -127,31 +123,7 @@ class SmsCollector:
     async def close(self) -> None:
         for webhook in self._webhooks.values():
             await webhook.stop()
-        session, self._session = self._session, None
-        if session is not None and not session.closed:
-            await session.close()
-
-    def _http_session(self) -> aiohttp.ClientSession:
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._session_loop is not loop:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=16), headers={"User-Agent": USER_AGENT},
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-            self._session_loop = loop
-        return self._session
-
-    def _ssl_for(self, gateway: SmsGateway) -> Any:
-        if not gateway.verify_tls:
-            return False
-        if gateway.ca_file is None:
-            return None
-        if gateway.name not in self._ssl:
-            try:
-                self._ssl[gateway.name] = ssl.create_default_context(cafile=str(gateway.ca_file))
-            except (OSError, ssl.SSLError) as exc:
-                raise CollectorError(f"cannot load ca_file {gateway.ca_file}: {type(exc).__name__}") from None
-        return self._ssl[gateway.name]
+        await self._http.close()
 
     async def poll(self, target: Target) -> PollResult:
         """Read the feed until caught up or out of budget; CollectorError (prefixed with the gateway) on failure."""
@@ -174,8 +146,8 @@ class SmsCollector:
         loop = asyncio.get_running_loop()
         started = loop.time()
         http = JsonHttp(
-            self._http_session(), deadline=started + gateway.timeout, timeout=gateway.timeout,
-            retries=gateway.retries, ssl=self._ssl_for(gateway), backoff_base=self._backoff,
+            self._http.session(), deadline=started + gateway.timeout, timeout=gateway.timeout,
+            retries=gateway.retries, ssl=self._http.ssl_for(gateway.name, gateway.verify_tls, gateway.ca_file), backoff_base=self._backoff,
         )
         headers = {"Accept": "application/json"}
         if gateway.api_key is not None:
