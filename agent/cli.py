@@ -119,11 +119,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace, what: str) -> int:
     """``rules`` / ``dashboards``: write files generated from the catalogue and the config."""
     from agent import dashboards, rules
-    from agent.queries import load_for_generation
+    from agent.config import load_config_without_secrets
 
     try:
         # Secrets are not needed (nor read) to generate rules and dashboards.
-        config = load_for_generation(args.config)
+        config = load_config_without_secrets(args.config)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -388,6 +388,38 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
     data = read_yaml(path)
     return parse_config(data, str(path), env=env, base_dir=path.parent.resolve())
 
+_PLACEHOLDER = "unresolved-secret"  # 8+ characters, as SNMPv3 keys must be
+
+
+def _redact(node: object) -> object:
+    """``node`` with every secret reference replaced by a placeholder.
+
+    Rules, dashboards and exports never use a secret, and they are made on
+    machines that have none (CI, a workstation, the office that files the
+    report): ``${VAR}``, ``{env: NAME}`` and ``{file: PATH}`` are the config's
+    secret syntax (agent/schema.py), so exactly those are replaced and
+    everything else is validated as usual.
+    """
+    if isinstance(node, dict):
+        if set(node) in ({"env"}, {"file"}) and len(node) == 1:
+            return _PLACEHOLDER
+        return {key: _redact(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_redact(value) for value in node]
+    if isinstance(node, str) and node.startswith("${") and node.endswith("}"):
+        return _PLACEHOLDER
+    return node
+
+
+def load_config_without_secrets(path: str | Path) -> Config:
+    """The config at ``path``, validated, with secrets left unresolved (ConfigError if invalid).
+
+    For commands that read only the ledger and the catalogue (rules,
+    dashboards, export): they must not need, nor ever touch, a credential.
+    """
+    path = Path(path)
+    return parse_config(_redact(read_yaml(path)), str(path), env={}, base_dir=path.parent.resolve())
+
 
 def kpi_definition(kpi: KpiConfig) -> KpiDefinition:
     """The catalogue entry for ``kpi`` with the config's overrides applied."""

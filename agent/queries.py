@@ -19,15 +19,12 @@ the agent's own month-to-date series on the dashboards.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Mapping
 
-import yaml
 from prometheus_client.utils import floatToGoString
 
 from agent.catalogue import KpiDefinition
-from agent.config import Config, KpiConfig, kpi_definition, parse_config
-from agent.schema import ConfigError
+from agent.config import Config, KpiConfig, kpi_definition
 from agent.metrics import METRICS
 from agent.units import Target, parse_target
 
@@ -222,36 +219,3 @@ def kpi_queries(config: Config, job: str = DEFAULT_JOB) -> list[KpiQueries]:
 
 
 # -- loading a config without its secrets -----------------------------------
-
-_PLACEHOLDER = "generator-placeholder"  # 8+ characters, as SNMPv3 keys must be
-
-
-def _redact(node: object) -> object:
-    """``node`` with every secret reference replaced by a placeholder.
-
-    Rules and dashboards never use a secret, and they are generated on
-    machines that have none (CI, a workstation): ``${VAR}``, ``{env: NAME}``
-    and ``{file: PATH}`` are the config's secret syntax (agent/schema.py),
-    so exactly those are replaced and everything else is validated as usual.
-    """
-    if isinstance(node, dict):
-        if set(node) in ({"env"}, {"file"}) and len(node) == 1:
-            return _PLACEHOLDER
-        return {key: _redact(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_redact(value) for value in node]
-    if isinstance(node, str) and node.startswith("${") and node.endswith("}"):
-        return _PLACEHOLDER
-    return node
-
-
-def load_for_generation(path: str | Path) -> Config:
-    """The config at ``path``, validated, with secrets not resolved (ConfigError if invalid)."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: invalid YAML: {str(exc).splitlines()[0]}"]) from None
-    return parse_config(_redact(data), str(path), env={}, base_dir=path.parent.resolve())

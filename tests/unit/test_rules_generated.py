@@ -13,7 +13,8 @@ import yaml
 from agent import dashboards, rules
 from agent.catalogue import BY_ID
 from agent.cli import main
-from agent.queries import kpi_queries, load_for_generation
+from agent.config import load_config_without_secrets
+from agent.queries import kpi_queries
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "examples/demo.yaml"
@@ -22,7 +23,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @pytest.fixture(scope="module")
 def config():
-    return load_for_generation(ROOT / SOURCE)
+    return load_config_without_secrets(ROOT / SOURCE)
 
 
 def committed(directory: str, pattern: str) -> dict[str, str]:
@@ -53,7 +54,7 @@ def test_generation_needs_no_secrets(tmp_path, monkeypatch):
     """examples/center.yaml reads env variables and /run/secrets files that CI does not have."""
     for name in ("SNMP_COMMUNITY", "SNMP_V3_AUTH_KEY", "GOV_CLOUD_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
-    config = load_for_generation(ROOT / "examples" / "center.yaml")
+    config = load_config_without_secrets(ROOT / "examples" / "center.yaml")
     files = rules.generate(config, "examples/center.yaml")
     assert "SlaErrorBudgetBurn" in files[rules.ALERTS_FILE]
     assert "generator-placeholder" not in "".join(files.values()) + "".join(dashboards.generate(config).values())
