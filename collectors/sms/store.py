@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS sms_feed (
     cursor TEXT,
     epoch TEXT,
     feed_time INTEGER,        -- ms
-    watermark INTEGER NOT NULL DEFAULT 0,  -- records older than this were possibly purged: skip as stale
+    watermark INTEGER NOT NULL DEFAULT 0,  -- messages submitted before this were possibly purged: skip as stale
     updated REAL NOT NULL     -- agent clock, s
 );
 """
@@ -325,8 +325,12 @@ def _apply(db: sqlite3.Connection, gateway: str, records: Sequence[Record], delt
     skipped = delta.totals
     accepted = 0
     for r in records:
-        if r.event_ms < watermark:
-            skipped["skipped:" + STALE] += 1  # its row may have been purged: counting it could count it twice
+        # A message row is purged only once unchanged since before the watermark, and a row
+        # never changes before its submit: a message submitted before the watermark may have
+        # been counted and forgotten, whenever its record was reported. Its submit time (or,
+        # when the record lacks one, its report time, which is later) decides.
+        if (r.submitted_ms if r.submitted_ms is not None else r.event_ms) < watermark:
+            skipped["skipped:" + STALE] += 1  # counting it could count the message twice
             continue
         row = known.get(r.id)
         new: _Row

@@ -156,3 +156,31 @@ def test_expired_status_from_the_gateway(store):
     store.ingest("gw", [sub("e", T0), done("e", T0, 48 * HOUR, EXPIRED, "EXPIRED")], T0 / 1000)
     totals = store.snapshot("gw").totals
     assert (totals["expired"], totals["code:EXPIRED"]) == (1, 1)
+
+
+def test_a_late_report_for_a_purged_message_is_stale_not_a_new_message(ledger):
+    """Expired at T0 + 73 h, row purged by T0 + 150 h: its report (T0 + 149 h) must not count it again."""
+    store = SmsStore(ledger, {"gw": POLICY})
+    store.ingest("gw", [sub("late", T0)], T0 / 1000, feed_time_ms=T0)
+    assert store.ingest("gw", [], T0 / 1000, feed_time_ms=T0 + 73 * HOUR).expired == 1
+    assert store.ingest("gw", [], T0 / 1000, feed_time_ms=T0 + 150 * HOUR).purged == 1
+    assert rows(ledger) == 0
+    late = [done("late", T0, 149 * HOUR)]  # reported after the watermark (T0 + 77 h), submitted before it
+    result = store.ingest("gw", late, (T0 + 150 * HOUR) / 1000)
+    assert result.accepted == 0 and result.skipped == Counter(stale=1)
+    # The watermark is in the ledger: after a restart the same report is still stale.
+    reopened = SmsStore(ledger, {"gw": POLICY})
+    assert reopened.feed("gw").watermark_ms == T0 + 77 * HOUR
+    assert reopened.ingest("gw", late, (T0 + 150 * HOUR) / 1000).skipped == Counter(stale=1)
+    # A report without its submit time waits; its submit, older than the watermark, is stale too.
+    reopened.ingest("gw", [done("late", T0, 149 * HOUR, with_submit=False)], (T0 + 150 * HOUR) / 1000)
+    assert reopened.ingest("gw", [sub("late", T0)], (T0 + 150 * HOUR) / 1000).skipped == Counter(stale=1)
+    totals = reopened.snapshot("gw").totals
+    assert (totals["submitted"], totals.get("delivered", 0), totals["expired"]) == (1, 0, 1)
+    assert totals["skipped:stale"] == 3
+    s = ledger.read(lambda db: summary(db, ["gw"], T0 / 1000, T0 / 1000 + 900))
+    assert (s.submitted, s.delivered, s.expired) == (1, 0, 1)
+    # The waiting report is dropped as unmatched once past grace + margin.
+    reopened.ingest("gw", [], (T0 + 230 * HOUR) / 1000, feed_time_ms=T0 + 230 * HOUR)
+    snap = reopened.snapshot("gw")
+    assert (snap.waiting_reports, snap.totals["skipped:unmatched"], rows(ledger)) == (0, 1, 0)
