@@ -45,6 +45,7 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     export.add_argument("-o", "--output", help="output file (one format) or file stem / directory (all)")
     export.add_argument("--manual", help="YAML file of the manual indicators' values (see docs/export.md)")
     export.add_argument("--lang", default="zh", help="zh (default) or en: English indicator names alongside")
+    export.add_argument("--data-dir", help="ledger directory to read (default: the config's agent.data_dir)")
     export.set_defaults(func=cmd_export)
 
 
@@ -142,7 +143,9 @@ def export(config: "Config", kind: "PeriodKind", period: "Period", formats: Sequ
 
 
 def cmd_export(args: argparse.Namespace, now: float | None = None) -> int:
-    from agent.config import load_config
+    # The export reads only the ledger and the catalogue: it must run where no secret is
+    # available (the office that files the report), so ${ENV} / {file:} secrets stay unresolved.
+    from agent.config import load_config_without_secrets
     from agent.schema import ConfigError
 
     now = time.time() if now is None else now
@@ -153,11 +156,13 @@ def cmd_export(args: argparse.Namespace, now: float | None = None) -> int:
             raise ExportError(f"--format {args.format}: use one of {', '.join(FORMATS)} or all")
         formats = list(FORMATS) if args.format == "all" else [args.format]
         try:
-            config = load_config(args.config)
+            config = load_config_without_secrets(args.config)
         except ConfigError as exc:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             return EXIT_USAGE
+        if getattr(args, "data_dir", None):
+            config = config.model_copy(update={"agent": config.agent.model_copy(update={"data_dir": Path(args.data_dir)})})
         kind, period = resolve_period(args, config.agent.zone, now)
         written = export(config, kind, period, formats, args.output, args.manual, args.lang, now)
     except ExportError as exc:
