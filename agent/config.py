@@ -30,6 +30,8 @@ from agent.schema import (
     BitRate,
     ConfigError,
     Duration,
+    ListenAddress,
+    Listens,
     Model,
     Name,
     Secret,
@@ -44,28 +46,13 @@ from collectors.cloud.config import (
 from collectors.sms.config import SmsGateway, check_gateways
 
 
-class AgentSettings(Model):
-    listen: str = "127.0.0.1:9877"
+class AgentSettings(Listens, Model):
+    listen: ListenAddress = "127.0.0.1:9877"
     data_dir: Path = Path("data")
     timezone: TimeZoneName = "Asia/Shanghai"
     # How often month-to-date KPI figures are recomputed from the ledger.
     kpi_interval: Duration = 15.0
 
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"{value!r} is not HOST:PORT")
-        return value
-
-    @property
-    def host(self) -> str:
-        return self.listen.rpartition(":")[0].strip("[]")
-
-    @property
-    def port(self) -> int:
-        return int(self.listen.rpartition(":")[2])
 
     @property
     def zone(self) -> ZoneInfo:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -86,6 +87,30 @@ def _check_timezone(name: str) -> str:
 
 
 TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
+
+
+def _check_listen(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not HOST:PORT")
+    return value
+
+
+ListenAddress = Annotated[str, AfterValidator(_check_listen)]  # HOST:PORT, [v6]:PORT
+
+
+class Listens:
+    """``host`` and ``port`` of a model's ``listen: ListenAddress`` field."""
+
+    listen: str
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
 
 
 def _require_list(value: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Annotated, Sequence
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from agent.schema import Duration, Model, Name, Secret
+from agent.schema import Duration, ListenAddress, Listens, Model, Name, Secret
 
 
 def _no_colon(value: str) -> str:
@@ -32,21 +32,13 @@ GatewayName = Annotated[Name, AfterValidator(_no_colon)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
-class Webhook(Model):
+class Webhook(Listens, Model):
     """Optional receiver for delivery reports the gateway pushes (fed into the same path as the pull feed)."""
 
-    listen: str  # HOST:PORT the agent listens on for this gateway's reports
+    listen: ListenAddress  # HOST:PORT the agent listens on for this gateway's reports
     path: str = "/sms/delivery-reports"
     # When set, a push must carry ``Authorization: Bearer <token>``.
     token: Secret | None = None
-
-    @field_validator("listen")
-    @classmethod
-    def _listen(cls, value: str) -> str:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError(f"{value!r} is not HOST:PORT")
-        return value
 
     @field_validator("path")
     @classmethod
@@ -55,13 +47,6 @@ class Webhook(Model):
             raise ValueError(f"{value!r}: the path starts with /")
         return value
 
-    @property
-    def host(self) -> str:
-        return self.listen.rpartition(":")[0].strip("[]")
-
-    @property
-    def port(self) -> int:
-        return int(self.listen.rpartition(":")[2])
 
 
 class SmsGateway(Model):
