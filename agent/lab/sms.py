@@ -90,7 +90,9 @@ class SmsLab:
 
     def __post_init__(self) -> None:
         self.epoch = secrets.token_hex(4)
-        self._base = 0  # sequence number of the oldest entry kept
+        # Feed positions: entry number ``_base + i`` of this epoch is ``_entries[i]``; cursor
+        # ``<epoch>.<n>`` means "after the first n entries". reset_feed() renumbers from 0.
+        self._base = 0  # number of the oldest entry kept
         # Entries as JSON text (a few hundred bytes each, served without re-encoding),
         # in lists rather than deques: pages are slices and `since` bisects.
         self._entries: list[str] = []
@@ -101,7 +103,7 @@ class SmsLab:
         self._rng = random.Random(self.traffic.seed if self.traffic else 0)
         self._due: list[tuple[int, int, dict[str, Any], dict[str, Any] | None]] = []  # (at, n, final, held pending)
         self._next_arrival: float | None = None
-        self._seq = 0
+        self._messages = 0  # numbers message ids and breaks ties in _due: never reset, so ids never repeat
         self._runner: web.AppRunner | None = None
         self._generator: asyncio.Task[None] | None = None
         self.requests: deque[tuple[str, int]] = deque(maxlen=10_000)
@@ -177,7 +179,7 @@ class SmsLab:
         self._faults.append(_Fault("malformed", count, mode=mode))
 
     def reset_feed(self, stale_cursors: str = "gone") -> None:
-        """Rebuild the feed under a new epoch, entries numbered from 0 again.
+        """Rebuild the feed under a new epoch, entries numbered from 0 again (message ids go on).
 
         ``stale_cursors="gone"``: a cursor of the old feed gets 410 Gone;
         ``"reuse"``: it is taken as a position in the new feed (a careless
@@ -186,8 +188,7 @@ class SmsLab:
         self._old_epochs.add(self.epoch)
         self.epoch = secrets.token_hex(4)
         self._stale_cursors = stale_cursors
-        self._base = 0
-        self._seq = 0
+        self._base = 0  # only the feed positions start again; message ids go on
         entries = list(self._entries)
         times = list(self._times)
         self._entries.clear()
@@ -218,20 +219,21 @@ class SmsLab:
         """The feed entries kept, oldest first, as JSON text."""
         return list(self._entries)
 
-    def _cursor(self, seq: int) -> str:
-        return f"{self.epoch}.{seq}"
+    def _cursor(self, position: int) -> str:
+        """The cursor of the point after the first ``position`` entries (``0``: before the first)."""
+        return f"{self.epoch}.{position}"
 
     def _position(self, cursor: str) -> int | None:
-        """Index of the first entry after ``cursor``; None when it is unknown (410)."""
+        """Number of the first entry after ``cursor``; None when it is unknown (410)."""
         epoch, _, seq = cursor.rpartition(".")
         if not seq.isdigit():
             return None
         if epoch != self.epoch and not (epoch in self._old_epochs and self._stale_cursors == "reuse"):
             return None
-        after = int(seq)
-        if after < self._base - 1 or after >= self.size:
+        position = int(seq)
+        if position < self._base or position > self.size:
             return None
-        return after + 1
+        return position
 
     async def _records(self, request: web.Request) -> web.Response:
         response = self._answer(request)
@@ -262,7 +264,7 @@ class SmsLab:
             start = self._base
         stop = min(self.size, start + limit)
         records = "[" + ",".join(self._entries[start - self._base:stop - self._base]) + "]"
-        cursor = json.dumps(self._cursor(stop - 1) if stop > 0 else None)
+        cursor = json.dumps(self._cursor(stop))  # after the last record, or the end of the feed: always one
         more = "true" if stop < self.size else "false"
         text = (f'{{"epoch":{json.dumps(self.epoch)},"records":{records},'
                 f'"next_cursor":{cursor},"has_more":{more}}}')
@@ -316,9 +318,9 @@ class SmsLab:
                 self._append(final, at)
 
     def _submit(self, traffic: Traffic, rng: random.Random, submitted: int) -> None:
-        self._seq += 1
+        self._messages += 1
         self.generated += 1
-        mid = f"SZ{submitted // 1000:x}{self._seq:07d}"
+        mid = f"SZ{submitted // 1000:x}{self._messages:07d}"
         pending = {"id": mid, "status": "pending", "submitted_at": submitted}
         roll = rng.random()
         if roll < traffic.silent:
@@ -343,4 +345,4 @@ class SmsLab:
         else:
             self._append(pending, submitted)
             self.visible += 1
-        heapq.heappush(self._due, (at, self._seq, final, held))
+        heapq.heappush(self._due, (at, self._messages, final, held))  # unique key: the dicts are never compared

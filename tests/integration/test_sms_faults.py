@@ -7,6 +7,7 @@ what was refused is counted by reason in sla_sms_records_skipped_total.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import datetime
 
@@ -274,3 +275,69 @@ async def test_simulated_stream_matches_the_gateway(tmp_path):
             await collector.close()
             ledger.close()
     await asyncio.sleep(0)
+
+
+def test_a_feed_reset_renumbers_the_feed_but_never_reuses_message_ids():
+    lab = SmsLab(traffic=Traffic(rate=200, seed=3), autorun=False)
+    start = 1_800_000_000.0
+    lab.advance(start)
+    lab.advance(start + 0.5)  # messages of the same second on both sides of the reset
+    before = lab.size
+    lab.reset_feed()
+    assert lab.size == before  # the same entries, numbered from 0 under a new epoch
+    for step in range(1, 11):
+        lab.advance(start + 0.5 + step * 0.05)
+    lab.reset_feed("reuse")
+    lab.advance(start + 120)  # releases every report: the queue pops without comparing records
+    ids = [json.loads(text)["id"] for text in lab.entries() if '"status":"pending"' in text]
+    assert len(ids) == len(set(ids)) == lab.visible
+    keys = [(at, n) for at, n, _, _ in lab._due]
+    assert len(keys) == len(set(keys))
+
+
+async def test_an_empty_feed_gives_its_end_cursor_and_the_collector_goes_on_from_it(lab, collector):
+    import aiohttp
+
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {lab.api_key}"}) as http:
+        async with http.get(f"{lab.url}/v1/delivery-records", params={"since": "0"}) as response:
+            page = await response.json()
+    assert page["records"] == [] and page["next_cursor"] == f"{lab.epoch}.0" and page["has_more"] is False
+    await poll(collector)
+    assert collector.store.feed("gov-sms").cursor == f"{lab.epoch}.0"
+    lab.publish(october_batch())
+    asked = len(lab.requests)
+    await poll(collector)
+    assert f"after={lab.epoch}.0" in lab.requests[asked][0]  # went on from the end cursor
+    lab.publish(late_batch())
+    await poll(collector)
+    assert counts(collector) == EXPECTED
+
+
+class NullCursorLab(SmsLab):
+    """A gateway that answers an empty page with ``"next_cursor": null`` (the docs ask for one)."""
+
+    def _answer(self, request):
+        response = super()._answer(request)
+        if response.status == 200 and response.text.startswith('{"epoch":') and '"records":[]' in response.text:
+            page = json.loads(response.text)
+            page["next_cursor"] = None
+            response.text = json.dumps(page)
+        return response
+
+
+async def test_a_null_cursor_on_an_empty_feed_is_read_again_by_time(ledger, clock):
+    async with NullCursorLab(traffic=None, clock=clock) as lab:
+        collector = make_collector(lab, ledger, clock)
+        try:
+            await poll(collector)
+            assert collector.store.feed("gov-sms").cursor is None
+            lab.publish(october_batch())
+            asked = len(lab.requests)
+            await poll(collector)
+            assert "since=" in lab.requests[asked][0]
+            lab.publish(late_batch())
+            await poll(collector)
+            assert counts(collector) == EXPECTED
+            assert lab.requests[-1][1] == 200
+        finally:
+            await collector.close()
