@@ -119,7 +119,8 @@ def export(config: "Config", kind: "PeriodKind", period: "Period", formats: Sequ
         raise ManualFileError("\n".join(exc.problems)) from None
     ledger_path = Path(config.agent.data_dir) / LEDGER_FILE
     if not ledger_path.is_file():
-        raise ExportError(f"no ledger at {ledger_path} (has the agent run with this config?)")
+        raise ExportError(f"no ledger at {ledger_path} (has the agent run with this config? "
+                          "--data-dir reads another directory)")
     try:
         ledger = Ledger(ledger_path)
     except LedgerError as exc:

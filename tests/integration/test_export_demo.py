@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-from importlib import resources
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
-import yaml
 
-from agent.cli import main
+import agent
 from agent.export.periods import last_complete_month
 from agent.periods import month_containing
 
 SH = ZoneInfo("Asia/Shanghai")
+REPO = Path(agent.__file__).resolve().parents[1]
+DEMO_CONFIG = REPO / "examples" / "demo.yaml"
 
 
 def free_port() -> int:
@@ -29,40 +29,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _placeholders(node, data_dir, key=""):
-    """The demo YAML with its run-time blanks filled: export reads only the ledger, never a source."""
-    if isinstance(node, dict):
-        return {k: _placeholders(v, data_dir, str(k)) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_placeholders(v, data_dir, key) for v in node]
-    if isinstance(node, str) and re.fullmatch(r"\$\{\w+\}", node):
-        return "placeholder-secret"  # ${VAR}: the labs put generated secrets in the environment
-    if isinstance(node, str) and re.fullmatch(r"[A-Z][A-Z0-9_]+", node):  # LAB_PORT, AUTH_URL, ...: filled by the demo
-        if key == "data_dir":
-            return str(data_dir)
-        if key == "listen":
-            return "127.0.0.1:9"
-        if key == "port":
-            return 161
-        if key.endswith("url"):
-            return "http://127.0.0.1:9/"
-    return node
+def user_env() -> dict[str, str]:
+    """A shell with none of the demo's secrets (SLA_DEMO_*), running this checkout's code."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLA_")}
+    return {**env, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(
+        p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)}
 
 
-def demo_config_file(tmp_path, data_dir):
-    """The bundled demo config as a file, as the demo ran it save for addresses and secrets."""
-    data = yaml.safe_load(resources.files("agent.lab").joinpath("demo.yaml").read_text(encoding="utf-8"))
-    path = tmp_path / "demo-export.yaml"
-    path.write_text(yaml.safe_dump(_placeholders(data, data_dir), allow_unicode=True), encoding="utf-8")
-    return path
-
-
-def run_demo(tmp_path, seconds: float) -> None:
+def run_demo(cwd, seconds: float) -> None:
+    """`sla-agent demo` with its default data directory: ./sla-demo-data in ``cwd``."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "demo", "--listen", f"127.0.0.1:{free_port()}",
-         "--data-dir", str(tmp_path / "data"), "--duration", str(seconds)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        [sys.executable, "-m", "agent.cli", "demo", "--listen", f"127.0.0.1:{free_port()}", "--duration", str(seconds)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=user_env(),
     )
     try:
         _, err = proc.communicate(timeout=seconds + 45)
@@ -77,16 +55,30 @@ def run_demo(tmp_path, seconds: float) -> None:
     assert proc.returncode == 0, err
 
 
-def test_export_after_the_demo(tmp_path, capsys):
+def sla_agent(cwd, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`sla-agent ARGV` as a user types it in ``cwd``, without any secret in the environment."""
+    return subprocess.run([sys.executable, "-m", "agent.cli", *argv], capture_output=True, text=True, cwd=cwd,
+                          env=user_env(), timeout=120, check=False)
+
+
+def test_export_after_the_demo(tmp_path):
+    """The README's path: `sla-agent demo`, then `sla-agent export -c examples/demo.yaml` in the same directory.
+
+    No SLA_DEMO_* variable is set: the export reads only the ledger the demo left in
+    ./sla-demo-data (examples/demo.yaml's data_dir, relative to the current directory).
+    """
     run_demo(tmp_path, 12)
-    config = demo_config_file(tmp_path, tmp_path / "data")
+    assert (tmp_path / "sla-demo-data" / "ledger.sqlite").is_file()
     now = time.time()
     current = month_containing(now, SH).label
     out = tmp_path / "current"
     out.mkdir()
-    assert main(["export", "-c", str(config), "--month", current, "-o", str(out)]) == 0
+    proc = sla_agent(tmp_path, "export", "-c", str(DEMO_CONFIG), "--month", current, "-o", "current")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
     files = sorted(p.name for p in out.iterdir())
     assert files == [f"sla-report-{current}.{ext}" for ext in ("csv", "html", "json", "xlsx")]
+    assert proc.stdout.splitlines() == [f"current/sla-report-{current}.{e}" for e in ("xlsx", "csv", "json", "html")]
     ws = openpyxl.load_workbook(out / f"sla-report-{current}.xlsx").active
     assert ws["A1"].value.startswith("深圳市大数据资源管理中心")
     doc = json.loads((out / f"sla-report-{current}.json").read_text(encoding="utf-8"))
@@ -96,14 +88,25 @@ def test_export_after_the_demo(tmp_path, capsys):
     assert rows["egress_bandwidth"]["status"] == "insufficient"
     assert rows["cloud_vcpu_capacity"]["value"] == 17344
     assert rows["egress_link_availability"]["value"] == 1.0
+    assert rows["sms_delivery_rate"]["source"] == "measured"
     assert all(r["source"] != "unconfigured" for r in doc["rows"])
 
-    # The default: the last complete month, which the demo did not see at all.
-    previous = tmp_path / "previous"
-    previous.mkdir()
-    assert main(["export", "-c", str(config), "-o", str(previous)]) == 0
+    # The default: the last complete month, which the demo did not see at all; written in the cwd.
+    proc = sla_agent(tmp_path, "export", "-c", str(DEMO_CONFIG))
+    assert proc.returncode == 0, proc.stderr
     label = last_complete_month(time.time(), SH).label
-    assert len(list(previous.glob(f"sla-report-{label}.*"))) == 4
-    doc = json.loads((previous / f"sla-report-{label}.json").read_text(encoding="utf-8"))
+    assert len(list(tmp_path.glob(f"sla-report-{label}.*"))) == 4
+    doc = json.loads((tmp_path / f"sla-report-{label}.json").read_text(encoding="utf-8"))
     assert {r["status"] for r in doc["rows"] if r["source"] == "measured"} == {"insufficient"}
-    assert "Traceback" not in capsys.readouterr().err
+
+    # From another directory the relative data_dir finds nothing; --data-dir points at the ledger.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = sla_agent(elsewhere, "export", "-c", str(DEMO_CONFIG), "--month", current, "--format", "json")
+    assert proc.returncode == 2 and proc.stderr.startswith("sla-agent: no ledger at sla-demo-data/ledger.sqlite")
+    proc = sla_agent(elsewhere, "export", "-c", str(DEMO_CONFIG), "--month", current, "--format", "json",
+                     "--data-dir", str(tmp_path / "sla-demo-data"))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((elsewhere / f"sla-report-{current}.json").read_text(encoding="utf-8"))
+    assert {r["id"]: r["value"] for r in doc["rows"]}["cloud_vcpu_capacity"] == 17344
+    assert "Traceback" not in proc.stderr

@@ -104,11 +104,41 @@ def test_missing_ledger_and_bad_config(tmp_path, capsys):
     path = tmp_path / "c.yaml"
     path.write_text(f"agent:\n  data_dir: {tmp_path / 'empty'}\n", encoding="utf-8")
     assert run(["-c", str(path), "-o", str(tmp_path)]) == 2
-    assert capsys.readouterr().err == f"sla-agent: no ledger at {tmp_path / 'empty' / 'ledger.sqlite'} (has the agent run with this config?)\n"
+    assert capsys.readouterr().err == f"sla-agent: no ledger at {tmp_path / 'empty' / 'ledger.sqlite'} (has the agent run with this config? --data-dir reads another directory)\n"
     assert not (tmp_path / "empty").exists()  # exporting never creates a ledger
     path.write_text("agent:\n  timezone: Mars/Olympus\n", encoding="utf-8")
     assert run(["-c", str(path)]) == 2
     assert capsys.readouterr().err.startswith(f"{path}: agent.timezone: unknown time zone")
+
+
+def test_secrets_in_the_config_are_never_resolved(tmp_path, capsys, monkeypatch):
+    """The office that files the report has the config but none of the agent's credentials."""
+    data = tmp_path / "data"
+    build_ledger(data)
+    config = sample_config_data(data)
+    config["snmp"]["devices"][0].update(version="v3", user="u", auth_protocol="sha", auth_key="${SLA_T_AUTH}",
+                                        priv_protocol="aes", priv_key={"env": "SLA_T_PRIV"})
+    config["snmp"]["devices"][0].pop("community")
+    config["clouds"][0]["auth"]["secret"] = {"file": str(tmp_path / "no-such-secret")}
+    for name in ("SLA_T_AUTH", "SLA_T_PRIV"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "sla.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    assert run(["-c", str(path), "--format", "json", "-o", str(tmp_path / "r.json")]) == 0, capsys.readouterr().err
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert {r["id"]: r["actual"] for r in doc["rows"]}["egress_link_availability"] == "99.97%"
+
+
+def test_data_dir_option_reads_another_ledger(config_file, tmp_path, capsys):
+    moved = tmp_path / "moved"
+    (tmp_path / "data").rename(moved)
+    assert run(["-c", str(config_file), "--format", "json", "-o", str(tmp_path / "r.json")]) == 2
+    assert capsys.readouterr().err.startswith(f"sla-agent: no ledger at {tmp_path / 'data' / 'ledger.sqlite'}")
+    assert run(["-c", str(config_file), "--data-dir", str(moved), "--format", "json",
+                "-o", str(tmp_path / "r.json")]) == 0
+    doc = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert {r["id"]: r["actual"] for r in doc["rows"]}["egress_link_availability"] == "99.97%"
+    assert not (tmp_path / "data").exists()
 
 
 def test_through_main_no_traceback(config_file, capsys):
