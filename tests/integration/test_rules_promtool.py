@@ -40,17 +40,56 @@ def test_promtool_unit_tests_pass():
     assert "FAILED" not in result.stdout
 
 
-def test_every_alert_is_tested_firing_and_not_firing():
-    alerts = {rule["alert"] for path in RULE_FILES
-              for group in yaml.safe_load(Path(path).read_text(encoding="utf-8"))["groups"]
-              for rule in group["rules"] if "alert" in rule}
-    fires, quiet = set(), set()
+def alerting_rules() -> dict[tuple, dict]:
+    """Every alerting rule of the committed files, keyed by its name and static labels.
+
+    SlaErrorBudgetBurn is one rule per KPI and window pair: the key tells
+    them apart by kpi, long and short (and severity, group)."""
+    found = {}
+    for path in RULE_FILES:
+        for group in yaml.safe_load(Path(path).read_text(encoding="utf-8"))["groups"]:
+            for rule in group["rules"]:
+                if "alert" in rule:
+                    key = (rule["alert"], *sorted(rule.get("labels", {}).items()))
+                    assert key not in found, f"two alerting rules with the same name and labels: {key}"
+                    found[key] = rule
+    return found
+
+
+def matches(key: tuple, exp_labels: dict) -> bool:
+    """Whether an expected alert is one of the rule's: it carries all the rule's labels."""
+    name, *labels = key
+    return all(str(exp_labels.get(k)) == str(v) for k, v in labels)
+
+
+def test_every_alerting_rule_is_tested_firing_and_not_firing():
+    """Each rule fires in some promtool case and, in the same test (same input series), is
+    shown not firing in another: promtool checks the complete list of firing alerts of an
+    alertname at an eval_time, so a case that does not list the rule asserts it is quiet."""
+    keys = alerting_rules()
+    fires: set[tuple] = set()
+    quiet: set[tuple] = set()
     for path in TEST_FILES:
         for test in yaml.safe_load(Path(path).read_text(encoding="utf-8"))["tests"]:
+            fired_here, quiet_here = set(), set()
             for case in test.get("alert_rule_test", []):
-                (fires if case.get("exp_alerts") else quiet).add(case["alertname"])
-    assert alerts - fires == set(), "alerts never shown firing"
-    assert alerts - quiet == set(), "alerts never shown not firing"
+                for key in keys:
+                    if key[0] != case["alertname"]:
+                        continue
+                    shown = any(matches(key, a.get("exp_labels", {})) for a in case.get("exp_alerts") or [])
+                    (fired_here if shown else quiet_here).add(key)
+            fires |= fired_here
+            quiet |= fired_here & quiet_here
+    assert len(keys) > 20
+    assert sorted(set(keys) - fires) == [], "alerting rules never shown firing"
+    assert sorted(set(keys) - quiet) == [], "alerting rules never shown quiet in a test where they fire"
+
+
+def test_burn_threshold_cases_are_up_to_date():
+    from tests import burn_cases
+
+    assert burn_cases.OUT.read_text(encoding="utf-8") == burn_cases.render(), (
+        "rules/tests/burn-thresholds.test.yml is stale: run `python3 -m tests.burn_cases`")
 
 
 @needs_promtool
