@@ -1,8 +1,15 @@
 """The 说明 (note) column of measured rows: a short account of the figure, per KPI kind (pure).
 
 A kind without an entry here still gets a note: its own kind-specific figures
-(``KpiResult.details``), briefly. So a new kind needs no change to the export;
-an entry here only makes its note read better.
+(``KpiResult.details``), briefly, under the names of :data:`DETAIL_LABELS`. So a
+new kind needs no change to the export; an entry here only makes its note read
+better. A detail key without a label is internal (an accuracy bound, a ratio the
+note already states) and is never shown: notes are read by the evaluation
+office, in Chinese, and a raw key such as ``percentile_accuracy`` means nothing
+there.
+
+A figure that is missing (no data in the period) gets no note from here: the
+report says 期间内无数据 / "no data in the period" and nothing else.
 """
 
 from __future__ import annotations
@@ -25,6 +32,40 @@ def _t(lang: Lang, zh: str, en: str) -> str:
 
 def _count(value: float) -> str:
     return fmt.number(value, 0)
+
+
+# Detail key -> (Chinese, English, how the figure is shown: count, seconds or ratio).
+DETAIL_LABELS: dict[str, tuple[str, str, str]] = {
+    "submitted": ("提交", "submitted", "count"),
+    "delivered": ("送达", "delivered", "count"),
+    "failed": ("失败", "failed", "count"),
+    "expired": ("过期", "expired", "count"),
+    "pending": ("待回执", "pending", "count"),
+    "final": ("已有最终状态", "with a final status", "count"),
+    "within_target": ("达标内送达", "within the bound", "count"),
+    "p50_seconds": ("50% 分位时延", "p50 latency", "seconds"),
+    "p95_seconds": ("95% 分位时延", "p95 latency", "seconds"),
+    "p99_seconds": ("99% 分位时延", "p99 latency", "seconds"),
+    "mean_seconds": ("平均时延", "mean latency", "seconds"),
+    "year_to_date": ("年累计", "year to date", "count"),
+    "month": ("本期", "this period", "count"),
+    "projected_year_end": ("全年预计", "projected for the year", "count"),
+}
+
+
+def detail_text(key: str, value: float, lang: Lang) -> str | None:
+    """``送达 435`` / ``p95 latency 4.64 s`` for a labelled detail; None for an internal one."""
+    label = DETAIL_LABELS.get(key)
+    if label is None:
+        return None
+    zh, en, shown = label
+    if shown == "seconds":
+        figure = _t(lang, f"{fmt.number(value, 2)}秒", f"{fmt.number(value, 2)} s")
+    elif shown == "ratio":
+        figure = fmt.percent(value)
+    else:
+        figure = _count(value)
+    return _t(lang, f"{zh} {figure}", f"{en} {figure}")
 
 
 def availability(definition: KpiDefinition, result: KpiResult, outages: Sequence[Outage], show: Show,
@@ -56,6 +97,8 @@ def delivery_rate(definition: KpiDefinition, result: KpiResult, outages: Sequenc
     d = result.details
     if "final" not in d:
         return generic(definition, result, outages, show, lang)
+    if not d["final"]:  # nothing settled yet: no figure, only what is still open
+        return [_t(lang, f"待回执 {_count(d['pending'])} 条", f"{_count(d['pending'])} pending")] if d.get("pending") else []
     parts = [_t(lang, f"送达 {_count(d.get('delivered', 0))} / {_count(d['final'])} 条",
                 f"{_count(d.get('delivered', 0))} of {_count(d['final'])} delivered")]
     failed = d.get("failed", 0) + d.get("expired", 0)
@@ -69,8 +112,8 @@ def delivery_rate(definition: KpiDefinition, result: KpiResult, outages: Sequenc
 def latency_within(definition: KpiDefinition, result: KpiResult, outages: Sequence[Outage], show: Show,
                    lang: Lang) -> list[str]:
     """The percentile shown, and the share of messages within the bound against the objective."""
-    if result.compliance is None:
-        return generic(definition, result, outages, show, lang)
+    if result.compliance is None:  # no delivered message: no figure, and nothing to say beyond that
+        return [] if result.value is None else generic(definition, result, outages, show, lang)
     objective = definition.objective if definition.objective is not None else 0.95
     q = fmt.number(objective * 100, 1)
     bound = show(result.target.value)
@@ -92,11 +135,13 @@ def annual_volume(definition: KpiDefinition, result: KpiResult, outages: Sequenc
 
 def generic(definition: KpiDefinition, result: KpiResult, outages: Sequence[Outage], show: Show,
             lang: Lang) -> list[str]:
-    """A kind this module does not know: its own figures, at most four."""
+    """A kind this module does not know: its own labelled figures, at most four (none without a figure)."""
+    if result.value is None:
+        return []
     if result.compliance is not None and result.minimum is not None:
         return gauge(definition, result, outages, show, lang)
-    items = list(result.details.items())[:4]
-    return [", ".join(f"{k} {fmt.number(v, 2)}" for k, v in items)] if items else []
+    shown = [t for t in (detail_text(k, v, lang) for k, v in result.details.items()) if t is not None][:4]
+    return [_t(lang, "，", ", ").join(shown)] if shown else []
 
 
 NOTES: dict[str, NoteMaker] = {
