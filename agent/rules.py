@@ -72,6 +72,20 @@ def _ratio_rules(q: KpiQueries) -> tuple[list[dict[str, Any]], list[dict[str, An
     return short, long
 
 
+def capacity_expr(q: KpiQueries) -> str:
+    """The capacity available now, 0 when none of it can be seen while the agent is up.
+
+    Links that are unknown (and regions that cannot be read) have no series
+    and count as zero; when all of them are unknown the sum has no series at
+    all, and the below-target alert would go silent exactly when monitoring
+    is lost entirely. So the sum falls back to 0 (with the rule's kpi label)
+    as long as Prometheus scrapes the agent; when the agent itself is down
+    there is no figure, and SlaAgentDown / SlaAgentAbsent page instead.
+    """
+    assert q.capacity is not None
+    return f"{q.capacity.expr}\nor\n0 * group(up{selector(job=q.job)} == 1)\n"
+
+
 def month_budget_rule(q: KpiQueries) -> dict[str, Any] | None:
     """Month-to-date budget left, from the agent's own month-to-date figures.
 
@@ -100,7 +114,7 @@ def recording_groups(queries: list[KpiQueries]) -> list[dict[str, Any]]:
             short += s
             long += l
         if q.capacity is not None:
-            capacity.append(_rule(CAPACITY, q.capacity.expr, q.labels))
+            capacity.append(_rule(CAPACITY, capacity_expr(q), q.labels))
         if (rule := month_budget_rule(q)) is not None:
             month.append(rule)
     groups = [
