@@ -298,9 +298,9 @@ def test_a_feed_reset_renumbers_the_feed_but_never_reuses_message_ids():
 async def test_an_empty_feed_gives_its_end_cursor_and_the_collector_goes_on_from_it(lab, collector):
     import aiohttp
 
-    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {lab.api_key}"}) as http:
-        async with http.get(f"{lab.url}/v1/delivery-records", params={"since": "0"}) as response:
-            page = await response.json()
+    async with (aiohttp.ClientSession(headers={"Authorization": f"Bearer {lab.api_key}"}) as http,
+                http.get(f"{lab.url}/v1/delivery-records", params={"since": "0"}) as response):
+        page = await response.json()
     assert page["records"] == [] and page["next_cursor"] == f"{lab.epoch}.0" and page["has_more"] is False
     await poll(collector)
     assert collector.store.feed("gov-sms").cursor == f"{lab.epoch}.0"
