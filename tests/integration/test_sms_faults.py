@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime
 
 import pytest
 
@@ -19,8 +18,11 @@ from agent.scheduler import Scheduler
 from agent.series import sms_feed
 from collectors.base import CollectorError, Observation
 from tests.fakes import FakeClock
-from tests.integration.test_sms_gateway import (
+from tests.integration.test_sms_gateway import (  # noqa: F401 - clock, lab, ledger are fixtures
     SECRET,
+    clock,
+    lab,
+    ledger,
     SH,
     delivered,
     late_batch,
@@ -31,24 +33,6 @@ from tests.integration.test_sms_gateway import (
     poll,
     totals,
 )
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(datetime(2026, 11, 3, 12, 0, tzinfo=SH).timestamp())
-
-
-@pytest.fixture
-async def lab(clock):
-    async with SmsLab(traffic=None, clock=clock) as running:
-        yield running
-
-
-@pytest.fixture
-def ledger(tmp_path):
-    opened = Ledger(tmp_path / "ledger.sqlite")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture
