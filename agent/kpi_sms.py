@@ -69,6 +69,11 @@ def _summary(kpi: Plan, ledger: LedgerReader, start: float, end: float, with_bin
     return read(lambda db: store.summary(db, gateways, start, end, with_bins))
 
 
+def latency_bins(kpi: Plan, ledger: LedgerReader, start: float, end: float) -> dict[int, int]:
+    """The stored latency histogram (collectors/sms/latency.py bins) of messages submitted in ``[start, end)``."""
+    return dict(_summary(kpi, ledger, start, end, with_bins=True).bins)
+
+
 def _counts(summary: store.Summary) -> dict[str, float]:
     return {
         "submitted": summary.submitted, "delivered": summary.delivered, "failed": summary.failed,

@@ -10,7 +10,7 @@ from agent.export import columns, svg
 from agent.export.rows import Report
 
 _CSS = """
-body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", sans-serif;
+body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC", sans-serif;
        margin: 24px; color: #222; }
 h1 { font-size: 20px; margin: 0 0 6px; } h2 { font-size: 16px; margin: 28px 0 8px; }
 h3 { font-size: 14px; margin: 14px 0 4px; color: #333; }
@@ -91,7 +91,7 @@ def _charts(report: Report) -> str:
     if not report.charts.distributions:
         parts.append('<p class="meta">暂无短信时延指标数据（短信 KPI 配置后显示）。No SMS latency KPI with data.</p>')
     for dist in report.charts.distributions:
-        parts.append(f"<h3>{escape(dist.title)}</h3>{svg.bars(dist)}")
+        parts.append(f"<h3>{escape(dist.title)}</h3>{svg.histogram(dist)}")
     parts.append("<h2>容量与带宽 Capacity over the period</h2>")
     if not report.charts.gauges:
         parts.append('<p class="meta">未配置容量类指标。No capacity KPI configured.</p>')

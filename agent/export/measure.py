@@ -10,18 +10,23 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+from agent import kpi_sms, sli
 from agent import periods as agent_periods
-from agent import sli
 from agent.catalogue import KpiDefinition
 from agent.config import Config
 from agent.export.rows import Charts, Distribution, GaugeChart, Outage, Timeline
 from agent.kpi import KpiEngine
 from agent.kpi_types import KpiResult, LedgerReader, Plan
 from agent.periods import Period
+from collectors.sms import latency
 
 # Charts are drawn at most this many stretches wide: a month of 5 s polls of a flapping link
 # is tens of thousands of segments, far more than a page can show.
 CHART_BUCKETS = 600
+# The latency histogram is drawn with this many of the stored bins (32 per doubling) per bar: a
+# bar per quarter doubling (19 % wide), or per doubling when the latencies span too much for that.
+HISTOGRAM_GROUPS = (latency.BINS_PER_DOUBLING // 4, latency.BINS_PER_DOUBLING)
+HISTOGRAM_BARS = 64
 # Display priority when one bucket holds several states: a short outage must stay visible.
 _PRIORITY = {"down": 3, "unknown": 2, "maintenance": 1, "up": 0}
 
@@ -113,13 +118,15 @@ class LedgerMeasurements:
                 gauges.append(GaugeChart(definition.id, definition.name_zh + (f"（{definition.name_en}）"),
                                          definition.unit, definition.target_text, plan.target.value,
                                          tuple(_bucket_minimum(summed, period.start, period.end))))
-            if definition.unit == "seconds":
+            elif definition.kind == "latency_within":
                 result = self.results(period).get(definition.id)
-                # Only figures in seconds (p50_seconds, mean_seconds, ...): counts would share no axis with them.
-                bars = tuple((k.removesuffix("_seconds"), v) for k, v in (result.details if result else {}).items()
-                             if k.endswith("_seconds"))
-                if bars:
-                    distributions.append(Distribution(definition.id, definition.name_zh, bars, plan.target.value))
+                details = result.details if result else {}
+                # The percentiles and mean in seconds (p50_seconds, ...), named p50, mean, ...
+                markers = tuple((k.removesuffix("_seconds"), v) for k, v in details.items() if k.endswith("_seconds"))
+                bins = kpi_sms.latency_bins(plan, self._ledger, period.start, end)
+                distributions.append(Distribution(
+                    definition.id, definition.name_zh, tuple(histogram(bins, plan.target.value)), plan.target.value,
+                    markers, result.compliance if result else None))
         return Charts(tuple(timelines), tuple(gauges), tuple(distributions))
 
 
@@ -183,3 +190,30 @@ def _bucket_minimum(segments: Sequence[sli.Segment], start: float, end: float) -
                 current = low[i]
                 low[i] = value if current is None else min(current, value)
     return [(start + i * width, start + (i + 1) * width, low[i]) for i in range(CHART_BUCKETS) if seen[i]]
+
+
+def histogram(bins: Mapping[int, int], bound: float | None = None) -> list[tuple[float, float, int]]:
+    """Stored latency bins as at most HISTOGRAM_BARS consecutive bars ``(lower, upper, count)`` in seconds.
+
+    Bars are whole groups of bins aligned on 10 s x 2**k, so the 10 s bound (and any bound that is
+    10 s x 2**k) is a bar edge and the bars left of it hold exactly the latencies within it.
+    Empty bars between the fastest and the slowest message are kept: a histogram shows its gaps.
+    The range is widened to take in ``bound``, so the bound is always on the axis.
+    """
+    counted = {j: n for j, n in bins.items() if n > 0}
+    if not counted:
+        return []
+    low, high = min(counted), max(counted)
+    if bound is not None and bound > 0:
+        edge = latency.bin_of(round(bound * 1000))
+        low, high = min(low, edge), max(high, edge + 1)
+    for size in HISTOGRAM_GROUPS:
+        first, last = -(-low // size), -(-high // size)  # group g holds the bins (g*size - size, g*size]
+        if last - first + 1 <= HISTOGRAM_BARS:
+            break
+    counts = dict.fromkeys(range(first, last + 1), 0)
+    for j, n in counted.items():
+        counts[-(-j // size)] += n
+    lowest = latency.upper_edge_ms(latency.MIN_BIN - 1)
+    return [(max(lowest, latency.upper_edge_ms(g * size - size)) / 1000.0, latency.upper_edge_ms(g * size) / 1000.0, n)
+            for g, n in counts.items()]

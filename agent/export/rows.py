@@ -90,12 +90,19 @@ class GaugeChart:
 
 @dataclass(frozen=True, slots=True)
 class Distribution:
-    """Kind-specific figures of a seconds-unit KPI (e.g. SMS latency percentiles), as bars."""
+    """A latency KPI's distribution over the period (SMS send speed): a histogram of the stored bins.
+
+    ``bins`` are consecutive (lower, upper, count) in seconds, empty ones included, with the
+    bound ``target_value`` on an edge; ``markers`` are the percentiles and mean of the KPI's
+    details (``p95``: seconds); ``within`` is the share at or below the bound.
+    """
 
     kpi: str
     title: str
-    bars: tuple[tuple[str, float], ...]
+    bins: tuple[tuple[float, float, int], ...]
     target_value: float | None
+    markers: tuple[tuple[str, float], ...] = ()
+    within: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

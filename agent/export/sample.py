@@ -3,14 +3,19 @@
 October 2026 in Asia/Shanghai, hand-made: an egress outage across the
 month's end (23:50 on the 31st to 00:20 on 1 November), another of 26 minutes,
 a link down inside the monthly maintenance window (excluded), two hours with
-no data, a mobile-office link down 16 hours (the month misses ≥99%), and a
-cloud storage pool offline for two days. Writes the four formats and, when
+no data, a mobile-office link down 16 hours (the month misses ≥99%), a
+cloud storage pool offline for two days, and 6200 SMS messages through one
+gateway (a few failed or expired, about 1 % slower than 10 s, a slow burst
+during the egress outage of the 12th). The SMS yearly total stays a manual
+row: a sample cannot hold 170 million messages. Writes the four formats and, when
 Chromium is installed, a screenshot of the HTML (docs/export-sample.png).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import random
 import sys
 import tempfile
 from datetime import datetime
@@ -20,6 +25,9 @@ from zoneinfo import ZoneInfo
 from agent import series
 from agent.config import Config, parse_config
 from agent.ledger import Ledger
+from collectors.sms.collector import policy_of
+from collectors.sms.records import DELIVERED, EXPIRED, FAILED, Record
+from collectors.sms.store import SmsStore
 
 SH = ZoneInfo("Asia/Shanghai")
 GBIT = 1e9 / 8
@@ -55,11 +63,13 @@ def sample_config_data(data_dir: Path) -> dict:
         "clouds": [{"type": "openstack", "name": "gov-cloud", "auth_url": "http://127.0.0.1:1/v3",
                     "regions": ["shenzhen-1", "shenzhen-2"],
                     "auth": {"type": "application_credential", "id": "x", "secret": "x"}}],
+        "sms": [{"name": "gov-sms", "url": "http://127.0.0.1:1/sms", "api_key": "x"}],
         "kpis": [
             {"id": "egress_bandwidth", "link_group": "internet_egress"},
             {"id": "egress_link_availability", "link_group": "internet_egress"},
             {"id": "mobile_office_link_availability", "link_group": "mobile_office"},
             {"id": "cloud_vcpu_capacity"}, {"id": "cloud_memory_capacity"}, {"id": "cloud_storage_capacity"},
+            {"id": "sms_delivery_rate"}, {"id": "sms_send_latency"},
         ],
         "maintenance": [{"name": "monthly egress maintenance", "link_groups": ["internet_egress"],
                          "rrule": "FREQ=MONTHLY;BYDAY=1SU", "dtstart": "2026-01-04T02:00:00", "duration": "2h",
@@ -73,6 +83,27 @@ def _link(ledger: Ledger, link: str, capacity: float, states: list[tuple[float, 
         available = None if up is None else capacity * up
         ledger.record([(series.link_up(link), up, start, end - start),
                        (series.link_available(link), available, start, end - start)])
+
+
+def sms_records(begin: float, days: int) -> list[Record]:
+    """200 messages a day, latencies log-normal around 2.5 s, with a slow burst at 14:05-14:31 on the 12th."""
+    rng = random.Random(2026)  # the same sample every time
+    burst = (ts(2026, 10, 12, 14, 5), ts(2026, 10, 12, 14, 31))
+    records: list[Record] = []
+    for i in range(200 * days):
+        submitted = begin + i * 432.0 + rng.uniform(0, 400)  # 86400 / 200 s apart
+        at = int(submitted * 1000)
+        draw = rng.random()
+        if draw < 0.003:
+            records.append(Record(f"m{i}", FAILED, at, at + 4000, rng.choice(["UNDELIV", "REJECTD"])))
+        elif draw < 0.004:
+            records.append(Record(f"m{i}", EXPIRED, at, at + 48 * 3600_000, "EXPIRED"))
+        else:
+            seconds = math.exp(rng.gauss(math.log(2.5), 0.6))
+            if burst[0] <= submitted < burst[1]:
+                seconds = rng.uniform(15, 60)
+            records.append(Record(f"m{i}", DELIVERED, at, at + max(1, int(seconds * 1000)), None))
+    return records
 
 
 def build_ledger(data_dir: Path) -> Config:
@@ -115,6 +146,12 @@ def build_ledger(data_dir: Path) -> Config:
             else:
                 ledger.record([(name, storage, begin, gap[0] - begin), (name, None, gap[0], gap[1] - gap[0]),
                                (name, storage, gap[1], end - gap[1])])
+        # The SMS gateway's feed, read all month but for the reboot; October's messages as the store keeps them.
+        feed = series.sms_feed("gov-sms")
+        ledger.record([(feed, 1.0, begin, gap[0] - begin), (feed, None, gap[0], gap[1] - gap[0]),
+                       (feed, 1.0, gap[1], end - gap[1])])
+        store = SmsStore(ledger, {g.name: policy_of(g) for g in config.sms})
+        store.ingest("gov-sms", sms_records(begin, 31), SAMPLE_NOW)
     finally:
         ledger.close()
     return config
@@ -140,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         print(path)
     if args.screenshot and browser.available():
         html = next(p for p in written if p.suffix == ".html")
-        png = browser.screenshot(html, Path(args.screenshot), height=2600)
+        png = browser.screenshot(html, Path(args.screenshot), height=3700)
         print(png)
     return 0
 

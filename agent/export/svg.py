@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from html import escape
 from typing import Sequence
@@ -109,21 +110,84 @@ def gauge(chart: GaugeChart, start: float, end: float, zone: ZoneInfo) -> str:
     return "".join(parts)
 
 
-def bars(dist: Distribution) -> str:
-    """Kind-specific figures of a seconds KPI (e.g. latency percentiles) as horizontal bars."""
-    row_h = 22
-    height = len(dist.bars) * row_h + 10
-    top = max([v for _, v in dist.bars] + [dist.target_value or 0.0]) * 1.1 or 1.0
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="bars" width="{WIDTH}" height="{height}" '
-             f'viewBox="0 0 {WIDTH} {height}" role="img">']
-    for i, (label, value) in enumerate(dist.bars):
-        y = i * row_h
-        w = value / top * PLOT
-        parts.append(f'<text x="{LABEL - 8}" y="{y + 15}" font-size="12" text-anchor="end">{escape(label)}</text>')
-        parts.append(f'<rect x="{LABEL}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="#1565c0"/>')
-        parts.append(f'<text x="{LABEL + w + 6:.1f}" y="{y + 15}" font-size="11">{fmt.number(value, 2)}</text>')
-    if dist.target_value:
-        x = LABEL + dist.target_value / top * PLOT
-        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height}" stroke="#c62828" stroke-dasharray="6 4"/>')
+def _seconds(value: float) -> str:
+    return f"{fmt.number(value, 2)}秒"
+
+
+def histogram(dist: Distribution) -> str:
+    """The latency distribution as a histogram on a logarithmic time axis, the bound as a dashed line.
+
+    Bars at or below the bound are blue, slower ones orange; the objective's percentile
+    (p95) is marked, and the percentiles, mean and share within the bound are written below.
+    """
+    height, top_pad = 170, 30
+    bottom = top_pad + height
+    total_h = bottom + 64
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="histogram" width="{WIDTH}" height="{total_h}" '
+             f'viewBox="0 0 {WIDTH} {total_h}" role="img">']
+    if not dist.bins:
+        parts.append(f'<text x="{LABEL + PLOT / 2}" y="{top_pad + height / 2}" font-size="13" text-anchor="middle" '
+                     f'fill="#777">本期无送达短信 no delivered messages</text></svg>')
+        return "".join(parts)
+    lo, hi = math.log2(dist.bins[0][0]), math.log2(dist.bins[-1][1])
+
+    def x(seconds: float) -> float:
+        return LABEL + (math.log2(seconds) - lo) / (hi - lo) * PLOT if hi > lo else LABEL
+
+    peak = max(n for _, _, n in dist.bins) or 1
+    bound = dist.target_value
+
+    def y(count: float) -> float:
+        return bottom - count / peak * height
+
+    # Grid and time axis: a tick at every doubling of 10 s (10 s itself among them).
+    k_first, k_last = math.ceil(lo - math.log2(10) - 1e-9), math.floor(hi - math.log2(10) + 1e-9)
+    step = 1 if k_last - k_first <= 14 else 2
+    for k in range(k_first, k_last + 1):
+        if k % step:
+            continue
+        v = 10.0 * 2.0**k
+        parts.append(f'<line x1="{x(v):.1f}" y1="{top_pad}" x2="{x(v):.1f}" y2="{bottom}" stroke="#eee"/>')
+        parts.append(f'<text x="{x(v):.1f}" y="{bottom + 14}" font-size="11" text-anchor="middle" fill="#555">'
+                     f'{fmt.number(v, 2)}</text>')
+    parts.append(f'<text x="{LABEL + PLOT}" y="{bottom + 28}" font-size="11" text-anchor="end" fill="#555">'
+                 f'时延（秒，对数刻度）latency, s (log scale)</text>')
+    for count in (0, peak / 2, peak):
+        parts.append(f'<text x="{LABEL - 8}" y="{y(count) + 4:.1f}" font-size="11" text-anchor="end" fill="#555">'
+                     f'{fmt.number(count, 0)} 条</text>')
+        parts.append(f'<line x1="{LABEL}" y1="{y(count):.1f}" x2="{LABEL + PLOT}" y2="{y(count):.1f}" stroke="#eee"/>')
+    parts.append(f'<line x1="{LABEL}" y1="{bottom}" x2="{LABEL + PLOT}" y2="{bottom}" stroke="#999"/>')
+    for lower, upper, count in dist.bins:
+        if count <= 0:
+            continue
+        late = bound is not None and upper > bound * (1 + 1e-9)
+        x0, x1 = x(lower), x(upper)
+        parts.append(f'<rect class="{"late" if late else "within"}" x="{x0 + 0.5:.1f}" y="{y(count):.1f}" '
+                     f'width="{max(x1 - x0 - 1, 0.8):.1f}" height="{bottom - y(count):.1f}" '
+                     f'fill="{"#ef6c00" if late else "#1565c0"}"><title>{fmt.number(lower, 2)}–{fmt.number(upper, 2)} 秒：'
+                     f'{count} 条</title></rect>')
+    if bound is not None and dist.bins[0][0] <= bound <= dist.bins[-1][1]:
+        bx = x(bound)
+        parts.append(f'<line class="bound" x1="{bx:.1f}" y1="{top_pad - 18}" x2="{bx:.1f}" y2="{bottom}" '
+                     f'stroke="#c62828" stroke-width="2" stroke-dasharray="6 4"/>')
+        parts.append(f'<text x="{bx + 6:.1f}" y="{top_pad - 8}" font-size="12" fill="#c62828">'
+                     f'目标 ≤{_seconds(bound)} bound</text>')
+    markers = dict(dist.markers)
+    if "p95" in markers and dist.bins[0][0] <= markers["p95"] <= dist.bins[-1][1]:
+        px = x(markers["p95"])
+        parts.append(f'<line class="p95" x1="{px:.1f}" y1="{top_pad + 4}" x2="{px:.1f}" y2="{bottom}" stroke="#222"/>')
+        parts.append(f'<text x="{px - 5:.1f}" y="{top_pad + 14}" font-size="11" text-anchor="end">'
+                     f'p95 {_seconds(markers["p95"])}</text>')
+    names = {"mean": "均值 mean"}
+    summary = [f"{names.get(k, k)} {_seconds(v)}" for k, v in dist.markers]
+    if dist.within is not None and bound is not None:
+        summary.append(f"{_seconds(bound)}内送达 {fmt.percent(dist.within, '>=')} within the bound")
+    summary.append(f"共 {fmt.number(sum(n for _, _, n in dist.bins), 0)} 条")
+    parts.append(f'<text x="{LABEL}" y="{bottom + 50}" font-size="12">{escape(" · ".join(summary))}</text>')
+    if bound is not None:
+        for i, (colour, text) in enumerate((("#1565c0", f"≤{_seconds(bound)}"), ("#ef6c00", f">{_seconds(bound)}"))):
+            lx = LABEL + PLOT - 150 + i * 80
+            parts.append(f'<rect x="{lx}" y="{bottom + 40}" width="12" height="12" fill="{colour}"/>')
+            parts.append(f'<text x="{lx + 16}" y="{bottom + 50}" font-size="11">{escape(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -54,4 +54,8 @@ def test_the_dom_chromium_builds_contains_the_table(html_report):
     assert '<table class="report" id="report">' in dom
     assert dom.count("<tr class=") == len(table12())
     assert "政务外网移动办公出口链路可用率" in dom and "未达标" in dom
-    assert dom.count("<svg") >= 6  # link timelines and capacity charts
+    assert dom.count("<svg") >= 7  # link timelines, the SMS latency histogram and capacity charts
+    assert "短信发送时延分布 SMS latency distribution" in dom and 'class="histogram"' in dom
+    assert 'class="bound"' in dom and "目标 ≤10秒 bound" in dom
+    assert dom.count('<rect class="within"') > 10 and '<rect class="late"' in dom
+    assert "无送达短信" not in dom

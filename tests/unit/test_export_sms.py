@@ -163,6 +163,19 @@ def test_march_from_messages_in_the_ledger(tmp_path, ledger):
     assert rows_feb["sms_annual_volume"].report_period_value == 8_001
     assert rows_feb["sms_annual_volume"].target_value == pytest.approx(170_000_000 * 59 / 365)
 
+    # The HTML chart's data: March's delivered messages as the stored latency bins, a bar per quarter
+    # doubling of 10 s: (10 x 2^((g-1)/4), 10 x 2^(g/4)] s. 2 s is in g = ceil(4 log2 0.2) = -9, 8 s in -1,
+    # 10 s in 0 (the bound is a bar edge), 25 s in ceil(4 log2 2.5) = 6.
+    dist = LedgerMeasurements(config, ledger, now).charts(march).distributions
+    assert [d.kpi for d in dist] == ["sms_send_latency"] and dist[0].target_value == 10.0
+    bars = dist[0].bins
+    assert [n for _, _, n in bars] == [9_000, 0, 0, 0, 0, 0, 0, 0, 400, 300, 0, 0, 0, 0, 0, 150]
+    assert bars[0][:2] == pytest.approx((10 * 2 ** (-10 / 4), 10 * 2 ** (-9 / 4)))
+    assert bars[9][1] == 10.0 and bars[10][0] == 10.0 and bars[-1][1] == pytest.approx(10 * 2 ** (6 / 4))
+    assert all(a[1] == b[0] for a, b in zip(bars, bars[1:]))  # consecutive, gaps kept
+    assert sum(n for _, upper, n in bars if upper <= 10.0) == 9_700  # exactly the messages within 10 s
+    assert dist[0].within == pytest.approx(within)
+    assert dict(dist[0].markers)["p95"] == pytest.approx(p95)
 
 RAW_KEY = re.compile(r"[a-z]+_[a-z_]+")
 
@@ -176,6 +189,8 @@ def test_no_messages_say_only_no_data(tmp_path, ledger, lang, none):
     assert rows["sms_delivery_rate"].note == none and rows["sms_delivery_rate"].status == "insufficient"
     assert rows["sms_send_latency"].note == none and rows["sms_send_latency"].status == "insufficient"
     assert rows["sms_send_latency"].actual == "—"
+    (dist,) = LedgerMeasurements(config, ledger, ts(2026, 4, 2)).charts(march).distributions
+    assert dist.bins == () and dist.within is None  # drawn as "no delivered messages"
     for row in report.rows:
         if row.source == "measured":  # unconfigured rows name the KPI id to enable, on purpose
             assert not RAW_KEY.search(row.note), (row.id, row.note)

@@ -150,3 +150,17 @@ def test_html_is_self_contained_with_the_table_and_charts(sample):
     assert page.count('class="gauge"') == 4  # bandwidth and the three cloud capacities
     assert "egress-cu" in page and "mobile-cu" in page
     assert "未达标：4" in page
+
+
+def test_html_sms_latency_histogram(sample):
+    """The sample's 6167 delivered messages as a histogram of the stored bins, the 10 s bound marked."""
+    page = html.render(sample["zh"]).decode("utf-8")
+    (chart,) = re.findall(r'<svg xmlns="http://www.w3.org/2000/svg" class="histogram".*?</svg>', page)
+    assert "短信发送时延分布 SMS latency distribution" in page and "<h3>短信发送速度</h3>" in page
+    counts = [int(n) for n in re.findall(r"秒：(\d+) 条</title>", chart)]
+    assert sum(counts) == 6167 and len(counts) > 10  # a distribution, not a few summary bars
+    late = [int(n) for n in re.findall(r'<rect class="late"[^>]*><title>[^<]*?：(\d+) 条', chart)]
+    speed = next(r for r in sample["zh"].rows if r.id == "sms_send_latency")
+    assert sum(late) == 6167 - speed.details["within_target"] > 0  # orange: exactly the messages slower than 10 s
+    assert 'class="bound"' in chart and "目标 ≤10秒 bound" in chart
+    assert "p95 6.85秒" in chart and "10秒内送达 98.73%" in chart
