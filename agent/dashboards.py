@@ -17,10 +17,30 @@ from pathlib import Path
 
 from agent import dashboards_sources as sources
 from agent import grafana as g
+from agent.alerting import objective_text
 from agent.config import Config
 from agent.dashboards_common import MET, UNITS, UP, pace, scaled, traffic_light
 from agent.queries import DEFAULT_JOB, KpiQueries, kpi_queries, selector
 from agent.rules import BUDGET_MONTH, CAPACITY, error_ratio, month_budget_rule
+
+
+def met_help(q: KpiQueries) -> str:
+    """What sla_kpi_met = 1 means for the KPI, by its kind (as agent/kpi.py and agent/kpi_sms.py judge it)."""
+    d = q.definition
+    target = q.target.text
+    objective = objective_text(d.objective) if d.objective is not None else "the objective"
+    bound = q.target.text.lstrip("<>= ")
+    helps = {
+        "availability": f"1 when the month-to-date availability (link-time up / link-time known) is {target}",
+        "capacity_sum": f"1 when the share of known time with the capacity {target} reaches {objective}",
+        "delivery_rate": f"1 when the month-to-date delivery rate (delivered / final messages) is {target}",
+        "latency_within": f"1 when the share of delivered messages reported within {bound} reaches {objective}",
+        "annual_volume": f"1 when on pace for the year: messages submitted so far this year are {target} "
+                         "pro-rated by the share of the year elapsed",
+    }
+    if d.kind not in helps:
+        raise ValueError(f"no 是否达标 help text for KPI kind {d.kind!r} (agent/dashboards.py met_help)")
+    return helps[d.kind]
 
 
 def _kpi_row(grid: g.Grid, q: KpiQueries) -> None:
@@ -34,9 +54,7 @@ def _kpi_row(grid: g.Grid, q: KpiQueries) -> None:
     grid.add(g.stat("本月至今", f"{d.name_en}, month to date as the agent computes it (maintenance and "
                     f"unknown time excluded). Target {q.target.text}. {d.description}",
                     g.targets((scaled(f"sla_kpi_value{sel}", d.unit), "")), unit, light), 5, 6)
-    met_help = ("1 when the month-to-date value meets the target" if d.kind == "availability" else
-                "1 when the share of known time at or above the target reaches the objective")
-    grid.add(g.stat("是否达标", f"{met_help} (sla_kpi_met).", g.targets((f"sla_kpi_met{sel}", "")),
+    grid.add(g.stat("是否达标", f"{met_help(q)} (sla_kpi_met).", g.targets((f"sla_kpi_met{sel}", "")),
                     "none", g.thresholds((None, g.RED), (1, g.GREEN)), MET), 3, 6)
     min_cov = q.config.min_coverage
     grid.add(g.stat("数据覆盖率", f"Share of the month so far with data; the figure is final from {min_cov:.0%}.",

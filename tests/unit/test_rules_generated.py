@@ -149,3 +149,21 @@ def test_overview_has_every_configured_kpi_against_its_target(config):
         assert f'sla_kpi_target{{job="sla-agent",kpi="{kpi.id}"}}' in exprs
     rows = [p["title"] for p in overview["panels"] if p["type"] == "row"]
     assert len(rows) == 1 + len(config.kpis)
+
+
+def test_overview_met_help_follows_each_kpi_kind():
+    """What 是否达标 (sla_kpi_met) means depends on the kind, as the KPI engine judges it."""
+    overview = boards()["sla-overview.json"]
+    helps, kpi = {}, None
+    for panel in overview["panels"]:
+        for target in panel.get("targets", []):
+            found = re.search(r'kpi="(\w+)"', target["expr"])
+            kpi = found.group(1) if found else kpi
+        if panel["title"] == "是否达标":
+            helps[kpi] = panel["description"]
+    assert "availability" in helps["egress_link_availability"] and ">= 99%" in helps["egress_link_availability"]
+    assert "known time" in helps["egress_bandwidth"] and "99%" in helps["egress_bandwidth"]
+    assert "delivery rate" in helps["sms_delivery_rate"] and ">= 98%" in helps["sms_delivery_rate"]
+    assert "known time" not in helps["sms_delivery_rate"]
+    assert "within 10s reaches 95%" in helps["sms_send_latency"]
+    assert "on pace" in helps["sms_annual_volume"] and "pro-rated" in helps["sms_annual_volume"]
