@@ -166,7 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
         gen.add_argument("--job", default="sla-agent", help="Prometheus job name of the agent (default %(default)s)")
         if what == "rules":
             gen.add_argument("--runbook-base", default="docs/runbooks.md",
-                             help="URL of docs/runbooks.md for runbook_url annotations (default %(default)s)")
+                             help="URL of docs/runbooks.md for the alerts' runbook_url annotations. The default "
+                                  "%(default)s is a relative path that Alertmanager and Grafana cannot open: pass "
+                                  "the URL of the file in your repository, e.g. "
+                                  "https://git.example.gov.cn/ops/sla-agent/-/blob/main/docs/runbooks.md")
         gen.set_defaults(func=lambda args, what=what: _generate(args, what))
 
     from agent.export.command import add_parser as add_export_parser

@@ -10,6 +10,7 @@ KPIs), every alert ``severity`` (page / ticket), ``kpi``, a ``for:`` and a
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -226,21 +227,64 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str)
 
 
-def dump(groups: list[dict[str, Any]], source: str, what: str) -> str:
+EXAMPLE_RUNBOOK_BASE = "https://git.example.gov.cn/ops/sla-agent/-/blob/main/docs/runbooks.md"
+_REPO = Path(__file__).resolve().parents[1]
+
+
+def header_path(source: str, cwd: Path | None = None) -> str:
+    """The config path as the rule files' header records it.
+
+    '/'-separated, without ``./`` or ``..`` detours, and relative to the
+    working directory (or else to the repository) when the file is inside
+    it, so ``-c ./examples/demo.yaml`` or an absolute path write the same
+    header as ``-c examples/demo.yaml``.
+    """
+    path = Path(os.path.normpath(source))
+    if path.is_absolute():
+        for base in (Path.cwd() if cwd is None else cwd, _REPO):
+            try:
+                path = path.relative_to(base.resolve())
+                break
+            except ValueError:
+                continue
+    return path.as_posix()
+
+
+def _is_url(base: str) -> bool:
+    return base.startswith(("http://", "https://"))
+
+
+def dump(groups: list[dict[str, Any]], source: str, what: str, job: str = DEFAULT_JOB,
+         runbooks: str = DEFAULT_RUNBOOK_BASE) -> str:
+    options = "" if job == DEFAULT_JOB else f" --job {job}"
+    options += "" if runbooks == DEFAULT_RUNBOOK_BASE else f" --runbook-base {runbooks}"
     header = (f"# {what}, generated from the KPI catalogue and {source} by\n"
-              f"#   sla-agent rules -c {source} -o rules/\n"
+              f"#   sla-agent rules -c {source} -o rules/{options}\n"
               "# Do not edit: change the catalogue, the config or agent/rules.py and regenerate.\n")
+    if what.startswith("Alerting"):
+        if _is_url(runbooks):
+            header += f"# runbook_url annotations: {runbooks}#<alert name in lower case>.\n"
+        else:
+            header += (f"# runbook_url annotations are {runbooks}#<alert name in lower case>, a relative path that\n"
+                       "# Alertmanager and Grafana cannot open: for links on-call can follow, regenerate with the\n"
+                       "# URL of docs/runbooks.md in your repository, e.g.\n"
+                       f"#   --runbook-base {EXAMPLE_RUNBOOK_BASE}\n")
     body = yaml.dump({"groups": groups}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
     return header + body
 
 
 def generate(config: Config, source: str, job: str = DEFAULT_JOB,
              runbooks: str = DEFAULT_RUNBOOK_BASE) -> dict[str, str]:
-    """File name -> text of the recording and alerting rule files for ``config``."""
+    """File name -> text of the recording and alerting rule files for ``config``.
+
+    ``source`` is the config's path as given on the command line; the header
+    records it normalised (see ``header_path``).
+    """
     queries = kpi_queries(config, job)
+    source = header_path(source)
     return {
-        RECORDING_FILE: dump(recording_groups(queries), source, "Recording rules"),
-        ALERTS_FILE: dump(alert_groups(config, queries, job, runbooks), source, "Alerting rules"),
+        RECORDING_FILE: dump(recording_groups(queries), source, "Recording rules", job, runbooks),
+        ALERTS_FILE: dump(alert_groups(config, queries, job, runbooks), source, "Alerting rules", job, runbooks),
     }
 
 

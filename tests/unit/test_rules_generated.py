@@ -167,3 +167,25 @@ def test_overview_met_help_follows_each_kpi_kind():
     assert "known time" not in helps["sms_delivery_rate"]
     assert "within 10s reaches 95%" in helps["sms_send_latency"]
     assert "on pace" in helps["sms_annual_volume"] and "pro-rated" in helps["sms_annual_volume"]
+
+
+@pytest.mark.parametrize("given", ["./examples/demo.yaml", "examples/../examples/demo.yaml",
+                                   str(ROOT / "examples" / "demo.yaml")])
+def test_header_records_the_config_path_normalised(config, given, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert rules.generate(config, given) == committed("rules", "*.yml")
+
+
+def test_header_path_is_relative_to_the_working_directory(tmp_path):
+    assert rules.header_path(str(tmp_path / "site" / "agent.yaml"), cwd=tmp_path) == "site/agent.yaml"
+    assert rules.header_path("/elsewhere/./agent.yaml", cwd=tmp_path) == "/elsewhere/agent.yaml"
+
+
+def test_alerts_header_says_how_to_set_a_runbook_url(config):
+    relative = rules.generate(config, SOURCE)[rules.ALERTS_FILE]
+    assert "--runbook-base https://" in relative.split("groups:")[0]
+    url = "https://git.example.org/sla/-/blob/main/docs/runbooks.md"
+    files = rules.generate(config, SOURCE, runbooks=url)
+    header = files[rules.ALERTS_FILE].split("groups:")[0]
+    assert f"-o rules/ --runbook-base {url}\n" in header and "cannot open" not in header
+    assert f"runbook_url: {url}#slaagentdown" in files[rules.ALERTS_FILE]
