@@ -109,6 +109,7 @@ def test_burn_rate_alerts_cover_every_ratio_kpi_with_its_own_thresholds(config):
     assert ratio["sms_delivery_rate"] == 0.98 and ratio["sms_send_latency"] == 0.95
     thresholds = {kpi: [float(re.findall(r"> ([\d.]+)", e)[0]) for e in exprs] for kpi, exprs in by_kpi.items()}
     assert thresholds["egress_link_availability"] == pytest.approx([0.144, 0.06, 0.03, 0.01])
+    assert thresholds["mobile_office_link_availability"] == pytest.approx([0.144, 0.06, 0.03, 0.01])
     assert thresholds["sms_delivery_rate"] == pytest.approx([0.288, 0.12, 0.06, 0.02])
     assert thresholds["sms_send_latency"] == pytest.approx([0.72, 0.3, 0.15, 0.05])
 
