@@ -27,8 +27,6 @@ CHART_BUCKETS = 600
 # bar per quarter doubling (19 % wide), or per doubling when the latencies span too much for that.
 HISTOGRAM_GROUPS = (latency.BINS_PER_DOUBLING // 4, latency.BINS_PER_DOUBLING)
 HISTOGRAM_BARS = 64
-# Display priority when one bucket holds several states: a short outage must stay visible.
-_PRIORITY = {"down": 3, "unknown": 2, "maintenance": 1, "up": 0}
 
 
 def series_label(name: str) -> str:
@@ -151,26 +149,34 @@ def _states(segments: Sequence[sli.Segment], start: float, end: float, mask: Seq
 
 
 def _bucket_states(spans: Sequence[tuple[float, float, str]], start: float, end: float) -> list[tuple[float, float, str]]:
-    """At most CHART_BUCKETS stretches; a bucket shows its most serious state, runs are merged."""
+    """At most CHART_BUCKETS buckets wide, each drawn in proportion to its states; runs are merged.
+
+    A bucket (a month's is 74 minutes) is split into one piece per state it holds, as long as the
+    state's time in it, in the order the states first occur. So a few seconds without data are a
+    few seconds of grey, not a grey bucket, and a short outage is still there (the SVG gives
+    "down" a minimum width). A bucket after "now" in a running period has nothing to draw.
+    """
     if end <= start:
         return []
     width = (end - start) / CHART_BUCKETS
-    worst = [-1] * CHART_BUCKETS
-    for s, e, state in spans:
+    shares: list[dict[str, float]] = [{} for _ in range(CHART_BUCKETS)]  # state -> seconds, first seen first
+    for s, e, state in sorted(spans):
         first = max(0, int((s - start) / width))
         last = min(CHART_BUCKETS - 1, int((e - start - 1e-9) / width))
         for i in range(first, last + 1):
-            worst[i] = max(worst[i], _PRIORITY[state])
-    names = {v: k for k, v in _PRIORITY.items()}
+            seconds = min(e, start + (i + 1) * width) - max(s, start + i * width)
+            if seconds > 0:
+                shares[i][state] = shares[i].get(state, 0.0) + seconds
     out: list[tuple[float, float, str]] = []
-    for i, level in enumerate(worst):
-        if level < 0:
-            continue  # after "now" in a running period: nothing to draw
-        a, b, state = start + i * width, start + (i + 1) * width, names[level]
-        if out and out[-1][2] == state and abs(out[-1][1] - a) < 1e-6:
-            out[-1] = (out[-1][0], b, state)
-        else:
-            out.append((a, b, state))
+    for i, bucket in enumerate(shares):
+        a = start + i * width
+        for state, seconds in bucket.items():
+            b = a + seconds
+            if out and out[-1][2] == state and abs(out[-1][1] - a) < 1e-6:
+                out[-1] = (out[-1][0], b, state)
+            else:
+                out.append((a, b, state))
+            a = b
     return out
 
 

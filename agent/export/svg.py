@@ -15,6 +15,7 @@ WIDTH = 1000
 LABEL = 130  # left margin for series names
 PLOT = WIDTH - LABEL - 20
 COLOURS = {"up": "#2e7d32", "down": "#c62828", "unknown": "#c8c8c8", "maintenance": "#1e88e5"}
+DOWN_MIN_WIDTH = 1.0  # px: an outage of a few minutes in a month must stay visible
 LEGEND_ZH = {"up": "正常 up", "down": "中断 down", "unknown": "无数据 unknown", "maintenance": "维护 maintenance"}
 
 
@@ -59,9 +60,14 @@ def timeline(lines: Sequence[Timeline], start: float, end: float, zone: ZoneInfo
     for i, line in enumerate(lines):
         y = i * (row_h + gap)
         parts.append(f'<text x="{LABEL - 8}" y="{y + 13}" font-size="12" text-anchor="end">{escape(line.series)}</text>')
-        for s, e, state in line.spans:
+        # Every state as wide as its time; an outage at least DOWN_MIN_WIDTH wide and drawn last, on top,
+        # so a few minutes of "down" in a month stay visible while seconds without data do not grey a bucket.
+        for s, e, state in sorted(line.spans, key=lambda span: span[2] == "down"):
             x0, x1 = _x(s, start, end), _x(e, start, end)
-            parts.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 0.6):.1f}" height="{row_h}" '
+            w = max(x1 - x0, DOWN_MIN_WIDTH) if state == "down" else x1 - x0
+            if w < 0.05:
+                continue  # far below a pixel: nothing to see
+            parts.append(f'<rect class="{state}" x="{x0:.2f}" y="{y}" width="{w:.2f}" height="{row_h}" '
                          f'fill="{COLOURS[state]}"><title>{escape(line.series)}: {state}</title></rect>')
     x = LABEL
     for state, colour in COLOURS.items():
