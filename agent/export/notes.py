@@ -117,10 +117,11 @@ def latency_within(definition: KpiDefinition, result: KpiResult, outages: Sequen
     objective = definition.objective if definition.objective is not None else 0.95
     q = fmt.number(objective * 100, 1)
     bound = show(result.target.value)
+    bound_en = f"{fmt.number(result.target.value, 2)} s"  # the target is in seconds; "10秒" is not English
     share = fmt.percent(result.compliance, ">=")
     return [_t(lang, f"实际完成值为 {q}% 分位时延；{bound}内送达 {share}（要求 ≥{fmt.percent(objective, decimals=0)}），"
                      f"共 {_count(result.details.get('delivered', 0))} 条",
-               f"value is the p{q} latency; {share} delivered within {bound} "
+               f"value is the p{q} latency; {share} delivered within {bound_en} "
                f"(objective {fmt.percent(objective, decimals=0)}) of {_count(result.details.get('delivered', 0))}")]
 
 

@@ -138,6 +138,10 @@ def test_march_from_messages_in_the_ledger(tmp_path, ledger):
     within = (9_000 + 400 + 300) / 9_850  # 0.98477: the 150 at 25 s are late
     assert speed.compliance == pytest.approx(within) and speed.status == "met"
     assert speed.note == "实际完成值为 95% 分位时延；10秒内送达 98.47%（要求 ≥95%），共 9850 条"
+    rows_en, _ = sms_rows(config, ledger, march, now, "en")
+    assert rows_en["sms_send_latency"].note == (
+        "value is the p95 latency; 98.47% delivered within 10 s (objective 95%) of 9850")
+    assert rows_en["sms_delivery_rate"].note == "9850 of 10000 delivered, 150 failed or expired, 20 pending"
     assert speed.details["mean_seconds"] == pytest.approx(
         (9_000 * 2 + 400 * 8 + 300 * 10 + 150 * 25) / 9_850)
 
