@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Awaitable, Callable, Sequence
 
 from agent import __version__
-from agent.config import Config, ConfigError, load_config
+from agent.config import Config, load_for_command
 from agent.ledger import LedgerError
 
 EXIT_USAGE = 2
@@ -38,13 +38,9 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _load(path: str) -> Config | int:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return EXIT_USAGE
+def _load(path: str, *, secrets: bool = True) -> Config | int:
+    config = load_for_command(path, secrets=secrets)
+    return EXIT_USAGE if config is None else config
 
 
 def _run_until_signal(main: Callable[[], Awaitable[None]]) -> int:
@@ -119,15 +115,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace, what: str) -> int:
     """``rules`` / ``dashboards``: write files generated from the catalogue and the config."""
     from agent import dashboards, rules
-    from agent.config import load_config_without_secrets
 
-    try:
-        # Secrets are not needed (nor read) to generate rules and dashboards.
-        config = load_config_without_secrets(args.config)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return EXIT_USAGE
+    # Secrets are not needed (nor read) to generate rules and dashboards.
+    config = _load(args.config, secrets=False)
+    if isinstance(config, int):
+        return config
     if what == "rules":
         files = rules.generate(config, args.config, job=args.job, runbooks=args.runbook_base)
         written = rules.write(files, Path(args.output))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
@@ -406,6 +407,16 @@ def load_config_without_secrets(path: str | Path) -> Config:
     """
     path = Path(path)
     return parse_config(_redact(read_yaml(path)), str(path), env={}, base_dir=path.parent.resolve())
+
+
+def load_for_command(path: str | Path, *, secrets: bool = True) -> Config | None:
+    """For CLI commands: the config, or None after printing each problem on its own stderr line."""
+    try:
+        return load_config(path) if secrets else load_config_without_secrets(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
 
 
 def kpi_definition(kpi: KpiConfig) -> KpiDefinition:

@@ -146,8 +146,7 @@ def export(config: "Config", kind: "PeriodKind", period: "Period", formats: Sequ
 def cmd_export(args: argparse.Namespace, now: float | None = None) -> int:
     # The export reads only the ledger and the catalogue: it must run where no secret is
     # available (the office that files the report), so ${ENV} / {file:} secrets stay unresolved.
-    from agent.config import load_config_without_secrets
-    from agent.schema import ConfigError
+    from agent.config import load_for_command
 
     now = time.time() if now is None else now
     try:
@@ -156,11 +155,8 @@ def cmd_export(args: argparse.Namespace, now: float | None = None) -> int:
         if args.format != "all" and args.format not in FORMATS:
             raise ExportError(f"--format {args.format}: use one of {', '.join(FORMATS)} or all")
         formats = list(FORMATS) if args.format == "all" else [args.format]
-        try:
-            config = load_config_without_secrets(args.config)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                print(problem, file=sys.stderr)
+        config = load_for_command(args.config, secrets=False)
+        if config is None:
             return EXIT_USAGE
         if getattr(args, "data_dir", None):
             config = config.model_copy(update={"agent": config.agent.model_copy(update={"data_dir": Path(args.data_dir)})})
