@@ -102,7 +102,10 @@ sla-agent stack on 127.0.0.1 (logs in $STACK_DIR):
 EOF_INFO
 
 if [ -n "${STACK_DURATION:-}" ]; then
+  # The timer is one of the stack's processes: left running, it would keep
+  # the script's stdout open for the whole duration after a SIGTERM.
   sleep "$STACK_DURATION" &
+  pids+=("$!")
   wait $! || true
 else
   # Until interrupted, or until any of the four exits.
