@@ -2,16 +2,14 @@
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.metrics import METRICS
+from tests.processes import demo_command, free_port, scrape, stop
 
 ALL_KPIS = (
     "egress_bandwidth", "egress_link_availability", "mobile_office_link_availability",
@@ -19,20 +17,6 @@ ALL_KPIS = (
     "sms_delivery_rate", "sms_send_latency", "sms_annual_volume",
 )
 GIB = 2**30
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def scrape(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.read().decode()
-    except OSError:
-        return None
 
 
 def kpi_values(text: str) -> dict[str, float]:
@@ -48,19 +32,12 @@ def kpi_values(text: str) -> dict[str, float]:
 def demo(tmp_path):
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "demo", "--listen", f"127.0.0.1:{port}",
-         "--data-dir", str(tmp_path / "data"), "--duration", "60"],
+        demo_command(port, 60, str(tmp_path / "data")),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     yield proc, f"http://127.0.0.1:{port}"
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop(proc)
 
 
 def test_demo_serves_kpis_within_15_seconds(demo):

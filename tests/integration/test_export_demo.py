@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,16 +15,11 @@ import openpyxl
 import agent
 from agent.export.periods import last_complete_month
 from agent.periods import month_containing
+from tests.processes import demo_command, free_port, stop
 
 SH = ZoneInfo("Asia/Shanghai")
 REPO = Path(agent.__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "examples" / "demo.yaml"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def user_env() -> dict[str, str]:
@@ -39,18 +32,13 @@ def user_env() -> dict[str, str]:
 def run_demo(cwd, seconds: float) -> None:
     """`sla-agent demo` with its default data directory: ./sla-demo-data in ``cwd``."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "demo", "--listen", f"127.0.0.1:{free_port()}", "--duration", str(seconds)],
+        demo_command(free_port(), seconds),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=user_env(),
     )
     try:
         _, err = proc.communicate(timeout=seconds + 45)
     except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         raise
     assert proc.returncode == 0, err
 

@@ -32,7 +32,7 @@ import yaml
 from agent.config import load_config_without_secrets
 from agent.queries import kpi_queries
 from agent.rules import month_budget_rule
-from tests.integration.test_demo import free_port, scrape
+from tests.processes import demo_command, free_port, scrape, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -188,22 +188,11 @@ def wait_for(check, timeout: float, what: str):
     pytest.fail(f"timed out after {timeout:g}s waiting for {what}")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.fixture
 def stack(tmp_path):
     agent_port, prom_port = free_port(), free_port()
     demo = subprocess.Popen(
-        [sys.executable, "-m", "agent.cli", "demo", "--listen", f"127.0.0.1:{agent_port}",
-         "--data-dir", str(tmp_path / "data"), "--duration", "120"],
+        demo_command(agent_port, 120, str(tmp_path / "data")),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
     )
     config = {
@@ -305,12 +294,7 @@ def test_stack_script_runs_the_stack_without_docker(tmp_path):
         assert {g["name"] for g in groups} >= {"sla-agent.sli", "sla-agent.health-alerts"}
         assert scrape(f"http://127.0.0.1:{ports['AM_PORT']}/-/ready") is not None
     finally:
-        script.send_signal(signal.SIGTERM)
-        try:
-            script.wait(30)
-        except subprocess.TimeoutExpired:
-            script.kill()
-            script.wait()
+        stop(script, signal.SIGTERM, grace=30)
     output = script.stdout.read()
     assert "stack stopped" in output
     for port in ports.values():  # every process the script started is gone

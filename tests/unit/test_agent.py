@@ -1,7 +1,6 @@
 """The agent's wiring: scheduler -> ledger -> KPI engine -> /metrics, with a fake collector."""
 
 import asyncio
-import socket
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,16 +11,11 @@ from agent.app import Agent
 from agent.config import parse_config
 from agent.exposition import make_registry
 from tests.fakes import FakeClock, FakeLinkCollector
+from tests.processes import free_port
 
 SH = ZoneInfo("Asia/Shanghai")
 GBIT = 1e9 / 8
 T0 = datetime(2026, 11, 10, 9, 0, tzinfo=SH).timestamp()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_config(tmp_path, listen="127.0.0.1:9877"):
