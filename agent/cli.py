@@ -84,10 +84,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if isinstance(config, int):
         return config
-    groups = sum(len(g.links) for g in config.link_groups)
+    links = sum(len(g.links) for g in config.link_groups)
     print(
         f"{args.config}: ok ({len(config.snmp.devices)} devices, {len(config.link_groups)} link groups, "
-        f"{groups} links, {len(config.kpis)} KPIs, {len(config.maintenance)} maintenance windows)"
+        f"{links} links, {len(config.clouds)} clouds, {len(config.sms)} SMS gateways, {len(config.kpis)} KPIs, "
+        f"{len(config.maintenance)} maintenance windows)"
     )
     return 0
 

@@ -120,7 +120,7 @@ def test_minimal_good_config_passes_check(tmp_path: Path, capsys: pytest.Capture
     code, out, err = run_check(path, capsys)
     assert code == 0
     assert err == ""
-    assert out == f"{path}: ok (1 devices, 1 link groups, 1 links, 1 KPIs, 0 maintenance windows)\n"
+    assert out == f"{path}: ok (1 devices, 1 link groups, 1 links, 0 clouds, 0 SMS gateways, 1 KPIs, 0 maintenance windows)\n"
 
 
 def test_empty_file_is_an_empty_config(tmp_path: Path) -> None:
@@ -635,7 +635,8 @@ def test_secrets_never_appear_in_repr_or_str(tmp_path: Path) -> None:
 # --- examples/center.yaml ---------------------------------------------------------------------
 
 CENTER_ENV = {"SNMP_COMMUNITY": SECRETS["SNMP_COMMUNITY"], "SNMP_V3_AUTH_KEY": SECRETS["SNMP_V3_AUTH_KEY"],
-              "GOV_CLOUD_APP_CRED_ID": "4c1b2e0f9a7d", "GOV_CLOUD_APP_CRED_SECRET": "cloud-S3cret-value"}
+              "GOV_CLOUD_APP_CRED_ID": "4c1b2e0f9a7d", "GOV_CLOUD_APP_CRED_SECRET": "cloud-S3cret-value",
+              "SMS_GATEWAY_KEY": "sms-gw-S3cret-value"}
 CENTER_PRIV_PATH = "/run/secrets/snmp_v3_priv"
 
 
@@ -675,7 +676,11 @@ def test_center_example_loads(center_copy: Path) -> None:
         ("egress_link_availability", "internet_egress"),
         ("mobile_office_link_availability", "mobile_office"),
         ("cloud_vcpu_capacity", None), ("cloud_memory_capacity", None), ("cloud_storage_capacity", None),
+        ("sms_delivery_rate", None), ("sms_send_latency", None), ("sms_annual_volume", None),
     }
+    (sms,) = config.sms
+    assert (sms.name, sms.grace) == ("gov-sms", 72 * 3600.0)
+    assert sms.api_key.get_secret_value() == "sms-gw-S3cret-value"  # type: ignore[union-attr]
     monthly, one_off = config.maintenance
     assert (monthly.rrule, monthly.duration, monthly.link_groups) == ("FREQ=MONTHLY;BYDAY=1SU", 7200.0, ("internet_egress",))
     assert one_off.rrule is None and one_off.link_groups == ("mobile_office",)
@@ -688,7 +693,7 @@ def test_center_example_passes_check(
         monkeypatch.setenv(name, value)
     code, out, err = run_check(center_copy, capsys)
     assert (code, err) == (0, "")
-    assert out == f"{center_copy}: ok (3 devices, 2 link groups, 5 links, 6 KPIs, 2 maintenance windows)\n"
+    assert out == f"{center_copy}: ok (3 devices, 2 link groups, 5 links, 1 clouds, 1 SMS gateways, 9 KPIs, 2 maintenance windows)\n"
     for secret in SECRETS.values():
         assert secret not in out
 
