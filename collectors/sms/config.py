@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Sequence
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
 from agent.schema import Duration, ListenAddress, Listens, Model, Name, Secret
 
@@ -49,6 +49,36 @@ class Webhook(Listens, Model):
 
 
 
+CANARY_TEXT = "sla-agent SMS canary: test message, please ignore."
+
+
+class Canary(Model):
+    """Optional synthetic canary: a real test message sent through the gateway's submit API on an interval.
+
+    Its submit-to-final-status time is measured on the agent's own clock (docs/sms.md).
+    """
+
+    to: Secret  # the probe number; a secret, never logged or exposed
+    text: str = Field(CANARY_TEXT, min_length=1, max_length=500)
+    interval: Duration = 300.0
+    # How long after the submit the agent waits for a final status; a probe still
+    # pending by then is a failed probe (reason timeout).
+    timeout: Duration = 60.0
+
+    @field_validator("to")
+    @classmethod
+    def _to(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("the probe number is empty")
+        return value
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "Canary":
+        if self.timeout >= self.interval:
+            raise ValueError(f"timeout ({self.timeout:g}s) must be less than interval ({self.interval:g}s)")
+        return self
+
+
 class SmsGateway(Model):
     """One SMS gateway's delivery-record feed (API in docs/sms.md)."""
 
@@ -72,6 +102,7 @@ class SmsGateway(Model):
     verify_tls: bool = True
     ca_file: Path | None = None
     webhook: Webhook | None = None
+    canary: Canary | None = None  # optional synthetic canary (submit API)
 
     @model_validator(mode="after")
     def _bounds(self) -> "SmsGateway":
