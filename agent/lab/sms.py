@@ -1,7 +1,9 @@
 """A simulated government SMS gateway on 127.0.0.1 (aiohttp), serving the delivery-record feed.
 
 It speaks the feed API of docs/sms.md: ``GET /v1/delivery-records`` with
-``after=<cursor>`` or ``since=<ms>`` and ``limit``, ``Authorization: Bearer``.
+``after=<cursor>`` or ``since=<ms>`` and ``limit``, ``Authorization: Bearer``;
+and the submit API the canary uses: ``POST /v1/messages`` (``{"to", "text"}``
+-> ``201 {"id"}``) and ``GET /v1/messages/{id}`` (the message's current record).
 
 Traffic (:class:`Traffic`): messages arrive as a Poisson stream at ``rate``
 per second. Each enters the feed as ``pending`` at submit and again with its
@@ -17,6 +19,16 @@ Knobs: :meth:`publish` (a fixed record set, raw dicts, junk included),
 :meth:`come_back` (unreachable, then back on the same port),
 :meth:`reset_feed` (new epoch: old cursors get 410, or are silently taken
 as positions in the new feed), ``retention`` (older cursors get 410).
+
+Submitted messages (the canary's) are real messages: they enter the feed as
+``pending`` at once and with their final record after a latency drawn as for
+the generated traffic (outcome by the traffic's shares), or as fixed by
+``canary_latency`` (seconds, or a ``(low, high)`` range drawn uniformly) and
+``canary_outcome`` (``delivered``, ``failed``, ``expired`` or ``never``).
+The final record is released on the event loop's own timer, so it comes
+``canary_latency`` of real time after the submit whatever ``clock`` says.
+Knobs: :meth:`fail_submit_next`, :meth:`fail_status_next`; ``submissions``
+keeps what was submitted.
 """
 
 from __future__ import annotations
@@ -37,6 +49,8 @@ from aiohttp import web
 
 HOST = "127.0.0.1"
 DEMO_SMS_ENV = "SLA_DEMO_SMS_KEY"
+
+CANARY_OUTCOMES = ("delivered", "failed", "expired", "never")
 
 # Carrier and SMPP error codes a Chinese SMS platform sees, with rough weights.
 ERROR_CODES = (("UNDELIV", 30), ("MK:0001", 20), ("DB:0141", 15), ("MI:0013", 10), ("REJECTD", 10),
@@ -87,6 +101,9 @@ class SmsLab:
     tick: float = 0.1
     autorun: bool = True  # False: traffic advances only when a test calls advance()
     clock: Callable[[], float] = time.time  # stamps published entries (tests pass their fake clock)
+    # Submitted messages: None draws as for the traffic; see the module docstring.
+    canary_latency: float | tuple[float, float] | None = None
+    canary_outcome: str | None = None  # delivered / failed / expired / never; None: the traffic's shares
 
     def __post_init__(self) -> None:
         self.epoch = secrets.token_hex(4)
@@ -110,6 +127,12 @@ class SmsLab:
         self.generated = 0  # messages submitted by the traffic generator
         self.visible = 0  # of them, those with at least one record in the feed
         self.released: Counter[str] = Counter()  # final statuses that entered the feed, once per message
+        if self.canary_outcome not in (None, *CANARY_OUTCOMES):
+            raise ValueError(f"unknown canary_outcome {self.canary_outcome!r}")
+        self._canary_rng = random.Random((self.traffic.seed if self.traffic else 0) + 1)
+        self._status: dict[str, dict[str, Any]] = {}  # submitted message id -> its current record
+        self._timers: set[asyncio.TimerHandle] = set()
+        self.submissions: deque[dict[str, Any]] = deque(maxlen=1000)  # {"id", "to", "text"} as submitted
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -126,11 +149,16 @@ class SmsLab:
                 await self._generator
             except asyncio.CancelledError:
                 pass
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
         await self.go_down()
 
     async def _serve(self) -> None:
         app = web.Application()
         app.router.add_get("/v1/delivery-records", self._records)
+        app.router.add_post("/v1/messages", self._submit_message)
+        app.router.add_get("/v1/messages/{id}", self._message_status)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(runner, HOST, self.port)
@@ -171,6 +199,14 @@ class SmsLab:
     def fail_next(self, status: int, count: int = 1) -> None:
         """Answer the next ``count`` feed requests with ``status``."""
         self._faults.append(_Fault("status", count, status=status))
+
+    def fail_submit_next(self, status: int, count: int = 1) -> None:
+        """Answer the next ``count`` submits (``POST /v1/messages``) with ``status``; nothing is sent."""
+        self._faults.append(_Fault("submit", count, status=status))
+
+    def fail_status_next(self, status: int, count: int = 1) -> None:
+        """Answer the next ``count`` status requests (``GET /v1/messages/{id}``) with ``status``."""
+        self._faults.append(_Fault("message_status", count, status=status))
 
     def malformed_next(self, count: int = 1, mode: str = "garbage") -> None:
         """``garbage``: not JSON; ``truncated``: the page cut in half; ``shape``: JSON of the wrong shape."""
@@ -286,6 +322,103 @@ class SmsLab:
                     self._faults.remove(fault)
                 return fault
         return None
+
+    # -- the submit API (what the canary uses) --------------------------------
+
+    def _authorized(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.api_key}"
+
+    async def _submit_message(self, request: web.Request) -> web.Response:
+        response = await self._submit_answer(request)
+        self.requests.append((request.path_qs, response.status))
+        return response
+
+    async def _submit_answer(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.json_response({"error": "invalid api key"}, status=401)
+        fault = self._take("submit")
+        if fault is not None:
+            return web.json_response({"error": "simulated failure"}, status=fault.status)
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return web.json_response({"error": "body is not JSON"}, status=400)
+        if not isinstance(body, dict) or not all(isinstance(body.get(k), str) and body[k].strip() for k in ("to", "text")):
+            return web.json_response({"error": "give to and text"}, status=400)
+        return web.json_response({"id": self.submit(body["to"], body["text"])}, status=201)
+
+    def submit(self, to: str, text: str) -> str:
+        """Accept one message now: pending in the feed at once, its final record after its latency."""
+        submitted = int(self.clock() * 1000)
+        self._messages += 1
+        mid = f"SC{submitted // 1000:x}{self._messages:07d}"
+        self.submissions.append({"id": mid, "to": to, "text": text})
+        pending = {"id": mid, "status": "pending", "submitted_at": submitted}
+        self._append(pending, submitted)
+        self._status[mid] = pending
+        while len(self._status) > 10_000:  # the oldest go: their status is answered 404
+            del self._status[next(iter(self._status))]
+        outcome, latency = self._canary_fate()
+        if outcome == "never":
+            return mid
+        final: dict[str, Any] = {"id": mid, "status": outcome, "submitted_at": submitted,
+                                 "reported_at": submitted + max(1, int(latency * 1000))}
+        if outcome != "delivered":
+            final["error_code"] = "EXPIRED" if outcome == "expired" else "UNDELIV"
+        timer = asyncio.get_running_loop().call_later(latency, self._deliver, final)
+        self._timers.add(timer)
+        return mid
+
+    def _canary_fate(self) -> tuple[str, float]:
+        traffic = self.traffic or Traffic()
+        rng = self._canary_rng
+        outcome = self.canary_outcome
+        if outcome is None:
+            roll = rng.random()
+            shares = (("never", traffic.silent), ("delivered", traffic.delivered), ("expired", traffic.expired))
+            outcome = "failed"
+            for name, share in shares:
+                if roll < share:
+                    outcome = name
+                    break
+                roll -= share
+        fixed = self.canary_latency
+        if isinstance(fixed, tuple):
+            return outcome, rng.uniform(*fixed)
+        if fixed is not None:
+            return outcome, float(fixed)
+        if outcome == "delivered":
+            return outcome, traffic.latency(rng)
+        if outcome == "expired":
+            return outcome, rng.uniform(3600, 48 * 3600)
+        return outcome, rng.uniform(1, 30)
+
+    def _deliver(self, final: dict[str, Any]) -> None:
+        self._timers = {t for t in self._timers if not t.cancelled() and t.when() > asyncio.get_running_loop().time()}
+        self._append(final, max(int(self.clock() * 1000), final["reported_at"]))
+        self.released[final["status"]] += 1
+        if final["id"] in self._status:
+            self._status[final["id"]] = final
+
+    async def _message_status(self, request: web.Request) -> web.Response:
+        response = self._status_answer(request)
+        self.requests.append((request.path_qs, response.status))
+        return response
+
+    def _status_answer(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.json_response({"error": "invalid api key"}, status=401)
+        fault = self._take("message_status")
+        if fault is not None:
+            return web.json_response({"error": "simulated failure"}, status=fault.status)
+        record = self._status.get(request.match_info["id"])
+        if record is None:
+            return web.json_response({"error": "unknown message id"}, status=404)
+        return web.json_response(record)
+
+    def message(self, mid: str) -> dict[str, Any] | None:
+        """A submitted message's current record."""
+        return self._status.get(mid)
 
     # -- traffic -----------------------------------------------------------
 
