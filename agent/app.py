@@ -48,6 +48,10 @@ def build_collectors(config: Config, ledger: Ledger) -> list[Collector]:
         from collectors.sms import SmsCollector
 
         collectors.append(SmsCollector(config.sms, ledger))
+    if any(gateway.canary is not None for gateway in config.sms):
+        from collectors.sms import SmsCanaryCollector
+
+        collectors.append(SmsCanaryCollector(config.sms))
     return collectors
 
 

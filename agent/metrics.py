@@ -114,6 +114,20 @@ _SPECS = (
                "Times the gateway no longer knew the feed cursor and the feed was re-read by time."),
     MetricSpec("sla_sms_feed_lag_seconds", "gauge", ("gateway",),
                "How far behind the agent's clock the feed has been read (0 once caught up)."),
+    # SMS canary (collectors/sms/canary.py), per gateway with a canary: a real test
+    # message submitted on the canary's interval, timed on the agent's own clock.
+    # Counters are kept in memory (they restart at 0 with the agent).
+    MetricSpec("sla_sms_canary_latency_seconds", "gauge", ("gateway",),
+               "Submit-to-delivered time of the last delivered canary message, on the agent's clock "
+               "(from just before the submit request to the first status answer showing it delivered; "
+               "resolution the 0.5 s status poll step)."),
+    MetricSpec("sla_sms_canary_delivered", "gauge", ("gateway",),
+               "1 if the last canary message with a final status was delivered, 0 if it failed or expired; "
+               "absent while the canary target is down (submit failed, or no final status within the timeout)."),
+    MetricSpec("sla_sms_canary_probes_total", "counter", ("gateway",), "Canary messages the agent tried to submit."),
+    MetricSpec("sla_sms_canary_failures_total", "counter", ("gateway", "reason"),
+               "Canary probes that did not end delivered, by reason: submit (refused, 5xx after retries, "
+               "unreachable), status (the status API failed), timeout (no final status in time), failed, expired."),
 )
 
 METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _SPECS}

@@ -172,6 +172,7 @@ def _intervals(config: Config) -> list[float]:
     found = [device.interval or snmp for device in config.snmp.devices]
     found += [cloud.interval for cloud in config.clouds]
     found += [gateway.interval for gateway in getattr(config, "sms", ())]
+    found += [gateway.canary.interval for gateway in getattr(config, "sms", ()) if gateway.canary is not None]
     return found or [snmp]
 
 
