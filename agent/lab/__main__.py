@@ -12,19 +12,20 @@ import asyncio
 from .cloud import CloudLab
 from .devices import DEMO_DEVICES
 from .simulator import SnmpLab
-from .sms import SmsLab
+from .sms import DEMO_CANARY, SmsLab
 
 
 async def _serve(args: argparse.Namespace) -> int:
     with SnmpLab(DEMO_DEVICES, port=args.port, log_level="info" if args.verbose else "error") as lab:
-        async with CloudLab(identity_port=args.cloud_port) as cloud, SmsLab(port=args.sms_port) as sms:
+        async with CloudLab(identity_port=args.cloud_port) as cloud, SmsLab(port=args.sms_port, **DEMO_CANARY) as sms:
             print(f"snmpsim listening on udp {lab.host}:{lab.port} (log: {lab.log_path})")
             print(f"v3 user {lab.v3_user!r}: authPriv SHA {lab.v3_auth_key!r} / AES-128 {lab.v3_priv_key!r}")
             for dev in lab.devices:
                 print(f"  {dev.name:<12} community/context {lab.community(dev.name)!r}"
                       f"  e.g. snmpwalk -v2c -c {lab.community(dev.name)} {lab.host}:{lab.port} 1.3.6.1.2.1.31")
             print(f"simulated cloud: Keystone {cloud.auth_url} user {cloud.username!r} password {cloud.password!r}")
-            print(f"simulated SMS gateway: {sms.url}/v1/delivery-records api key {sms.api_key!r}")
+            print(f"simulated SMS gateway: {sms.url}/v1/delivery-records api key {sms.api_key!r}, "
+                  f"submit API {sms.url}/v1/messages (canary probe number {sms.probe_number!r})")
             print("Ctrl-C to stop", flush=True)
             while lab.running:
                 await asyncio.sleep(1)

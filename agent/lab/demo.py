@@ -15,7 +15,7 @@ from agent.config import Config, parse_config
 from agent.lab.cloud import CloudLab
 from agent.lab.devices import DEMO_DEVICES
 from agent.lab.simulator import SnmpLab
-from agent.lab.sms import SmsLab
+from agent.lab.sms import DEMO_CANARY, SmsLab
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ async def _flap(lab: SnmpLab) -> None:
 
 async def run_demo(listen: str, data_dir: Path, duration: float | None = None) -> None:
     """Start the lab and the agent; run until cancelled or ``duration`` seconds."""
-    async with SnmpLab(DEMO_DEVICES) as lab, CloudLab() as cloud, SmsLab() as sms:
+    async with SnmpLab(DEMO_DEVICES) as lab, CloudLab() as cloud, SmsLab(**DEMO_CANARY) as sms:
         config = demo_config(lab, cloud, listen, data_dir, sms)
         agent = Agent(config)
         started = asyncio.Event()

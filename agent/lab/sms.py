@@ -49,6 +49,9 @@ from aiohttp import web
 
 HOST = "127.0.0.1"
 DEMO_SMS_ENV = "SLA_DEMO_SMS_KEY"
+DEMO_PROBE_ENV = "SLA_DEMO_SMS_PROBE"  # the canary's probe number in the demo configs
+# The demo's canary messages: delivered after 1-4 s (the first probe shows within seconds).
+DEMO_CANARY = {"canary_latency": (1.0, 4.0), "canary_outcome": "delivered"}
 
 CANARY_OUTCOMES = ("delivered", "failed", "expired", "never")
 
@@ -95,6 +98,7 @@ class SmsLab:
 
     traffic: Traffic | None = field(default_factory=Traffic)  # None: only what publish() adds
     api_key: str = "lab-sms-S3cret"
+    probe_number: str = "+8613800138000"  # what the demo's canary sends to (a secret in the config)
     port: int = 0  # 0: a free port (kept across go_down / come_back)
     retention: int = 200_000  # feed entries kept; an older cursor is answered 410 Gone
     max_limit: int = 5000
@@ -186,7 +190,7 @@ class SmsLab:
         return {"name": name, "url": self.url, "api_key": self.api_key, **overrides}
 
     def demo_env(self) -> dict[str, str]:
-        return {DEMO_SMS_ENV: self.api_key}
+        return {DEMO_SMS_ENV: self.api_key, DEMO_PROBE_ENV: self.probe_number}
 
     # -- knobs -------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from agent.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"SLA_DEMO_V3_AUTH_KEY": "lab-auth-key", "SLA_DEMO_V3_PRIV_KEY": "lab-priv-key",
-        "SLA_DEMO_CLOUD_PASSWORD": "lab-cloud-S3cret", "SLA_DEMO_SMS_KEY": "lab-sms-S3cret"}
+        "SLA_DEMO_CLOUD_PASSWORD": "lab-cloud-S3cret", "SLA_DEMO_SMS_KEY": "lab-sms-S3cret",
+        "SLA_DEMO_SMS_PROBE": "+8613800138000"}
 
 
 def test_examples_demo_is_valid():
