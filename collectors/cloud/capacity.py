@@ -129,6 +129,10 @@ def placement_totals(providers: Iterable[ProviderReport], resource_classes: Iter
     classes = tuple(resource_classes)
     offered = dict.fromkeys(classes, 0)
     used = dict.fromkeys(classes, 0)
+    providers = tuple(providers)
+    if not providers:
+        # No compute node registered (yet): the capacity is unknown, not zero.
+        raise CapacityError("no resource providers listed; region capacity unknown")
     for provider in providers:
         for rc in classes:
             if rc not in provider.inventories:
@@ -148,8 +152,14 @@ def cinder_totals(pools: Iterable[Any]) -> Totals:
 
     Capacity is ``total_capacity_gb * (1 - reserved_percentage / 100)``, used
     is ``total - free``. Drivers that cannot tell report "infinite" or
-    "unknown": such a pool makes the total unknowable, so it is an error.
+    "unknown": such a pool makes the total unknowable, so it is an error. No
+    pools at all is an error too: Cinder answers ``[]`` until its volume
+    services report (after a cinder-scheduler restart, say), and that is
+    unknown storage, not none.
     """
+    pools = tuple(pools)
+    if not pools:
+        raise CapacityError("no pools reported (volume services not reporting yet?); storage capacity unknown")
     capacity = 0.0
     used = 0.0
     for i, pool in enumerate(pools):

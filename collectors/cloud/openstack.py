@@ -288,7 +288,15 @@ class OpenStackReader:
             storage = _add(storage, by_class[PLACEMENT_CLASS["storage"]])
         if "cinder" in sources:
             volume = self._keystone.endpoint(token, BLOCK_STORAGE_TYPES, region)
-            pools = await self.get_list("cinder", f"{volume}/scheduler-stats/get_pools?detail=True", "pools")
+            pools_url = f"{volume}/scheduler-stats/get_pools?detail=True"
+            pools = await self.get_list("cinder", pools_url, "pools")
+            if not pools:
+                # Cinder lists no pool until its volume services report (e.g.
+                # after a cinder-scheduler restart): unknown storage, not zero.
+                raise CollectorError(
+                    f"cinder GET {safe_url(pools_url)}: no pools reported (volume services not reporting yet?); "
+                    "storage capacity unknown"
+                )
             try:
                 storage = _add(storage, cinder_totals(pools))
             except CapacityError as exc:
@@ -311,6 +319,12 @@ class OpenStackReader:
                 if not isinstance(uuid, str) or not uuid:
                     raise CollectorError(f"placement GET {safe_url(placement)}/resource_providers: item #{i} has no uuid")
                 uuids[uuid] = None
+            if not uuids:
+                # A region without providers has unknown capacity, not none.
+                raise CollectorError(
+                    f"placement GET {safe_url(placement)}/resource_providers: no resource providers listed; "
+                    "region capacity unknown"
+                )
             try:
                 reads = [functools.partial(self._provider, placement, u, headers) for u in uuids]
                 return await _bounded(reads, self._cloud.max_concurrency)

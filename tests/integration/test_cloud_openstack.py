@@ -363,6 +363,22 @@ async def test_missing_or_mistyped_fields_are_errors(lab, collector, fault, expe
         assert message.startswith("gov/sz-a: placement: provider ")
 
 
+async def test_no_resource_providers_is_unknown_not_zero(lab, collector):
+    lab.region("sz-a").providers = []  # Placement up, but no compute node registered (yet)
+    message = await failed(collector)
+    assert "placement GET http://127.0.0.1:" in message and "/placement/resource_providers: " in message
+    assert "no resource providers" in message
+
+
+async def test_no_cinder_pools_is_unknown_not_zero(lab, collector):
+    lab.region("sz-a").pools = []  # get_pools answers [] until the volume services report
+    message = await failed(collector)
+    assert "cinder GET http://127.0.0.1:" in message and "/scheduler-stats/get_pools: " in message
+    assert "no pools" in message
+    lab.region("sz-a").pools = topology()[0].pools  # they report again
+    assert values(await collector.poll(target(collector))) == pytest.approx(expected_values("sz-a"))
+
+
 async def test_provider_vanishing_between_list_and_read_is_relisted(lab, collector):
     gone = lab.region("sz-a").providers[0].uuid  # a1: 240 vCPU, 1032192 MiB
     lab.remove_provider_after_list(gone)

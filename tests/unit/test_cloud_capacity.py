@@ -138,6 +138,14 @@ def test_missing_or_bad_usage_is_an_error_not_a_zero():
         placement_totals([ProviderReport("n1", {"VCPU": inv(8)}, {"VCPU": "3"})], ["VCPU"])
 
 
+def test_no_providers_is_an_error_not_a_zero():
+    # A region whose Placement lists no provider has unknown capacity, not none.
+    with pytest.raises(CapacityError, match="no resource providers"):
+        placement_totals([], CLASSES)
+    with pytest.raises(CapacityError, match="no resource providers"):
+        placement_totals(iter(()), ["VCPU"])
+
+
 def test_utilization():
     assert Totals(200, 50).utilization == 0.25
     assert Totals(0, 0).utilization is None
@@ -163,6 +171,12 @@ def test_cinder_totals_by_hand():
 def test_cinder_over_subscription_is_not_counted_as_capacity():
     thin = pool("thin", 1000, 400, 0, max_over_subscription_ratio="20.0", provisioned_capacity_gb=15000)
     assert cinder_totals([thin]) == Totals(1000 * GIB, 600 * GIB)
+
+
+def test_no_pools_is_an_error_not_a_zero():
+    # Cinder answers [] until its volume services report (e.g. after a scheduler restart).
+    with pytest.raises(CapacityError, match="no pools"):
+        cinder_totals([])
 
 
 @pytest.mark.parametrize(
