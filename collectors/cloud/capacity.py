@@ -151,7 +151,7 @@ def cinder_totals(pools: Iterable[Any]) -> Totals:
     """Block storage from Cinder ``get_pools?detail=True`` entries, in bytes.
 
     Capacity is ``total_capacity_gb * (1 - reserved_percentage / 100)``, used
-    is ``total - free``. Drivers that cannot tell report "infinite" or
+    is ``total - free``; a pool without ``reserved_percentage`` reserves none. Drivers that cannot tell report "infinite" or
     "unknown": such a pool makes the total unknowable, so it is an error. No
     pools at all is an error too: Cinder answers ``[]`` until its volume
     services report (after a cinder-scheduler restart, say), and that is
@@ -175,7 +175,8 @@ def cinder_totals(pools: Iterable[Any]) -> Totals:
                 raise CapacityError(f"{where}: {key} is {caps[key]!r}; its capacity cannot be counted")
         total = _number(caps, "total_capacity_gb", where)
         free = _number(caps, "free_capacity_gb", where)
-        reserved = _number(caps, "reserved_percentage", where)
+        # Optional in a driver's capabilities (Cinder's own default is 0); present, it must be a number.
+        reserved = _number(caps, "reserved_percentage", where) if "reserved_percentage" in caps else 0.0
         if reserved > 100:
             raise CapacityError(f"{where}: reserved_percentage {reserved:g} exceeds 100")
         if free > total:

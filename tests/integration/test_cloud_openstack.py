@@ -379,6 +379,14 @@ async def test_no_cinder_pools_is_unknown_not_zero(lab, collector):
     assert values(await collector.poll(target(collector))) == pytest.approx(expected_values("sz-a"))
 
 
+async def test_missing_reserved_percentage_counts_as_zero(lab, collector):
+    lab.drop_field("reserved_percentage")  # optional: some drivers leave it out
+    got = values(await collector.poll(target(collector)))
+    # p1 102400 + p2 51200 GiB, nothing reserved; used unchanged.
+    assert got[series("gov", "sz-a", "storage", "capacity")] == 153600 * GIB
+    assert got[series("gov", "sz-a", "storage", "used")] == 51200 * GIB
+
+
 async def test_provider_vanishing_between_list_and_read_is_relisted(lab, collector):
     gone = lab.region("sz-a").providers[0].uuid  # a1: 240 vCPU, 1032192 MiB
     lab.remove_provider_after_list(gone)

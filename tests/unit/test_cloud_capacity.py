@@ -179,6 +179,14 @@ def test_no_pools_is_an_error_not_a_zero():
         cinder_totals([])
 
 
+def test_missing_reserved_percentage_counts_as_none_reserved():
+    # Optional in a driver's capabilities (Cinder itself defaults it to 0).
+    bare = pool("bare", 1000, 250)
+    del bare["capabilities"]["reserved_percentage"]
+    assert cinder_totals([bare]) == Totals(1000 * GIB, 750 * GIB)
+    assert cinder_totals([bare, pool("p2", 100, 100, 10)]) == Totals(1090 * GIB, 750 * GIB)
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
