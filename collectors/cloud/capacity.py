@@ -6,9 +6,11 @@ Units. OpenStack's "MB" and "GB" are binary: Nova reports MEMORY_MB from the
 hypervisor in MiB and DISK_GB as bytes / units.Gi, and Cinder drivers report
 ``total_capacity_gb`` as bytes / units.Gi (oslo_utils.units.Gi = 2**30). So
 MEMORY_MB x 2**20 and DISK_GB / ``*_capacity_gb`` x 2**30 give bytes, applied
-everywhere. The KPI targets ("100000 GB", "4000 TB") are parsed by
-agent.units.parse_bytes with decimal prefixes; comparing true bytes with them
-is the agent's job, and a demo above both readings is above either.
+everywhere. The evaluation table writes the KPI targets "100000 GB" and
+"4000 TB"; the catalogue (agent/catalogue.py) reads them in the units the
+cloud reports, ``>= 100000GiB`` and ``>= 4000TiB`` (agent.units.parse_bytes:
+GB/TB decimal, GiB/TiB binary), the stricter reading. Comparing bytes with
+them is the agent's job; the demo is above both readings.
 
 Offered capacity of one Placement inventory is what Placement itself will
 allocate: ``(total - reserved) * allocation_ratio``, floored because

@@ -1,6 +1,7 @@
 """The generic HTTP/JSON capacity collector against the lab's vendor statistics endpoint on 127.0.0.1.
 
-The first test is the worked example of docs/cloud.md, byte for byte.
+The first test is the worked example of README.md, section "Cloud capacity"
+(subsection "Generic vendor API: a worked example"), byte for byte.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collectors.cloud.config import CloudConfig
 CONFIG = TypeAdapter(CloudConfig)
 TOKEN = "lab-vendor-S3cret"
 
-# The worked example of docs/cloud.md: two resource pools, memory in MiB
+# The worked example of README.md ("Generic vendor API: a worked example"): two resource pools, memory in MiB
 # labelled "MB", storage as strings in GiB labelled "GB".
 DOCUMENT = {
     "code": "0",
