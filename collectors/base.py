@@ -19,7 +19,10 @@ class CollectorError(Exception):
     """The one error type a poll raises.
 
     The message is a single line that names the problem and never contains a
-    secret (community, key, token): it is logged and shown as-is.
+    secret (community, key, token): it is logged and shown as-is. It names
+    where the poll failed (``10.0.0.1:161: ...``, ``placement GET URL: ...``),
+    not the target: the scheduler's log line (``KIND target NAME is unknown:
+    MESSAGE``) and the target's status already carry the name.
     """
 
 

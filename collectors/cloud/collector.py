@@ -121,7 +121,11 @@ class CloudCollector:
         await self._http.close()
 
     async def poll(self, target: Target) -> PollResult:
-        """Poll one region once; CollectorError (prefixed with the target name) on any failure."""
+        """Poll one region once; CollectorError on any failure.
+
+        The message names the failing service and URL, not the target: the
+        scheduler's log line and the target's status already name it.
+        """
         if not isinstance(target, CloudTarget):
             raise CollectorError(f"not a cloud target: {target.name}")
         cloud = target.cloud
@@ -142,10 +146,8 @@ class CloudCollector:
                     totals, providers = reading.totals, reading.providers
                 else:
                     totals, providers = await read_generic(http, cloud), None
-        except CollectorError as exc:
-            raise CollectorError(f"{target.name}: {exc}") from None
         except TimeoutError:
-            raise CollectorError(f"{target.name}: poll did not finish within {cloud.timeout:g}s") from None
+            raise CollectorError(f"poll did not finish within {cloud.timeout:g}s") from None
         return self._result(target, totals, providers)
 
     def _result(self, target: CloudTarget, totals: dict[str, Totals], providers: int | None) -> PollResult:

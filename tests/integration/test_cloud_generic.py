@@ -97,7 +97,7 @@ async def failed(collector: CloudCollector) -> str:
     with pytest.raises(CollectorError) as caught:
         await collector.poll(collector.targets()[0])
     message = str(caught.value)
-    assert message.startswith("mo/shenzhen: vendor GET http://127.0.0.1:") and "\n" not in message
+    assert message.startswith("vendor GET http://127.0.0.1:") and "\n" not in message
     assert TOKEN not in message
     return message
 

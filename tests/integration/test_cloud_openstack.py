@@ -72,6 +72,7 @@ EXPECTED = {
     "sz-b": {"vcpu": (90, 45), "memory": (262144 * MIB, 131072 * MIB), "storage": (19456 * GIB, 10240 * GIB)},
 }
 SECRETS = ("lab-cloud-S3cret", "lab-appcred-S3cret")
+SERVICES = ("keystone", "placement", "cinder", "poll", "cannot")  # first word of a poll's error
 
 
 @pytest.fixture
@@ -113,7 +114,9 @@ async def failed(collector: CloudCollector, region: str = "sz-a") -> str:
     with pytest.raises(CollectorError) as caught:
         await collector.poll(target(collector, region))
     message = str(caught.value)
-    assert "\n" not in message and message.startswith(f"gov/{region}: ")
+    assert "\n" not in message
+    # The scheduler names the target; the message names the service instead.
+    assert not message.startswith("gov/") and message.split(" ")[0].rstrip(":") in SERVICES, message
     for secret in SECRETS:
         assert secret not in message
     assert "gAAAAA" not in message  # lab tokens start so
@@ -314,6 +317,16 @@ async def test_slow_endpoint_is_unknown_not_zero(lab):
     assert {o.series for o in outcome.observations} == set(expected_values("sz-a"))
 
 
+async def test_log_line_names_the_target_once(lab, collector, caplog):
+    lab.fail_next(404, service="placement", region="sz-b")
+    scheduler = Scheduler([collector], lambda outcome: None)
+    with caplog.at_level(logging.WARNING, logger="agent.scheduler"):
+        await scheduler.poll_once(collector, target(collector, "sz-b"))
+    [line] = [r.getMessage() for r in caplog.records if r.name == "agent.scheduler"]
+    assert line.startswith("cloud target gov/sz-b is unknown: placement GET http://127.0.0.1:"), line
+    assert line.count("gov/sz-b") == 1 and line.endswith("/placement/resource_providers: HTTP 404 Not Found")
+
+
 # -- bad answers ------------------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -360,7 +373,7 @@ async def test_missing_or_mistyped_fields_are_errors(lab, collector, fault, expe
     message = await failed(collector)
     assert expected in message
     if "cinder" not in expected and "capacity_gb" not in expected and "percentage" not in expected:
-        assert message.startswith("gov/sz-a: placement: provider ")
+        assert message.startswith("placement: provider ")
 
 
 async def test_no_resource_providers_is_unknown_not_zero(lab, collector):
