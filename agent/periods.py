@@ -48,6 +48,20 @@ def _aware(value: datetime, zone: ZoneInfo) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=zone)
 
 
+def _clamped_until(until: datetime | None, hi: datetime, zone: ZoneInfo) -> datetime:
+    """The earlier of a rule's own ``until`` and the naive wall-clock bound ``hi``.
+
+    parse_rrule expands on naive wall-clock times of ``zone`` and has already turned a
+    UTC ``UNTIL=...Z`` into that wall clock, so ``until`` is normally naive; an aware one
+    is converted the same way rather than compared with a naive ``hi``.
+    """
+    if until is None:
+        return hi
+    if until.tzinfo is not None:
+        until = until.astimezone(zone).replace(tzinfo=None)
+    return min(until, hi)
+
+
 def window_spans(window: MaintenanceWindow, start: float, end: float, default_zone: ZoneInfo) -> list[Span]:
     """The occurrences of ``window`` that overlap ``[start, end)``, clipped to it."""
     zone = ZoneInfo(window.timezone) if window.timezone else default_zone
@@ -63,7 +77,9 @@ def window_spans(window: MaintenanceWindow, start: float, end: float, default_zo
         lo = datetime.fromtimestamp(start - window.duration, zone).replace(tzinfo=None) - timedelta(days=1)
         hi = datetime.fromtimestamp(end, zone).replace(tzinfo=None) + timedelta(days=1)
         if getattr(rule, "_count", None) is None:
-            rule = rule.replace(until=hi)  # bounds the expansion even for rules that rarely occur
+            # Bounds the expansion even for rules that rarely occur, without extending the
+            # rule's own UNTIL: the earlier of the two wins.
+            rule = rule.replace(until=_clamped_until(getattr(rule, "_until", None), hi, zone))
         for occurrence in rule.between(lo, hi, inc=True):
             begin = _ts(occurrence.replace(tzinfo=zone))
             spans.append((begin, begin + window.duration))

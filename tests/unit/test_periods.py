@@ -235,6 +235,89 @@ def test_rrule_count_limits_occurrences() -> None:
     ]
 
 
+# UNTIL: 1-4 January 2026 daily at 02:00 +08 (= 18:00Z the day before). January in Shanghai runs
+# from 2025-12-31 16:00Z to 2026-01-31 16:00Z, so all of these fall in January.
+JAN_1_TO_4 = [
+    span("2025-12-31T18:00", "2025-12-31T19:00"),  # Thu 1 Jan 02:00 +08
+    span("2026-01-01T18:00", "2026-01-01T19:00"),  # Fri 2 Jan
+    span("2026-01-02T18:00", "2026-01-02T19:00"),  # Sat 3 Jan
+    span("2026-01-03T18:00", "2026-01-03T19:00"),  # Sun 4 Jan
+]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        # Local wall-clock UNTIL: 5 Jan 00:00 local, so 5 Jan 02:00 is after it.
+        "FREQ=DAILY;UNTIL=20260105T000000",
+        # Date-only UNTIL: the same instant, 5 Jan 00:00 local.
+        "FREQ=DAILY;UNTIL=20260105",
+        # UTC UNTIL: 2026-01-03 18:00Z = 4 Jan 02:00 +08, which is itself an occurrence and UNTIL is
+        # inclusive (RFC 5545). Read as local 3 Jan 18:00 it would stop a day early (3 spans).
+        "FREQ=DAILY;UNTIL=20260103T180000Z",
+    ],
+)
+def test_rrule_until_ends_the_window(rule: str) -> None:
+    w = window(rrule=rule, dtstart="2026-01-01T02:00:00", duration="1h", timezone="Asia/Shanghai")
+    january, february, march = (month(2026, m, SHANGHAI) for m in (1, 2, 3))
+    assert window_spans(w, january.start, january.end, SHANGHAI) == JAN_1_TO_4
+    assert window_spans(w, february.start, february.end, SHANGHAI) == []
+    assert window_spans(w, march.start, march.end, SHANGHAI) == []
+
+
+def test_rrule_utc_until_one_second_early_drops_the_last_occurrence() -> None:
+    # 2026-01-03 17:59:59Z = 4 Jan 01:59:59 +08, one second before the 4 Jan occurrence.
+    w = window(rrule="FREQ=DAILY;UNTIL=20260103T175959Z", dtstart="2026-01-01T02:00:00", duration="1h",
+               timezone="Asia/Shanghai")
+    january = month(2026, 1, SHANGHAI)
+    assert window_spans(w, january.start, january.end, SHANGHAI) == JAN_1_TO_4[:3]
+
+
+@pytest.mark.parametrize("rule", ["FREQ=WEEKLY;BYDAY=SU;UNTIL=20261115T000000",
+                                  "FREQ=WEEKLY;BYDAY=SU;UNTIL=20261114T160000Z"])  # both 15 Nov 00:00 +08
+def test_rrule_until_across_months(rule: str) -> None:
+    # Sundays 02:00-04:00 +08 from 4 Oct 2026 until 15 Nov 00:00 local: October has 4, 11, 18 and
+    # 25 Oct; November only 1 and 8 Nov (15 Nov 02:00 is after UNTIL); December none.
+    # 02:00 +08 on a Sunday = 18:00Z on the Saturday before.
+    w = window(rrule=rule, dtstart="2026-10-04T02:00:00", duration="2h", timezone="Asia/Shanghai")
+    october, december = month(2026, 10, SHANGHAI), month(2026, 12, SHANGHAI)
+    assert window_spans(w, october.start, october.end, SHANGHAI) == [
+        span("2026-10-03T18:00", "2026-10-03T20:00"),
+        span("2026-10-10T18:00", "2026-10-10T20:00"),
+        span("2026-10-17T18:00", "2026-10-17T20:00"),
+        span("2026-10-24T18:00", "2026-10-24T20:00"),
+    ]
+    assert window_spans(w, NOVEMBER.start, NOVEMBER.end, SHANGHAI) == [
+        span("2026-10-31T18:00", "2026-10-31T20:00"),
+        span("2026-11-07T18:00", "2026-11-07T20:00"),
+    ]
+    assert window_spans(w, december.start, december.end, SHANGHAI) == []
+
+
+def test_rrule_until_far_beyond_the_period_still_repeats() -> None:
+    # UNTIL later than the period does not cut it short: every Sunday of November (1, 8, 15, 22, 29).
+    w = window(rrule="FREQ=WEEKLY;BYDAY=SU;UNTIL=20301231T000000", dtstart="2026-01-04T02:00:00", duration="2h",
+               timezone="Asia/Shanghai")
+    assert len(window_spans(w, NOVEMBER.start, NOVEMBER.end, SHANGHAI)) == 5
+
+
+def test_rrule_count_across_months() -> None:
+    # Five days from Thu 29 Jan 2026, 02:00-03:00 +08 (= 18:00Z the day before): 29, 30, 31 Jan in
+    # January; 1 and 2 Feb in February; nothing in March. February in Shanghai starts 2026-01-31 16:00Z.
+    w = window(rrule="FREQ=DAILY;COUNT=5", dtstart="2026-01-29T02:00:00", duration="1h", timezone="Asia/Shanghai")
+    january, february, march = (month(2026, m, SHANGHAI) for m in (1, 2, 3))
+    assert window_spans(w, january.start, january.end, SHANGHAI) == [
+        span("2026-01-28T18:00", "2026-01-28T19:00"),
+        span("2026-01-29T18:00", "2026-01-29T19:00"),
+        span("2026-01-30T18:00", "2026-01-30T19:00"),
+    ]
+    assert window_spans(w, february.start, february.end, SHANGHAI) == [
+        span("2026-01-31T18:00", "2026-01-31T19:00"),
+        span("2026-02-01T18:00", "2026-02-01T19:00"),
+    ]
+    assert window_spans(w, march.start, march.end, SHANGHAI) == []
+
+
 @pytest.mark.parametrize(
     ("year", "month_", "expected"),
     [
