@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, Sequence, Union
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from agent.schema import Duration, Model, Name, Secret, items
 from collectors.cloud import capacity
@@ -154,6 +154,15 @@ class GenericCloud(_Polled):
     body: dict[str, Any] | None = None  # JSON body for POST
     headers: dict[str, Secret] = {}  # e.g. X-Auth-Token: ${MO_TOKEN}; values are secrets
     mapping: GenericMapping
+
+    @field_validator("body")
+    @classmethod
+    def _body_needs_post(cls, value: dict[str, Any] | None, info: ValidationInfo) -> dict[str, Any] | None:
+        # A field validator (not a model one) so the problem is reported at clouds[i].body.
+        # aiohttp would send the JSON body with a GET, which servers ignore or refuse.
+        if value is not None and info.data.get("method") == "GET":  # absent: method itself was invalid
+            raise ValueError("a body is only sent with method: POST (this cloud uses GET)")
+        return value
 
 
 CloudConfig = Annotated[Union[OpenStackCloud, GenericCloud], Field(discriminator="type")]

@@ -376,6 +376,16 @@ def test_bad_generic_mappings(mapping, message):
     assert message in str(caught.value)
 
 
+def test_generic_body_needs_post():
+    assert validate({**GENERIC, "method": "POST", "body": {"scope": "all"}}).body == {"scope": "all"}
+    for change in ({"body": {"scope": "all"}}, {"method": "GET", "body": {}}):
+        with pytest.raises(ValidationError) as caught:
+            validate({**GENERIC, **change})
+        [error] = caught.value.errors()
+        assert error["loc"] == ("generic", "body")
+        assert "a body is only sent with method: POST" in error["msg"]
+
+
 def test_duplicate_cloud_names_are_reported():
     clouds = [validate(OPENSTACK), validate({**GENERIC, "name": "gov-cloud"})]
     assert check_clouds(clouds) == [("clouds[1].name", "duplicate cloud name 'gov-cloud'")]

@@ -841,6 +841,14 @@ def test_cloud_kpi_cross_checks():
     assert _cloud_problems({"clouds": [cloud], "kpis": [{"id": "cloud_vcpu_capacity"}]}) == []
 
 
+def test_generic_cloud_body_with_get_is_refused():
+    cloud = {"type": "generic", "name": "mo", "url": "http://127.0.0.1:1/x", "method": "GET", "body": {"a": 1},
+             "mapping": {"vcpu": {"capacity": "a", "unit": "cores"}}}
+    assert _cloud_problems({"clouds": [cloud]}) == [
+        "c.yaml: clouds[0].body: a body is only sent with method: POST (this cloud uses GET)"]
+    assert _cloud_problems({"clouds": [{**cloud, "method": "POST"}]}) == []
+
+
 def test_union_members_do_not_show_in_paths():
     cloud = {"type": "openstack", "name": "gov", "auth_url": "http://127.0.0.1:5000/v3", "regions": ["a"],
              "auth": {"type": "application_credential", "id": "x", "secret": "${NOPE}"}}
