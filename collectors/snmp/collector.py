@@ -237,7 +237,14 @@ class SnmpCollector:
         uptime = Reading(self._clock(), self._uptime(values, session))
         if_number, last_change = values[oids.IF_NUMBER], values[oids.IF_TABLE_LAST_CHANGE]
         rows_at = uptime.at
-        reasons = self._walk_reasons(target, state, uptime, if_number, last_change)
+        # The uptime verdict, once, before any walk: a reboot (uptime went back, or
+        # grew by clearly less than the time elapsed) may have renumbered ifIndex,
+        # so it triggers the walk, and the same verdict re-seeds the rates. The
+        # counters compared are the rows read just now at the indices the baselines
+        # were taken from.
+        rising = counters_rising(self._counter_pairs(target, state, values))
+        change = uptime_change(state.uptime, uptime, rising)
+        reasons = self._walk_reasons(target, state, uptime, change, if_number, last_change)
         if not reasons:
             # A configured row that answers noSuchInstance: the interface is
             # gone or was renumbered without the change markers moving.
@@ -253,8 +260,6 @@ class SnmpCollector:
         # Remembered only now, so that a walk that failed is retried next poll.
         state.if_number, state.last_change = if_number, last_change
 
-        rising = counters_rising(self._counter_pairs(target, state, values))
-        change = uptime_change(state.uptime, uptime, rising)
         discontinuities = self._note_uptime(target, state, change, uptime)
         observations: list[Observation] = []
         samples: list[Sample] = [self._uptime_sample(target, uptime)]
@@ -293,13 +298,21 @@ class SnmpCollector:
         return [column.instance(i) for i in sorted(set(state.matches.values())) for column in oids.LINK_COLUMNS]
 
     def _walk_reasons(
-        self, target: SnmpTarget, state: _DeviceState, uptime: Reading, if_number: Value, last_change: Value
+        self,
+        target: SnmpTarget,
+        state: _DeviceState,
+        uptime: Reading,
+        change: UptimeChange,
+        if_number: Value,
+        last_change: Value,
     ) -> list[str]:
         if state.table is None:
             return ["first poll"]
         reasons = []
-        if state.uptime is not None and uptime.value < state.uptime.value:
-            reasons.append("sysUpTime went back")
+        if change is UptimeChange.REBOOT:
+            reasons.append("device restarted")
+        elif change is UptimeChange.WRAPPED:
+            reasons.append("sysUpTime wrapped")  # not a restart, but cheap to confirm (once in 497 days)
         if state.if_number is not None and if_number != state.if_number:
             reasons.append("ifNumber changed")
         if isinstance(state.last_change, int) and last_change != state.last_change:

@@ -285,6 +285,49 @@ async def test_collector_uptime_wrap_keeps_rates_and_reboot_drops_them(fake: Fak
     assert link_samples(rebooted)["sla_link_receive_bytes_total"] == 900
 
 
+async def test_collector_reboot_seen_only_as_slow_uptime_rewalks_and_remaps(fake: FakeAgent) -> None:
+    # Two links; the device is polled at uptime 100 s, then not again for 300 s (unreachable).
+    # Meanwhile it rebooted and came back with GE1 and GE2 swapped between ifIndex 1 and 2. Its
+    # uptime is now 200 s: more than before, but 100 s of growth in 300 s is a reboot. Both indices
+    # still exist and ifNumber is unchanged (no ifTableLastChange), so only the reboot verdict can
+    # make the collector re-walk the names.
+    collector, target, clock = fake_collector(
+        {"name": "wan", "device": "r1", "if_name": "GE1"}, {"name": "lan", "device": "r1", "if_name": "GE2"}
+    )
+    fake.set_scalars(uptime=10_000, if_number=2)
+    fake.set_row(1, "GE1", rx=7_000_000)
+    fake.set_row(2, "GE2", rx=9_000_000)
+    await collector.poll(target)
+    assert fake.walks == 1
+    clock.now += 300
+    fake.set_scalars(uptime=20_000, if_number=2)
+    fake.set_row(1, "GE2", rx=2_000)
+    fake.set_row(2, "GE1", rx=1_000)
+    result = await collector.poll(target)
+    assert fake.walks == 2
+    assert link_samples(result, "wan")["sla_link_receive_bytes_total"] == 1_000  # GE1, now ifIndex 2
+    assert link_samples(result, "lan")["sla_link_receive_bytes_total"] == 2_000  # GE2, now ifIndex 1
+    # Re-seeded, not a rate across the restart: one discontinuity for the device.
+    assert "sla_link_receive_bytes_per_second" not in link_samples(result, "wan")
+    assert "sla_link_receive_bytes_per_second" not in link_samples(result, "lan")
+    assert result.discontinuities == 1
+
+
+async def test_collector_steady_uptime_does_not_rewalk(fake: FakeAgent) -> None:
+    # The same 300 s gap with uptime growing by 300 s is no reboot and no reason to walk.
+    collector, target, clock = fake_collector()
+    fake.set_scalars(uptime=10_000, if_number=1)
+    fake.set_row(1, "GE1", rx=1_000)
+    await collector.poll(target)
+    clock.now += 300
+    fake.set_scalars(uptime=40_000, if_number=1)
+    fake.set_row(1, "GE1", rx=31_000)
+    result = await collector.poll(target)
+    assert fake.walks == 1
+    assert result.discontinuities == 0
+    assert link_samples(result)["sla_link_receive_bytes_per_second"] == pytest.approx(100.0)
+
+
 async def test_collector_absurd_rate_and_oper_states(fake: FakeAgent) -> None:
     collector, target, clock = fake_collector()
     fake.set_row(1, "GE1", rx=0)  # 1 Gbit/s: more than 250e6 bytes/s is absurd
