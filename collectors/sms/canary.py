@@ -35,16 +35,33 @@ from urllib.parse import quote
 from yarl import URL
 
 from agent.metrics import METRICS
-from collectors.base import CollectorError, Observation, PollResult, Sample, Samples, Target
+from collectors.base import (
+    CollectorError,
+    Observation,
+    PollResult,
+    Sample,
+    Samples,
+    Target,
+)
 from collectors.http import HttpClients, JsonHttp, Response, decode_json
 from collectors.sms.config import SmsGateway
-from collectors.sms.records import DELIVERED, EXPIRED, FAILED, MAX_ID, OUTCOMES, PENDING, STATUS, clean_code
+from collectors.sms.records import (
+    DELIVERED,
+    EXPIRED,
+    FAILED,
+    MAX_ID,
+    OUTCOMES,
+    PENDING,
+    STATUS,
+    clean_code,
+)
 
 log = logging.getLogger(__name__)
 
 SUBMIT_PATH = "/v1/messages"
 STEP = 0.5  # seconds between status requests: the latency's resolution
 POLL_SLACK = 1.0  # seconds beyond the canary's timeout for the scheduler's own bound
+LAST_ANSWER = 0.4  # seconds the status request sent at the deadline may take to answer
 USER_AGENT = "sla-agent sms canary"
 SERVICE = "sms canary"
 TARGET_SUFFIX = "/canary"
@@ -185,13 +202,14 @@ class SmsCanaryCollector:
         answers = 0
         requests = 0
         next_at = started + self._step
-        while requests < max_requests and next_at < deadline:
+        while requests < max_requests:
+            at = min(next_at, deadline)  # the last request goes out at the deadline
             now = loop.time()
-            if next_at > now:
-                await asyncio.sleep(next_at - now)
+            if at > now:
+                await asyncio.sleep(at - now)
             requests += 1
-            http = JsonHttp(session, deadline=min(deadline, loop.time() + gateway.timeout), timeout=gateway.timeout,
-                            retries=0, ssl=ssl, backoff_base=self._backoff)
+            http = JsonHttp(session, deadline=min(deadline + LAST_ANSWER, loop.time() + gateway.timeout),
+                            timeout=gateway.timeout, retries=0, ssl=ssl, backoff_base=self._backoff)
             try:
                 response = await http.request(SERVICE, "GET", status_url, headers)
             except CollectorError as exc:  # transient (5xx, 429, connection): ask again on the next step
@@ -206,6 +224,8 @@ class SmsCanaryCollector:
                 answers += 1
                 if outcome != PENDING:
                     return Probe(message_id, outcome, answered - started, code, requests)
+            if at >= deadline:
+                break
             next_at = max(next_at + self._step, loop.time())
         if answers == 0 and problem is not None:
             raise _Failed(STATUS_API, f"message {message_id}: status unavailable for {canary.timeout:g}s ({problem})")
