@@ -8,8 +8,8 @@ The Keystone port also serves an illustrative vendor statistics document
 (``/vendor/rest/statistics/v1/capacity``, ManageOne-style, *not* a vendor's
 documented schema) for the generic collector.
 
-Knobs (all take effect on the next request): ``token_ttl``, ``page_size``,
-``delay``, :meth:`fail_next`, :meth:`malformed_next`, :meth:`drop_field`,
+Knobs (all take effect on the next request): ``token_ttl``, ``page_size``
+(Placement provider lists), ``pool_page_size`` (Cinder pool lists), ``delay``, :meth:`fail_next`, :meth:`malformed_next`, :meth:`drop_field`,
 :meth:`corrupt_field`, :meth:`remove_provider_after_list`,
 :meth:`expire_tokens`, :meth:`set_capacity`; wrong credentials get a 401.
 """
@@ -192,7 +192,8 @@ class CloudLab:
 
     regions: list[LabRegion] = field(default_factory=demo_regions)
     token_ttl: float = 3600.0
-    page_size: int | None = None
+    page_size: int | None = None  # providers per Placement list page (None: one page)
+    pool_page_size: int | None = None  # pools per Cinder get_pools page (None: one page)
     delay: float = 0.0  # seconds added to every Placement / Cinder / vendor answer
     volume_service_type: str = "volumev3"
     username: str = "sla-agent"
@@ -600,9 +601,27 @@ class CloudLab:
             return web.json_response({"badRequest": {"code": 400, "message": "Malformed request url"}}, status=400)
         region = self.region(self._region_of(request))
         detail = request.query.get("detail", "").lower() in ("true", "1", "yes")
+        # Upstream get_pools does not page; gateways in front of vendor clouds
+        # do, the way Cinder pages volume lists: limit / marker (the last
+        # item's name) and an absolute ``pools_links`` rel=next href.
+        listed = list(region.pools)
+        start = 0
+        marker = request.query.get("marker")
+        if marker is not None:
+            index = next((i for i, p in enumerate(listed) if p.name == marker), None)
+            if index is None:
+                return web.json_response({"badRequest": {"code": 400, "message": f"marker {marker} not found"}},
+                                         status=400)
+            start = index + 1
+        limit = int(request.query.get("limit", self.pool_page_size or 0)) or len(listed) or 1
+        page = listed[start:start + limit]
         pools = [{"name": p.name, **({"capabilities": self._shape(p.capabilities())} if detail else {})}
-                 for p in region.pools]
-        return web.json_response({"pools": pools})
+                 for p in page]
+        body: dict[str, Any] = {"pools": pools}
+        if start + limit < len(listed):
+            query = {**request.query, "limit": str(limit), "marker": page[-1].name}
+            body["pools_links"] = [{"rel": "next", "href": str(request.url.with_query(query))}]
+        return web.json_response(body)
 
     async def _vendor(self, request: web.Request) -> web.Response:
         if request.headers.get("X-Auth-Token") != self.vendor_token:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
+from yarl import URL
 
 from agent import units
 from agent.lab.cloud import (
@@ -430,6 +431,20 @@ async def test_pagination_and_microversion_header(lab, collector):
     assert [r[2] for r in lists][1:] == [f"/placement/resource_providers?limit=1&marker={p.uuid}"
                                          for p in lab.region("sz-a").providers[:2]]
     assert set(lab.placement_versions) == {"placement 1.14"}
+
+
+async def test_cinder_pool_pagination(lab, collector):
+    lab.pool_page_size = 1  # a gateway that pages get_pools: two pages for sz-a's two pools
+    assert values(await collector.poll(target(collector))) == pytest.approx(expected_values("sz-a"))
+    reads = [r for r in lab.requests if "/scheduler-stats/get_pools" in r[2]]
+    assert len(reads) == 2 and all(r[3] == 200 for r in reads)
+    first, second = (URL(r[2]) for r in reads)
+    assert dict(first.query) == {"detail": "True"}
+    # The next link keeps detail=True and carries the marker ('#' in the pool name survives encoding).
+    assert dict(second.query) == {"detail": "True", "limit": "1", "marker": "fs-a@p1#p1"}
+    lab.pool_page_size = 2  # exactly one full page: no next link
+    assert values(await collector.poll(target(collector))) == pytest.approx(expected_values("sz-a"))
+    assert len([r for r in lab.requests if "/scheduler-stats/get_pools" in r[2]]) == 3
 
 
 async def test_block_storage_service_type_is_found(lab, collector):
