@@ -281,7 +281,8 @@ class CloudLab:
             config["auth"] = {"type": "application_credential", "id": self.app_credential_id,
                               "secret": self.app_credential_secret}
         else:
-            config["auth"]["password"] = self.password
+            config["auth"].update(username=self.username, password=self.password, user_domain_name=self.domain,
+                                  project_name=self.project_name, project_domain_name=self.domain)
         config.update(overrides)
         return config
 

@@ -158,6 +158,69 @@ async def test_application_credential_auth(lab):
         await collector.close()
 
 
+# A second cloud with its own Keystone, account and project. By hand:
+#   gz-1  VCPU (256-16)x2.0=480, used 400; MEMORY_MB (2097152-32768)x1.0=2064384 MiB, used 1048576 MiB;
+#         Cinder 204800x(1-0.10)=184320 GiB, used 204800-102400=102400 GiB
+OTHER = {"gz-1": {"vcpu": (480, 400), "memory": (2064384 * MIB, 1048576 * MIB), "storage": (184320 * GIB, 102400 * GIB)}}
+
+
+def other_topology() -> list[LabRegion]:
+    return [LabRegion("gz-1", [node("g1", (256, 16, 2.0), (2097152, 32768, 1.0), (400, 1048576, 0))],
+                      [LabPool("fs-gz@p1#p1", 204800, 102400, 10)])]
+
+
+async def test_two_openstack_clouds_each_with_its_own_keystone(tmp_path):
+    from agent import periods
+    from agent.config import parse_config
+    from agent.kpi import KpiEngine
+    from agent.ledger import Ledger
+
+    async with CloudLab(regions=topology()) as gov, CloudLab(
+        regions=other_topology(), username="gz-monitor", password="gz-lab-S3cret", project_name="gz-sla",
+        project_id="0f9e8d7c6b5a49382716051413121110",
+    ) as gz:
+        settings = {"interval": "60s", "timeout": "3s"}
+        config = parse_config({
+            "clouds": [gov.cloud_config("gov", **settings), gz.cloud_config("gz", **settings)],
+            "kpis": [{"id": f"cloud_{r}_capacity"} for r in ("vcpu", "memory", "storage")],
+        }, "two-clouds.yaml", env={})
+        collector = CloudCollector(config.clouds, backoff_base=0.01)
+        at, validity = 1_790_000_000.0, 120.0
+        try:
+            assert [t.name for t in collector.targets()] == ["gov/sz-a", "gov/sz-b", "gz/gz-1"]
+            got: dict[str, float | None] = {}
+            for _ in range(2):  # the second round reuses both tokens
+                for t in collector.targets():
+                    got.update(values(await collector.poll(t)))
+        finally:
+            await collector.close()
+        # One authentication per cloud, each at its own Keystone with its own credentials.
+        assert (gov.auth_count, gz.auth_count) == (1, 1)
+        assert (collector.keystones["gov"].authentications, collector.keystones["gz"].authentications) == (1, 1)
+        assert {r[0] for r in gz.requests} == {"identity", "placement", "volume"}  # gz's regions read at gz
+        assert not [r for r in gov.requests + gz.requests if r[3] >= 400]
+
+    expected = {**expected_values("sz-a"), **expected_values("sz-b")}
+    for resource, (cap, used) in OTHER["gz-1"].items():
+        expected[series("gz", "gz-1", resource, "capacity")] = cap
+        expected[series("gz", "gz-1", resource, "used")] = used
+    assert got == pytest.approx(expected)
+
+    # The KPIs sum every region of both clouds.
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.record([(name, value, at, validity) for name, value in got.items()])
+    results = {r.definition.id: r for r in KpiEngine(config, ledger).evaluate_period(
+        periods.Period("p", at, at + 60), at + 60)}
+    sums = {r: sum(e[r][0] for e in (EXPECTED["sz-a"], EXPECTED["sz-b"], OTHER["gz-1"])) for r in OTHER["gz-1"]}
+    assert sums["vcpu"] == 576 + 90 + 480
+    assert sums["memory"] == (2068480 + 262144 + 2064384) * MIB
+    assert sums["storage"] == (143360 + 19456 + 184320) * GIB
+    for resource, total in sums.items():
+        kpi = results[f"cloud_{resource}_capacity"]
+        assert kpi.value == pytest.approx(total) and kpi.minimum == pytest.approx(total)
+        assert kpi.totals.unknown == 0
+
+
 async def test_placement_disk_can_be_added_to_storage(lab):
     collector = make_collector(lab, storage_sources=["cinder", "placement"])
     try:
