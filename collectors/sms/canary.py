@@ -138,7 +138,7 @@ class SmsCanaryCollector:
         await self._http.close()
 
     async def poll(self, target: Target) -> PollResult:
-        """One probe; CollectorError (prefixed with the gateway) when it could not show a final status."""
+        """One probe; CollectorError (one line, where it failed) when it could not show a final status."""
         if not isinstance(target, CanaryTarget):
             raise CollectorError(f"not an SMS canary target: {target.name}")
         gateway = target.gateway
@@ -150,10 +150,10 @@ class SmsCanaryCollector:
                 probe = await self.probe(gateway)
         except _Failed as exc:
             state.failures[exc.reason] += 1
-            raise CollectorError(f"{gateway.name} canary: {exc}") from None
+            raise CollectorError(str(exc)) from None  # the scheduler's line names the target
         except TimeoutError:
             state.failures[TIMEOUT] += 1
-            raise CollectorError(f"{gateway.name} canary: probe did not finish within {gateway.canary.timeout:g}s") from None
+            raise CollectorError(f"probe did not finish within {gateway.canary.timeout:g}s") from None
         outcome = OUTCOMES[probe.outcome]
         if probe.outcome == DELIVERED:
             state.latency = probe.latency
