@@ -391,6 +391,71 @@ async def test_log_line_names_the_target_once(lab, collector, caplog):
     assert line.count("gov/sz-b") == 1 and line.endswith("/placement/resource_providers: HTTP 404 Not Found")
 
 
+async def run_for(scheduler: Scheduler, seconds: float) -> None:
+    """Let the scheduler poll on its own for ``seconds`` (as tests/unit/test_scheduler.py does)."""
+    task = asyncio.create_task(scheduler.run())
+    await asyncio.sleep(seconds)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+
+
+async def test_fault_through_the_scheduler_unknown_then_recovered_logged_once(lab, caplog):
+    from agent.exposition import make_registry
+    from agent.state import AgentState
+
+    collector = make_collector(lab, interval="0.3s", timeout="0.3s", retries=0)
+    state = AgentState()
+    outcomes: list[PollOutcome] = []
+
+    def sink(outcome: PollOutcome) -> None:
+        outcomes.append(outcome)
+        state.apply(outcome)
+
+    scheduler = Scheduler([collector], sink)
+    registry = make_registry(state)
+    ids = {"cloud": "gov", "region": "sz-a"}
+
+    def up(name: str = "gov/sz-a") -> float | None:
+        return registry.get_sample_value("sla_target_up", {"collector": "cloud", "target": name})
+
+    caplog.set_level(logging.DEBUG)
+    lab.fail_next(503, count=10_000, service="placement", region="sz-a")  # sz-a's Placement is down
+    try:
+        await run_for(scheduler, 1.6)
+        failing = [o for o in outcomes if o.target == "gov/sz-a"]
+        assert len(failing) >= 3 and all(o.result is None for o in failing)
+        assert up() == 0 and up("gov/sz-b") == 1
+        # Every series of the region unknown (None) on every failed poll, never zero.
+        for outcome in failing:
+            assert {o.series: o.value for o in outcome.observations} == dict.fromkeys(expected_values("sz-a"))
+        assert registry.get_sample_value("sla_cloud_vcpu_capacity", ids) is None  # dropped, not 0
+        assert registry.get_sample_value("sla_cloud_vcpu_capacity", {**ids, "region": "sz-b"}) == 90
+
+        lab.clear_faults()
+        seen = len(outcomes)
+        await run_for(scheduler, 0.9)
+    finally:
+        await collector.close()
+    recovered = [o for o in outcomes[seen:] if o.target == "gov/sz-a"]
+    assert recovered and all(o.result is not None for o in recovered)
+    assert values(recovered[-1].result) == pytest.approx(expected_values("sz-a"))
+    assert up() == 1
+    assert registry.get_sample_value("sla_cloud_vcpu_capacity", ids) == 576
+
+    changes = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "agent.scheduler"]
+    [(level, line), recovery] = changes  # one line on failure, one on recovery, however many polls failed
+    assert level == logging.WARNING
+    assert line.startswith("cloud target gov/sz-a is unknown: placement GET http://127.0.0.1:"), line
+    assert line.endswith("/placement/resource_providers: HTTP 503 Service Unavailable (after 1 attempt)")
+    assert recovery == (logging.INFO, "cloud target gov/sz-a recovered")
+    for secret in SECRETS:
+        assert secret not in caplog.text
+    assert "gAAAAA" not in caplog.text and "X-Auth-Token" not in caplog.text
+
+
 # -- bad answers ------------------------------------------------------------------
 
 @pytest.mark.parametrize(
