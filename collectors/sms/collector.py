@@ -136,10 +136,9 @@ class SmsCollector:
                 await webhook.ensure_started()
             async with asyncio.timeout(gateway.timeout + POLL_SLACK / 2):
                 await self._read_feed(gateway)
-        except CollectorError as exc:
-            raise CollectorError(f"{gateway.name}: {exc}") from None
         except TimeoutError:
-            raise CollectorError(f"{gateway.name}: poll did not finish within {gateway.timeout:g}s") from None
+            # The scheduler's log line names the target; the message says only what went wrong.
+            raise CollectorError(f"poll did not finish within {gateway.timeout:g}s") from None
         return PollResult((Observation(sms_feed(gateway.name), 1.0),), self.samples(gateway.name))
 
     async def _read_feed(self, gateway: SmsGateway) -> None:

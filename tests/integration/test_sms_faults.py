@@ -54,7 +54,7 @@ async def failure(collector) -> str:
     with pytest.raises(CollectorError) as caught:
         await poll(collector)
     message = str(caught.value)
-    assert "\n" not in message and message.startswith("gov-sms: ") and SECRET not in message
+    assert "\n" not in message and message.startswith("sms GET ") and SECRET not in message
     return message
 
 

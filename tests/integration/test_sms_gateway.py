@@ -248,5 +248,5 @@ async def test_secret_never_in_errors_and_a_wrong_key_is_named(lab, ledger, cloc
         await poll(wrong)
     await wrong.close()
     message = str(caught.value)
-    assert message.startswith("gov-sms: ") and "API key rejected" in message
+    assert message.startswith("sms GET ") and "API key rejected" in message
     assert "not-the-key-123" not in message and SECRET not in message and "since=" not in message
