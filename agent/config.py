@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
@@ -20,6 +21,7 @@ from dateutil.rrule import rrule, rrulestr
 from pydantic import (
     Field,
     SecretStr,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -231,46 +233,221 @@ class Config(Model):
         return next(g for g in self.link_groups if g.name == name)
 
 
+@dataclass(frozen=True)
+class _Checkable:
+    """What the cross-checks look at: the items that validated, at their original index.
+
+    For a config that validated this is all of it. For one that did not, an
+    entry that failed is ``None`` (its own errors are already reported) and a
+    section that failed as a whole is ``None``; a set of names is ``None``
+    when an entry's name cannot be read at all, so a reference to it is not
+    called dangling. The checks skip whatever they cannot judge: a problem
+    they report is real, never a consequence of another one.
+    """
+
+    defaults: SnmpDefaults | None
+    devices: Sequence[SnmpDevice | None]
+    device_names: frozenset[str] | None
+    groups: Sequence[LinkGroup | None]
+    links: Sequence[tuple[str, Link]]  # (key path, link) of every link that validated
+    group_names: frozenset[str] | None
+    kpis: Sequence[KpiConfig | None]
+    clouds: Sequence[Any] | None
+    cloud_names: frozenset[str] | None
+    any_clouds: bool
+    sms: Sequence[SmsGateway] | None
+    gateway_names: frozenset[str] | None
+    any_sms: bool
+    maintenance: Sequence[MaintenanceWindow | None]
+    entry_problems: Sequence[tuple[str, str]] = ()  # model checks of entries with other wrong fields
+
+    @classmethod
+    def of(cls, config: Config) -> "_Checkable":
+        links = [
+            (f"link_groups[{g}].links[{l}]", link)
+            for g, group in enumerate(config.link_groups)
+            for l, link in enumerate(group.links)
+        ]
+        return cls(
+            defaults=config.snmp.defaults,
+            devices=config.snmp.devices,
+            device_names=frozenset(d.name for d in config.snmp.devices),
+            groups=config.link_groups,
+            links=links,
+            group_names=frozenset(g.name for g in config.link_groups),
+            kpis=config.kpis,
+            clouds=config.clouds,
+            cloud_names=frozenset(c.name for c in config.clouds),
+            any_clouds=bool(config.clouds),
+            sms=config.sms,
+            gateway_names=frozenset(g.name for g in config.sms),
+            any_sms=bool(config.sms),
+            maintenance=config.maintenance,
+        )
+
+    @classmethod
+    def of_invalid(
+        cls, data: dict[str, Any], context: dict[str, Any], errors: Sequence[tuple[Any, ...]]
+    ) -> "_Checkable":
+        """Each section, and each entry of a list, validated on its own.
+
+        ``errors`` are the locations of the schema errors. An entry whose own
+        name is wrong makes its list's names unknown (the operator may have
+        meant the name a reference uses). An entry with other wrong fields is
+        validated again without them: its model check runs if it reads none
+        of them (reported in ``entry_problems``), and the cross-checks use it
+        if they read none of them.
+        """
+        entry_problems: list[tuple[str, str]] = []
+
+        def one(kind: Any, raw: Any) -> Any:
+            try:
+                return TypeAdapter(kind).validate_python(raw, context=context)
+            except ValidationError:
+                return None
+
+        def entry(kind: type[Model], raw: Any, *where: Any) -> Any:
+            try:
+                return kind.model_validate(raw, context=context)
+            except ValidationError:
+                pass
+            wrong = {loc[len(where)] for loc in errors if len(loc) > len(where) and loc[: len(where)] == where}
+            if not isinstance(raw, dict) or not wrong or not all(isinstance(w, str) for w in wrong):
+                return None
+            try:
+                rest = kind.model_validate({k: v for k, v in raw.items() if k not in wrong}, context=context)
+            except ValidationError as exc:
+                if wrong.isdisjoint(_MODEL_CHECKED[kind]):
+                    for error in exc.errors(include_url=False, include_input=False):
+                        if not error["loc"]:  # the model's own check, on fields that are all right
+                            entry_problems.append((_format_loc(where, data), error["msg"].removeprefix("Value error, ")))
+                return None
+            return rest if wrong.isdisjoint(_CROSS_CHECKED[kind]) else None
+
+        absent = object()
+
+        def entries(raw: Any) -> list[Any] | None:
+            """A list section's entries: [] if absent, None if it is not a list."""
+            if raw is absent:
+                return []
+            return list(raw) if isinstance(raw, list) else None
+
+        def names(raw: list[Any] | None, *where: str) -> frozenset[str] | None:
+            if raw is None:
+                return None
+            for loc in errors:
+                # (where..., index, [union tag,] "name"): an entry's name itself is wrong.
+                if loc[: len(where)] == where and "name" in loc[len(where) + 1 : len(where) + 3]:
+                    return None
+            found = [item.get("name") if isinstance(item, dict) else None for item in raw]
+            return frozenset(found) if all(isinstance(n, str) for n in found) else None
+
+        snmp = data.get("snmp", {})
+        if isinstance(snmp, dict):
+            defaults = one(SnmpDefaults, snmp.get("defaults", {}))
+            raw_devices = entries(snmp.get("devices", absent))
+        else:
+            defaults, raw_devices = None, None
+        devices = [entry(SnmpDevice, raw, "snmp", "devices", d) for d, raw in enumerate(raw_devices or [])]
+        raw_groups = entries(data.get("link_groups", absent))
+        groups: list[LinkGroup | None] = []
+        links: list[tuple[str, Link]] = []
+        for g, raw_group in enumerate(raw_groups or []):
+            groups.append(one(LinkGroup, raw_group))
+            raw_links = raw_group.get("links") if isinstance(raw_group, dict) else None
+            for l, raw_link in enumerate(raw_links if isinstance(raw_links, list) else []):
+                link = entry(Link, raw_link, "link_groups", g, "links", l)
+                if link is not None:
+                    links.append((f"link_groups[{g}].links[{l}]", link))
+        raw_kpis = entries(data.get("kpis", absent))
+        raw_clouds, raw_sms = entries(data.get("clouds", absent)), entries(data.get("sms", absent))
+        raw_windows = entries(data.get("maintenance", absent))
+        return cls(
+            defaults=defaults,
+            devices=devices,
+            device_names=names(raw_devices, "snmp", "devices"),
+            groups=groups,
+            links=links,
+            group_names=names(raw_groups, "link_groups"),
+            kpis=[entry(KpiConfig, raw, "kpis", k) for k, raw in enumerate(raw_kpis or [])],
+            clouds=one(items(CloudConfig), raw_clouds) if raw_clouds is not None else None,
+            cloud_names=names(raw_clouds, "clouds"),
+            any_clouds=raw_clouds is None or bool(raw_clouds),
+            sms=one(items(SmsGateway), raw_sms) if raw_sms is not None else None,
+            gateway_names=names(raw_sms, "sms"),
+            any_sms=raw_sms is None or bool(raw_sms),
+            maintenance=[entry(MaintenanceWindow, raw, "maintenance", m) for m, raw in enumerate(raw_windows or [])],
+            entry_problems=tuple(entry_problems),
+        )
+
+
+# The fields of an entry the cross-checks read: an entry with a wrong field among
+# these is left out of them.
+_CROSS_CHECKED: dict[type, frozenset[str]] = {
+    SnmpDevice: frozenset({"name", "version", "community", "user", "auth_key", "priv_key"}),
+    Link: frozenset({"name", "device"}),
+    KpiConfig: frozenset({"id", "link_group", "clouds", "gateways", "name", "kind", "unit", "target"}),
+    MaintenanceWindow: frozenset({"link_groups"}),
+}
+# The fields a model's own check (its model_validator) reads.
+_MODEL_CHECKED: dict[type, frozenset[str]] = {
+    SnmpDevice: frozenset(),
+    Link: frozenset({"if_name", "if_descr", "if_alias"}),
+    KpiConfig: frozenset(),
+    MaintenanceWindow: frozenset({"start", "end", "rrule", "dtstart", "duration", "timezone"}),
+}
+
+
 def _cross_check(config: Config) -> list[tuple[str, str]]:
     """Problems no single model can see: duplicates and dangling references."""
-    problems: list[tuple[str, str]] = []
+    return _check(_Checkable.of(config))
+
+
+def _check(seen_: _Checkable) -> list[tuple[str, str]]:
+    """The cross-checks of whatever in ``seen_`` validated (see _Checkable)."""
+    problems: list[tuple[str, str]] = list(seen_.entry_problems)
 
     def unique(items: Sequence[Any], where: str, attr: str = "name") -> None:
         seen: set[str] = set()
         for i, item in enumerate(items):
+            if item is None:
+                continue
             value = getattr(item, attr)
             if value in seen:
                 problems.append((f"{where}[{i}].{attr}", f"duplicate {attr} {value!r}"))
             seen.add(value)
 
-    unique(config.snmp.devices, "snmp.devices")
-    unique(config.link_groups, "link_groups")
-    unique(config.kpis, "kpis", "id")
-    devices = {d.name: d for d in config.snmp.devices}
+    unique(seen_.devices, "snmp.devices")
+    unique(seen_.groups, "link_groups")
+    unique(seen_.kpis, "kpis", "id")
+    devices = seen_.device_names
     link_names: set[str] = set()
-    for g, group in enumerate(config.link_groups):
-        for l, link in enumerate(group.links):
-            where = f"link_groups[{g}].links[{l}]"
-            if link.name in link_names:
-                problems.append((f"{where}.name", f"duplicate link name {link.name!r}"))
-            link_names.add(link.name)
-            if link.device not in devices:
-                problems.append((f"{where}.device", f"no device named {link.device!r} in snmp.devices"))
-    for d, device in enumerate(config.snmp.devices):
-        version = device.version or config.snmp.defaults.version
+    for where, link in seen_.links:
+        if link.name in link_names:
+            problems.append((f"{where}.name", f"duplicate link name {link.name!r}"))
+        link_names.add(link.name)
+        if devices is not None and link.device not in devices:
+            problems.append((f"{where}.device", f"no device named {link.device!r} in snmp.devices"))
+    defaults = seen_.defaults
+    for d, device in enumerate(seen_.devices):
+        if device is None:
+            continue
         where = f"snmp.devices[{d}]"
-        if version == "v2c" and device.community is None and config.snmp.defaults.community is None:
+        version = device.version or (defaults.version if defaults is not None else None)
+        if version == "v2c" and device.community is None and defaults is not None and defaults.community is None:
             problems.append((f"{where}.community", "SNMPv2c needs a community (here or in snmp.defaults)"))
         if version == "v3" and not device.user:
             problems.append((f"{where}.user", "SNMPv3 needs a user"))
         if device.priv_key is not None and device.auth_key is None:
             problems.append((f"{where}.priv_key", "needs auth_key: SNMPv3 has no privacy without authentication"))
-    problems.extend(check_clouds(config.clouds))
-    problems.extend(check_gateways(config.sms))
-    groups = {g.name for g in config.link_groups}
-    clouds = {c.name for c in config.clouds}
-    gateways = {g.name for g in config.sms}
-    for k, kpi in enumerate(config.kpis):
+    if seen_.clouds is not None:
+        problems.extend(check_clouds(seen_.clouds))
+    if seen_.sms is not None:
+        problems.extend(check_gateways(seen_.sms))
+    groups, clouds, gateways = seen_.group_names, seen_.cloud_names, seen_.gateway_names
+    for k, kpi in enumerate(seen_.kpis):
+        if kpi is None:
+            continue
         where = f"kpis[{k}]"
         definition = BY_ID.get(kpi.id)
         if definition is None and (kpi.kind is None or kpi.unit is None or kpi.target is None or kpi.name is None):
@@ -284,24 +461,24 @@ def _cross_check(config: Config) -> list[tuple[str, str]]:
             for key, value, what in (("link_group", kpi.link_group, "a link group"), ("clouds", kpi.clouds, "clouds")):
                 if value is not None:
                     problems.append((f"{where}.{key}", f"{kpi.id} measures SMS gateways, not {what}"))
-            if not config.sms:
+            if not seen_.any_sms:
                 problems.append((f"{where}.id", f"{kpi.id} needs at least one gateway in sms"))
             for name in kpi.gateways or ():
-                if name not in gateways:
+                if gateways is not None and name not in gateways:
                     problems.append((f"{where}.gateways", f"no SMS gateway named {name!r}"))
         elif source == "cloud":
             if kpi.link_group is not None:
                 problems.append((f"{where}.link_group", f"{kpi.id} measures clouds, not a link group"))
-            if not config.clouds:
+            if not seen_.any_clouds:
                 problems.append((f"{where}.id", f"{kpi.id} needs at least one entry in clouds"))
             for name in kpi.clouds or ():
-                if name not in clouds:
+                if clouds is not None and name not in clouds:
                     problems.append((f"{where}.clouds", f"no cloud named {name!r}"))
         elif kpi.clouds is not None:
             problems.append((f"{where}.clouds", f"{kpi.id} measures a link group, not clouds"))
         elif kpi.link_group is None:
             problems.append((f"{where}.link_group", "missing: which link group this KPI measures"))
-        elif kpi.link_group not in groups:
+        elif groups is not None and kpi.link_group not in groups:
             problems.append((f"{where}.link_group", f"no link group named {kpi.link_group!r}"))
         unit = kpi.unit or (definition.unit if definition else "count")
         target = kpi.target or (definition.target if definition else None)
@@ -310,9 +487,9 @@ def _cross_check(config: Config) -> list[tuple[str, str]]:
                 units.parse_target(target, unit)
             except ValueError as exc:
                 problems.append((f"{where}.target", str(exc)))
-    for m, window in enumerate(config.maintenance):
-        for name in window.link_groups or []:
-            if name not in groups:
+    for m, window in enumerate(seen_.maintenance):
+        for name in (window.link_groups if window is not None else None) or []:
+            if groups is not None and name not in groups:
                 problems.append((f"maintenance[{m}].link_groups", f"no link group named {name!r}"))
     return problems
 
@@ -360,9 +537,14 @@ def parse_config(data: Any, source: str, env: Mapping[str, str] | None = None, b
         config = Config.model_validate(data, context=context)
     except ValidationError as exc:
         problems = []
-        for error in exc.errors(include_url=False, include_input=False):
+        errors = exc.errors(include_url=False, include_input=False)
+        for error in errors:
             message = error["msg"].removeprefix("Value error, ")
             problems.append(f"{source}: {_format_loc(tuple(error['loc']), data)}: {message}")
+        # The cross-checks too, on whatever validated: every independent problem in one pass.
+        cross = _check(_Checkable.of_invalid(data, context, [tuple(e["loc"]) for e in errors]))
+        problems.extend(f"{source}: {path}: {message}" for path, message in cross if
+                        f"{source}: {path}: {message}" not in problems)
         raise ConfigError(problems) from None
     cross = _cross_check(config)
     if cross:

@@ -414,6 +414,133 @@ def test_cross_reference_problems_reported_in_one_pass(tmp_path: Path, capsys: p
     )
 
 
+def test_field_and_cross_reference_problems_reported_in_one_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A field error used to stop the cross-checks: only the first line was printed.
+    data = config_with(
+        edit("snmp.devices.0.interval", "fast"),
+        edit("kpis.0.link_group", "nope"),
+        edit("kpis.1", {"id": "bogus"}),
+    )
+    known = ", ".join(sorted(BY_ID))
+    assert_rejected(
+        write(tmp_path, data),
+        [
+            "snmp.devices[0].interval: 'fast' is not a duration (use e.g. 30s, 5m, 2h, 1d or PT2H)",
+            "kpis[0].link_group: no link group named 'nope'",
+            f"kpis[1].id: unknown KPI 'bogus'; known: {known} (or give name, kind, unit, target)",
+        ],
+        capsys,
+    )
+
+
+def test_entries_with_field_errors_are_not_called_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # rt1 and internet_egress exist, each with a field error: the link naming rt1, the KPI and the
+    # window naming internet_egress are fine; the second link's device really is missing.
+    data = config_with(
+        edit("snmp.devices.0.port", 0),
+        edit("link_groups.0.links.0.capacity", "ten gig"),
+        edit("link_groups.0.links.1", {"name": "cu", "device": "rt9", "if_name": "GE2"}),
+        edit("maintenance.0", {"name": "m", "link_groups": ["internet_egress"],
+                               "start": "2026-11-01T02:00:00", "end": "2026-11-01T04:00:00"}),
+    )
+    assert_rejected(
+        write(tmp_path, data),
+        [
+            "snmp.devices[0].port: Input should be greater than or equal to 1",
+            "link_groups[0].links[0].capacity: 'ten gig' is not a bit rate (use e.g. 10Gbit/s, 500Mbit/s)",
+            "link_groups[0].links[1].device: no device named 'rt9' in snmp.devices",
+        ],
+        capsys,
+    )
+
+
+def test_an_unreadable_name_stops_only_the_checks_that_need_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The device's name is missing: any link may mean it, so no "no device named"; the link group
+    # names are all known, so the KPI's dangling reference is still reported.
+    data = config_with(
+        edit("snmp.devices.0.name", delete=True),
+        edit("link_groups.0.links.0.device", "rt9"),
+        edit("kpis.0.link_group", "internet"),
+    )
+    assert_rejected(
+        write(tmp_path, data),
+        ["snmp.devices[0].name: Field required", "kpis[0].link_group: no link group named 'internet'"],
+        capsys,
+    )
+
+
+def test_a_broken_section_does_not_hide_the_others(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # link_groups is not a list: nothing can be said about the KPI's link group (no "no link group
+    # named" for it), but the unknown KPI id and the duplicate device are still reported.
+    data = config_with(
+        edit("link_groups", {"name": "internet_egress"}),
+        edit("kpis.1", {"id": "bogus"}),
+        edit("snmp.devices.1", {"name": "rt1", "address": "192.0.2.2"}),
+    )
+    known = ", ".join(sorted(BY_ID))
+    assert_rejected(
+        write(tmp_path, data),
+        [
+            "link_groups: expected a list",
+            "snmp.devices[1].name: duplicate name 'rt1'",
+            f"kpis[1].id: unknown KPI 'bogus'; known: {known} (or give name, kind, unit, target)",
+        ],
+        capsys,
+    )
+
+
+def test_checks_of_an_entry_with_an_unrelated_wrong_field_still_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The link's selector check does not read capacity; the v3 user check does not read interval.
+    # The window's wrong duration is one its own check reads: no "needs ... duration" after it.
+    data = config_with(
+        edit("link_groups.0.links.0.capacity", "fast"),
+        edit("link_groups.0.links.0.if_name", "GE1"),
+        edit("snmp.devices.0.interval", "soon"),
+        edit("snmp.devices.0.version", "v3"),
+        edit("maintenance.0", {"name": "m", "rrule": "FREQ=WEEKLY", "dtstart": "2026-11-01T02:00:00",
+                               "duration": "2 hours"}),
+    )
+    assert_rejected(
+        write(tmp_path, data),
+        [
+            "snmp.devices[0].interval: 'soon' is not a duration (use e.g. 30s, 5m, 2h, 1d or PT2H)",
+            "link_groups[0].links[0].capacity: 'fast' is not a bit rate (use e.g. 10Gbit/s, 500Mbit/s)",
+            "maintenance[0].duration: '2 hours' is not a duration (use e.g. 30s, 5m, 2h, 1d or PT2H)",
+            "link_groups[0].links[0]: give exactly one of if_name, if_descr, if_alias to choose the interface",
+            "snmp.devices[0].user: SNMPv3 needs a user",
+        ],
+        capsys,
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"snmp": [1], "link_groups": [5, {"links": 7}], "kpis": [None], "clouds": "x", "sms": [{}]},
+        {"snmp": {"defaults": 3, "devices": {"a": 1}}, "link_groups": [{"name": 1, "links": [None, 3, {"device": 5}]}]},
+        {"snmp": None, "link_groups": None, "kpis": [{"id": "egress_link_availability", "link_group": "g"}],
+         "maintenance": [{"name": "m", "link_groups": ["q"]}, 7]},
+        {"kpis": [{"id": "bogus", "objective": 5}], "clouds": [{"type": "openstack"}], "sms": [{"name": "s"}]},
+    ],
+)
+def test_malformed_sections_give_lines_not_tracebacks_nor_guesses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: dict
+) -> None:
+    path = write(tmp_path, data)
+    problems = problems_of(path)
+    assert problems and all(p.startswith(f"{path}: ") and "\n" not in p for p in problems)
+    # Nothing is said about references into a section that did not validate.
+    assert not any("no link group named" in p or "no device named" in p for p in problems)
+    code, out, err = run_check(path, capsys)
+    assert code == 2 and "Traceback" not in err
+
+
 def test_yaml_timestamps_and_strings_both_work_for_windows(tmp_path: Path) -> None:
     text = (
         "maintenance:\n"
