@@ -771,7 +771,7 @@ CENTER_PRIV_PATH = "/run/secrets/snmp_v3_priv"
 def center_copy(tmp_path: Path) -> Path:
     """examples/center.yaml with the v3 privacy key file moved into tmp_path."""
     text = CENTER.read_text(encoding="utf-8")
-    assert text.count(CENTER_PRIV_PATH) == 2
+    assert text.count(f"{{file: {CENTER_PRIV_PATH}}}") == 2  # (the header comment names it too)
     priv = tmp_path / "snmp_v3_priv"
     priv.write_text(SECRETS["SNMP_V3_PRIV_KEY"] + "\n", encoding="utf-8")
     return write_text(tmp_path, text.replace(CENTER_PRIV_PATH, str(priv)), name="center.yaml")

@@ -1,7 +1,9 @@
 """The shipped demo configs stay in step and valid."""
 
+import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from agent.config import load_config
@@ -31,3 +33,30 @@ def test_examples_demo_matches_the_bundled_demo_but_for_placeholders():
         data["clouds"][0].pop("auth_url")
         data["sms"][0].pop("url")
     assert bundled == example
+
+
+def test_center_validate_comment_names_every_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The "Validate with" command in examples/center.yaml, run as written, passes."""
+    from agent.cli import main
+
+    text = (ROOT / "examples" / "center.yaml").read_text(encoding="utf-8")
+    header = text[text.index("# Validate with") : text.index("# Secrets never live")]
+    command = " ".join(line.lstrip("# ").rstrip("\\ ") for line in header.splitlines()[1:] if "=..." in line)
+    named = re.findall(r"\b([A-Z][A-Z0-9_]*)=\.\.\.", command)
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    assert set(named) == set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", body))
+    files = set(re.findall(r"\{file: ([^}]+)\}", body))
+    assert files and all(path in header for path in files)
+    assert command.endswith("sla-agent check -c examples/center.yaml")
+    # Run it: each named variable set, each secret file present (moved under tmp_path).
+    for path in files:
+        (tmp_path / Path(path).name).write_text("priv-key-value\n", encoding="utf-8")
+        text = text.replace(path, str(tmp_path / Path(path).name))
+    config = tmp_path / "center.yaml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in named:
+            patch.setenv(name, f"{name.lower()}-value")
+        capsys.readouterr()
+        assert main(["check", "-c", str(config)]) == 0
+    assert capsys.readouterr().err == ""
