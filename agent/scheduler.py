@@ -3,7 +3,9 @@
 One task per target: ticks are spread over the interval (so 2,500 devices do
 not fire at once), each poll runs under the target's timeout and a
 per-collector concurrency bound, and a slow or dead target only ever delays
-itself. A failed poll turns that target's series unknown - never down, never
+itself: targets whose last poll failed take their turns from a smaller pool
+of their own, so a site full of dead devices (each holding a slot for its
+whole timeout) cannot use up the slots the answering devices need. A failed poll turns that target's series unknown - never down, never
 up - and state changes (unknown / recovered) are logged once, not per poll.
 """
 
@@ -36,6 +38,7 @@ class PollOutcome:
 
 
 FIRST_POLL_SPREAD = 5.0  # seconds over which the first polls after start are spread
+FAILING_SHARE = 4  # targets that are failing get max_concurrency // FAILING_SHARE slots (at least 1)
 
 
 def validity_for(target: Target) -> float:
@@ -60,6 +63,8 @@ class Scheduler:
         self._sink = sink
         self._clock = clock
         self._limits = {c.kind: asyncio.Semaphore(max_concurrency) for c in collectors}
+        failing_slots = max(1, max_concurrency // FAILING_SHARE)
+        self._failing_limits = {c.kind: asyncio.Semaphore(failing_slots) for c in collectors}
         self._failing: set[tuple[str, str]] = set()
 
     async def run(self) -> None:
@@ -71,7 +76,9 @@ class Scheduler:
 
     async def poll_once(self, collector: Collector, target: Target) -> PollOutcome:
         """Poll ``target`` now, hand the outcome to the sink, and return it."""
-        async with self._limits[collector.kind]:
+        failing = (collector.kind, target.name) in self._failing
+        limits = self._failing_limits if failing else self._limits
+        async with limits[collector.kind]:
             at = self._clock()
             started = time.monotonic()
             result: PollResult | None = None

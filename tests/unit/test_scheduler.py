@@ -82,3 +82,30 @@ async def test_hanging_target_is_bounded_and_does_not_delay_others(caplog):
     # Logged once when a target goes unknown, not on every failed poll.
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert sorted(warnings) == ["rec target bad is unknown: no answer", "rec target slow is unknown: no complete answer within 0.3s"]
+
+
+async def test_dead_targets_outnumbering_the_slots_do_not_starve_answering_ones():
+    # 12 dead targets (each holds a slot for its whole timeout) against 4 slots: once they are
+    # known to fail they share one slot of their own, and the answering target keeps its interval.
+    dead = [FakeTarget(f"dead{i}", interval=0.4, poll_timeout=0.3) for i in range(12)]
+    alive = FakeTarget("alive", interval=0.4, poll_timeout=0.3)
+    collector = Recorder([*dead, alive], hang={t.name for t in dead})
+    outcomes = []
+    scheduler = Scheduler([collector], outcomes.append, max_concurrency=4)
+    await run_for(scheduler, 4)
+    alive_polls = [at for name, at in collector.polls if name == "alive"]
+    gaps = [b - a for a, b in zip(alive_polls[2:], alive_polls[3:])]  # after every dead target failed once
+    assert len(alive_polls) >= 8
+    assert max(gaps) < 0.4 * 1.5, gaps
+    # The dead targets are still polled (bounded: one slot, 0.3 s each), so a recovery is seen.
+    assert sum(1 for name, _ in collector.polls if name.startswith("dead")) >= 12
+
+
+async def test_a_recovered_target_returns_to_the_main_pool():
+    target = FakeTarget("flappy", interval=0.2, poll_timeout=0.1)
+    collector = Recorder([target], fail={"flappy"})
+    scheduler = Scheduler([collector], lambda outcome: None, max_concurrency=4)
+    assert (await scheduler.poll_once(collector, target)).error == "no answer"
+    collector.fail.clear()
+    assert (await scheduler.poll_once(collector, target)).error is None
+    assert ("rec", "flappy") not in scheduler._failing
