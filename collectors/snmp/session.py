@@ -186,6 +186,10 @@ class Engines:
             )
         return engine
 
+    def __len__(self) -> int:
+        """How many engines are open."""
+        return len(self._engines)
+
     def object_type(self, oid: Oid) -> ObjectType:
         """A request varbind for ``oid``, resolved once and then reused (LRU)."""
         cached = self._varbinds.get(oid)
