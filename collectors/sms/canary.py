@@ -34,16 +34,16 @@ from urllib.parse import quote
 
 from yarl import URL
 
-from agent.metrics import METRICS
 from collectors.base import (
     CollectorError,
     Observation,
     PollResult,
     Sample,
-    Samples,
     Target,
+    samplers,
 )
 from collectors.http import HttpClients, JsonHttp, Response, decode_json
+from collectors.sms.collector import SmsTarget
 from collectors.sms.config import SmsGateway
 from collectors.sms.records import (
     DELIVERED,
@@ -67,16 +67,6 @@ SERVICE = "sms canary"
 TARGET_SUFFIX = "/canary"
 SUBMIT, STATUS_API, TIMEOUT = "submit", "status", "timeout"
 REASONS = (SUBMIT, STATUS_API, TIMEOUT, OUTCOMES[FAILED], OUTCOMES[EXPIRED])
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class CanaryTarget:
-    """One gateway's canary (implements collectors.base.Target)."""
-
-    name: str
-    interval: float
-    poll_timeout: float
-    gateway: SmsGateway = field(repr=False)
 
 
 def target_name(gateway: str) -> str:
@@ -108,9 +98,10 @@ class _Failed(Exception):
         self.reason = reason
 
 
-_S = {name: Samples(name, METRICS[name].labels) for name in (
+_S = samplers(
     "sla_sms_canary_latency_seconds", "sla_sms_canary_delivered",
-    "sla_sms_canary_probes_total", "sla_sms_canary_failures_total")}
+    "sla_sms_canary_probes_total", "sla_sms_canary_failures_total",
+)
 
 
 class SmsCanaryCollector:
@@ -122,13 +113,13 @@ class SmsCanaryCollector:
         self._backoff = backoff_base
         self._step = step
         self._targets = tuple(
-            CanaryTarget(target_name(g.name), g.canary.interval, g.canary.timeout + POLL_SLACK, g)
+            SmsTarget(target_name(g.name), g.canary.interval, g.canary.timeout + POLL_SLACK, g)
             for g in gateways if g.canary is not None
         )
         self._state = {t.gateway.name: _State() for t in self._targets}
         self._http = HttpClients(USER_AGENT, limit=8, limit_per_host=4)
 
-    def targets(self) -> Sequence[CanaryTarget]:
+    def targets(self) -> Sequence[SmsTarget]:
         return self._targets
 
     def unknown(self, target: Target) -> tuple[Observation, ...]:
@@ -139,7 +130,7 @@ class SmsCanaryCollector:
 
     async def poll(self, target: Target) -> PollResult:
         """One probe; CollectorError (one line, where it failed) when it could not show a final status."""
-        if not isinstance(target, CanaryTarget):
+        if not isinstance(target, SmsTarget):
             raise CollectorError(f"not an SMS canary target: {target.name}")
         gateway = target.gateway
         assert gateway.canary is not None

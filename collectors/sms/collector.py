@@ -27,15 +27,14 @@ from typing import Callable, Sequence
 from prometheus_client.utils import floatToGoString
 from yarl import URL
 
-from agent.metrics import METRICS
 from agent.series import sms_feed
 from collectors.base import (
     CollectorError,
     Observation,
     PollResult,
     Sample,
-    Samples,
     Target,
+    samplers,
 )
 from collectors.http import HttpClients, JsonHttp, Response
 from collectors.sms import latency
@@ -62,7 +61,7 @@ SKIP_REASONS = (MALFORMED, BAD_TIMESTAMP, DUPLICATE, STALE, UNMATCHED)
 
 @dataclass(frozen=True, slots=True, eq=False)
 class SmsTarget:
-    """One gateway (implements collectors.base.Target)."""
+    """One gateway's feed, or its canary (implements collectors.base.Target)."""
 
     name: str
     interval: float
@@ -70,11 +69,7 @@ class SmsTarget:
     gateway: SmsGateway = field(repr=False)
 
 
-def _samplers(*names: str) -> dict[str, Samples]:
-    return {name: Samples(name, METRICS[name].labels) for name in names}
-
-
-_S = _samplers(
+_S = samplers(
     "sla_sms_submitted_total", "sla_sms_delivered_total", "sla_sms_failed_total", "sla_sms_expired_total",
     "sla_sms_errors_total", "sla_sms_pending", "sla_sms_unmatched_reports", "sla_sms_records_skipped_total",
     "sla_sms_cursor_resets_total", "sla_sms_feed_lag_seconds",
