@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from agent.series import link_available as link_available_series
@@ -56,4 +57,15 @@ class FakeLinkCollector:
         )
 
     async def close(self):
+        pass
+
+
+async def run_for(scheduler, seconds: float) -> None:
+    """Let a Scheduler poll on its own for ``seconds`` of loop time, then stop it."""
+    task = asyncio.create_task(scheduler.run())
+    await asyncio.sleep(seconds)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
         pass

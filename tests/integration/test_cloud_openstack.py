@@ -34,6 +34,7 @@ from collectors.base import CollectorError, PollResult
 from collectors.cloud.capacity import GIB, MIB
 from collectors.cloud.collector import CloudCollector, CloudTarget, series
 from collectors.cloud.config import CloudConfig
+from tests.fakes import run_for
 
 CONFIG = TypeAdapter(CloudConfig)
 TIB = 2**40
@@ -389,17 +390,6 @@ async def test_log_line_names_the_target_once(lab, collector, caplog):
     [line] = [r.getMessage() for r in caplog.records if r.name == "agent.scheduler"]
     assert line.startswith("cloud target gov/sz-b is unknown: placement GET http://127.0.0.1:"), line
     assert line.count("gov/sz-b") == 1 and line.endswith("/placement/resource_providers: HTTP 404 Not Found")
-
-
-async def run_for(scheduler: Scheduler, seconds: float) -> None:
-    """Let the scheduler poll on its own for ``seconds`` (as tests/unit/test_scheduler.py does)."""
-    task = asyncio.create_task(scheduler.run())
-    await asyncio.sleep(seconds)
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
 
 
 async def test_fault_through_the_scheduler_unknown_then_recovered_logged_once(lab, caplog):

@@ -5,7 +5,7 @@ import logging
 
 from agent.scheduler import Scheduler, _offset
 from collectors.base import CollectorError, PollResult
-from tests.fakes import FakeTarget
+from tests.fakes import FakeTarget, run_for
 
 
 class Recorder:
@@ -33,16 +33,6 @@ class Recorder:
         return ()
 
     async def close(self):
-        pass
-
-
-async def run_for(scheduler, seconds):
-    task = asyncio.create_task(scheduler.run())
-    await asyncio.sleep(seconds)
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
         pass
 
 
