@@ -76,6 +76,7 @@ def _kpi_families(out: _Families, results: Iterable[KpiResult]) -> None:
                 unit=kpi.unit, target_text=kpi.target_text)
         out.add("sla_kpi_target", result.target.value, kpi=kpi.id)
         out.add("sla_kpi_coverage_ratio", result.coverage, kpi=kpi.id)
+        out.add("sla_kpi_min_coverage_ratio", result.min_coverage, kpi=kpi.id)
         if result.totals is not None:
             totals = result.totals
             for cls, seconds in (("good", totals.good), ("bad", totals.bad),

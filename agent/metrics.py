@@ -30,9 +30,15 @@ _SPECS = (
                "Month-to-date KPI value in base units (ratio 0-1, bytes/s, ...); absent while there is no data. "
                "Computed by the agent from its own polls, not at scrape time."),
     MetricSpec("sla_kpi_target", "gauge", ("kpi",), "KPI target threshold in the same base unit as sla_kpi_value."),
-    MetricSpec("sla_kpi_met", "gauge", ("kpi",), "1 if the KPI meets its target month-to-date, 0 if not; absent without data."),
+    MetricSpec("sla_kpi_met", "gauge", ("kpi",),
+               "1 if the KPI meets its target month-to-date, 0 if not; absent without data. Judged on the figure "
+               "alone: while sla_kpi_coverage_ratio is below sla_kpi_min_coverage_ratio the monthly report says "
+               "insufficient data instead."),
     MetricSpec("sla_kpi_coverage_ratio", "gauge", ("kpi",),
                "Share of the month so far (maintenance excluded) for which the KPI had data."),
+    MetricSpec("sla_kpi_min_coverage_ratio", "gauge", ("kpi",),
+               "Coverage the KPI needs for its figure to be final (the config's min_coverage); with "
+               "sla_kpi_coverage_ratio below it the monthly report says insufficient data (数据不足)."),
     MetricSpec("sla_kpi_compliance_ratio", "gauge", ("kpi",),
                "Gauge KPIs: share of the known time so far at which the target was met (time in compliance)."),
     MetricSpec("sla_kpi_objective_ratio", "gauge", ("kpi",),

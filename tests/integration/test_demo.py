@@ -76,6 +76,11 @@ def test_demo_serves_kpis_within_15_seconds(demo):
                 continue
             labels = set(sample.labels) - ({"le"} if spec.type == "histogram" else set())
             assert labels == set(spec.labels), sample
+    # Every KPI exposes its coverage and the coverage it needs (min_coverage, 90 % in the demo):
+    # a dashboard tells insufficient data (数据不足) from met / not met with them.
+    for name in ("sla_kpi_coverage_ratio", "sla_kpi_min_coverage_ratio"):
+        assert {s.labels["kpi"] for s in families[name].samples} == set(ALL_KPIS), name
+    assert {s.value for s in families["sla_kpi_min_coverage_ratio"].samples} == {0.9}
     ups = [s for s in families["sla_target_up"].samples]
     assert {s.labels["target"] for s in ups} == {
         "egress-r1", "egress-r2", "mobile-r1", "gov-cloud/shenzhen-1", "gov-cloud/shenzhen-2", "gov-sms", CANARY}

@@ -115,6 +115,8 @@ async def test_kpi_without_data_is_absent_not_zero(tmp_path):
     assert registry.get_sample_value("sla_kpi_value", {"kpi": "egress_link_availability"}) is None
     assert registry.get_sample_value("sla_kpi_met", {"kpi": "egress_link_availability"}) is None
     assert registry.get_sample_value("sla_kpi_coverage_ratio", {"kpi": "egress_link_availability"}) == 0
+    # The threshold below which the figure is insufficient data (min_coverage, default 90 %).
+    assert registry.get_sample_value("sla_kpi_min_coverage_ratio", {"kpi": "egress_link_availability"}) == 0.9
     agent.ledger.close()
 
 
