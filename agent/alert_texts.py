@@ -174,3 +174,67 @@ def health(spec: AlertSpec, runbooks: str, stale_after: float, kpi_stale_after: 
 
     return {"summary": fill(spec.summary), "description": fill(spec.description),
             "runbook_url": runbook(runbooks, spec.name)}
+
+
+# -- data coverage -----------------------------------------------------------
+
+INSUFFICIENT_DATA = AlertSpec(
+    "SlaKpiInsufficientData", "ticket", "6h",
+    "{name_zh}：数据不足 / {name_en}: insufficient data",
+    "{name_zh}（{id}）{period_zh}至今的数据覆盖率为 {{{{ $value | humanizePercentage }}}}，已连续 6 小时低于所需的 "
+    "{min}（min_coverage）：若统计期就此结束，月报将显示「数据不足」，而不是达标或未达标（sla_kpi_met 只看数值）。"
+    "查看同期的 SlaTargetDown 与 SlaAgentDown。"
+    " / {name_en} ({id}): {period_en} data coverage is {{{{ $value | humanizePercentage }}}}, below the {min} "
+    "it needs (min_coverage) for 6 hours: if the period ended now the monthly report would say insufficient "
+    "data, not met or missed (sla_kpi_met judges the figure alone). Look for SlaTargetDown and SlaAgentDown "
+    "over the same time.",
+)
+
+
+def insufficient_data(q: KpiQueries, runbooks: str) -> dict[str, str]:
+    d = q.definition
+    yearly = d.kind == "annual_volume"
+    fields = {"name_zh": d.name_zh, "name_en": d.name_en, "id": d.id, "min": f"{q.config.min_coverage:.0%}",
+              "period_zh": "本年" if yearly else "本月", "period_en": "year-to-date" if yearly else "month-to-date"}
+    spec = INSUFFICIENT_DATA
+    return {"summary": spec.summary.format(**fields), "description": spec.description.format(**fields),
+            "runbook_url": runbook(runbooks, spec.name)}
+
+
+# -- SMS canary ----------------------------------------------------------------
+
+CANARY_ALERT = "SlaSmsCanaryFailing"
+# symptom -> (kpi it stands in for, summary, description); {window} is the look-back
+# window, {for_} the rule's hold, {bound} the send-speed bound (10s).
+CANARY_SYMPTOMS: dict[str, tuple[str, str, str]] = {
+    "undelivered": (
+        "sms_delivery_rate",
+        "短信拨测未送达 / SMS canary messages not delivered",
+        "短信网关 {gateway} 的拨测短信在最近 {window} 内无一送达（其间 {{{{ $value | printf \"%.0f\" }}}} 次拨测未能送达："
+        "失败、过期、超时或提交失败），已持续 {for_}：网关接受了拨测短信，但运营商没有送达。提交失败或超时未得到最终状态的拨测"
+        "使采集对象 {gateway}/canary 中断，由 SlaTargetDown 报告。"
+        " / No canary message of SMS gateway {gateway} was delivered in the last {window} "
+        "({{{{ $value | printf \"%.0f\" }}}} probes did not end delivered meanwhile: failed, expired, timed out or "
+        "not submitted), for {for_}: the gateway "
+        "takes the messages but they do not reach the handset. Probes whose submit fails or that get no final "
+        "status in time take the target {gateway}/canary down, which SlaTargetDown reports.",
+    ),
+    "slow": (
+        "sms_send_latency",
+        "短信拨测送达过慢 / SMS canary deliveries too slow",
+        "短信网关 {gateway} 最近 {window} 内送达的拨测短信最快也用了 {{{{ $value | humanizeDuration }}}}，"
+        "超过 {bound} 的发送速度目标，已持续 {for_}（以代理自身时钟，从提交前到状态查询显示送达）。"
+        " / Even the fastest canary message SMS gateway {gateway} delivered in the last {window} took "
+        "{{{{ $value | humanizeDuration }}}}, above the {bound} send-speed target, for {for_} (on the agent's own "
+        "clock, from just before the submit to the status answer showing it delivered).",
+    ),
+}
+CANARY_SEVERITY = "ticket"
+CANARY_FOR = "5m"
+
+
+def canary(symptom: str, gateway: str, window: str, bound: str, runbooks: str) -> dict[str, str]:
+    _, summary, description = CANARY_SYMPTOMS[symptom]
+    fields = {"gateway": gateway, "window": window, "for_": CANARY_FOR, "bound": bound}
+    return {"summary": summary, "description": description.format(**fields),
+            "runbook_url": runbook(runbooks, CANARY_ALERT)}

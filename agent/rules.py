@@ -24,7 +24,7 @@ from agent.alerting import (
     prom_duration,
 )
 from agent.config import Config
-from agent.queries import DEFAULT_JOB, KpiQueries, kpi_queries, selector
+from agent.queries import DEFAULT_JOB, CanaryQueries, KpiQueries, canary_queries, kpi_queries, selector
 
 RECORDING_FILE = "sla-agent.rules.yml"
 ALERTS_FILE = "sla-agent.alerts.yml"
@@ -167,6 +167,71 @@ def _capacity_alert(q: KpiQueries, runbooks: str) -> dict[str, Any] | None:
     }
 
 
+def insufficient_data_alert(q: KpiQueries, runbooks: str) -> dict[str, Any]:
+    """Coverage below the KPI's min_coverage: the month's figure would be 数据不足 (insufficient data).
+
+    Both sides come from the agent (sla_kpi_min_coverage_ratio is the config's
+    min_coverage), so a changed min_coverage needs no regeneration. Coverage
+    is cumulative over the period and moves slowly; the long ``for:`` keeps
+    a short outage early in a month (when an hour weighs a lot) from opening
+    a ticket that the rest of the day would close.
+    """
+    sel = q.kpi_selector()
+    spec = texts.INSUFFICIENT_DATA
+    return {
+        "alert": spec.name,
+        "expr": f"sla_kpi_coverage_ratio{sel} < sla_kpi_min_coverage_ratio{sel}",
+        "for": spec.for_,
+        "labels": {"severity": spec.severity, "kpi": q.id},
+        "annotations": texts.insufficient_data(q, runbooks),
+    }
+
+
+def canary_window(c: CanaryQueries) -> float:
+    """How far back the canary alerts look: at least 10 minutes and three probes."""
+    return max(600.0, 3 * c.interval)
+
+
+def canary_alerts(c: CanaryQueries, runbooks: str) -> list[dict[str, Any]]:
+    """SlaSmsCanaryFailing for one gateway's canary: nothing delivered, or only slowly.
+
+    Both look back over a window of several probes rather than at the last
+    one, so one lost or slow test message opens no ticket. The canary's
+    gauges hold the last probe with a *final* status; a probe that fails to
+    submit or gets no final status within its timeout makes the poll fail,
+    and the canary's samples vanish until the next good probe (the target is
+    down: SlaTargetDown). Over a window those gaps are skipped, so failed
+    probes interleaved with timed-out ones still fire; a canary down the
+    whole time is SlaTargetDown's alone.
+    """
+    window = prom_duration(canary_window(c))
+    sel = c.selector()
+    delivered = f"max_over_time(sla_sms_canary_delivered{sel}[{window}])"
+    ids = "on (instance, job, gateway)"
+    exprs = {
+        # The value: probes that did not end delivered within the window (counters
+        # survive the gaps of timed-out probes; increase() handles agent restarts).
+        "undelivered": (f"sum by (instance, job, gateway) (increase(sla_sms_canary_failures_total{sel}[{window}]))\n"
+                        f"and {ids}\n{delivered} == 0\n"),
+        # The value: the fastest delivery of the window; only while some probe
+        # was delivered (the gauge keeps the last delivered latency while later
+        # probes fail, which the undelivered rule reports).
+        "slow": (f"min_over_time(sla_sms_canary_latency_seconds{sel}[{window}]) {_MISSED[c.bound.op]} "
+                 f"{c.bound.value:g}\nand {ids}\n{delivered} == 1\n"),
+    }
+    bound = c.bound.text.lstrip("<>= ")
+    alerts = []
+    for symptom, (kpi, _, _) in texts.CANARY_SYMPTOMS.items():
+        alerts.append({
+            "alert": texts.CANARY_ALERT,
+            "expr": exprs[symptom],
+            "for": texts.CANARY_FOR,
+            "labels": {"severity": texts.CANARY_SEVERITY, "kpi": kpi, "gateway": c.gateway, "symptom": symptom},
+            "annotations": texts.canary(symptom, c.gateway, window, bound, runbooks),
+        })
+    return alerts
+
+
 def _intervals(config: Config) -> list[float]:
     snmp = config.snmp.defaults.interval
     found = [device.interval or snmp for device in config.snmp.devices]
@@ -208,9 +273,12 @@ def health_alerts(config: Config, job: str, runbooks: str) -> list[dict[str, Any
 def alert_groups(config: Config, queries: list[KpiQueries], job: str, runbooks: str) -> list[dict[str, Any]]:
     slo = [a for q in queries if q.ratio is not None for a in _burn_alerts(q, runbooks)]
     capacity = [a for q in queries if (a := _capacity_alert(q, runbooks)) is not None]
+    coverage = [insufficient_data_alert(q, runbooks) for q in queries]
+    canaries = [a for c in canary_queries(config, job) for a in canary_alerts(c, runbooks)]
     groups = [
         ("sla-agent.slo-alerts", slo),
-        ("sla-agent.kpi-alerts", capacity),
+        ("sla-agent.kpi-alerts", capacity + coverage),
+        ("sla-agent.canary-alerts", canaries),
         ("sla-agent.health-alerts", health_alerts(config, job, runbooks)),
     ]
     return [{"name": name, "rules": rules} for name, rules in groups if rules]
