@@ -19,8 +19,8 @@ from agent import dashboards_sources as sources
 from agent import grafana as g
 from agent.alerting import objective_text
 from agent.config import Config
-from agent.dashboards_common import MET, UNITS, UP, pace, scaled, traffic_light
-from agent.queries import DEFAULT_JOB, KpiQueries, kpi_queries, selector
+from agent.dashboards_common import STATUS, STATUS_STEPS, UNITS, UP, pace, scaled, status, traffic_light
+from agent.queries import DEFAULT_JOB, KpiQueries, canary_queries, kpi_queries, selector
 from agent.rules import BUDGET_MONTH, CAPACITY, error_ratio, month_budget_rule
 
 
@@ -54,9 +54,10 @@ def _kpi_row(grid: g.Grid, q: KpiQueries) -> None:
     grid.add(g.stat("本月至今", f"{d.name_en}, month to date as the agent computes it (maintenance and "
                     f"unknown time excluded). Target {q.target.text}. {d.description}",
                     g.targets((scaled(f"sla_kpi_value{sel}", d.unit), "")), unit, light), 5, 6)
-    grid.add(g.stat("是否达标", f"{met_help(q)} (sla_kpi_met).", g.targets((f"sla_kpi_met{sel}", "")),
-                    "none", g.thresholds((None, g.RED), (1, g.GREEN)), MET), 3, 6)
     min_cov = q.config.min_coverage
+    grid.add(g.stat("是否达标", f"{met_help(q)} (sla_kpi_met); insufficient data instead while the coverage is "
+                    f"below min_coverage ({min_cov:.0%}, sla_kpi_min_coverage_ratio), as the monthly export says.",
+                    g.targets((status(sel), "")), "none", STATUS_STEPS, STATUS), 3, 6)
     grid.add(g.stat("数据覆盖率", f"Share of the month so far with data; the figure is final from {min_cov:.0%}.",
                     g.targets((f"sla_kpi_coverage_ratio{sel}", "")), "percentunit",
                     g.thresholds((None, g.RED), (min_cov, g.GREEN))), 4, 6)
@@ -81,9 +82,11 @@ def overview(queries: list[KpiQueries], job: str) -> g.Json:
     grid = g.Grid()
     sel = selector(job=job)
     grid.row("总览 Summary")
-    grid.add(g.stat("达标 KPI 数", "KPIs meeting their target month to date (sla_kpi_met) out of those with data.",
-                    g.targets((f"sum(sla_kpi_met{sel})", "达标 met"), (f"count(sla_kpi_met{sel})", "有数据 with data"))),
-             6, 4)
+    statuses = [(f"count(({status(sel)}) == {value}) or vector(0)", legend)
+                for value, legend in ((1, "达标 met"), (0, "未达标 not met"), (2, "数据不足 insufficient data"))]
+    grid.add(g.stat("达标 KPI 数", "KPIs meeting their target month to date, missing it, and with insufficient data "
+                    "(coverage below min_coverage: the monthly export reports no verdict for them).",
+                    g.targets(*statuses)), 6, 4)
     grid.add(g.stat("正在触发的告警", "sla-agent alerts firing now, by severity.",
                     g.targets(('count(ALERTS{alertstate="firing",alertname=~"Sla.*",severity="page"}) or vector(0)',
                                "page"),
@@ -157,7 +160,7 @@ def generate(config: Config, job: str = DEFAULT_JOB) -> dict[str, str]:
     if config.clouds:
         boards["sla-cloud.json"] = sources.cloud(queries, job)
     if getattr(config, "sms", ()):
-        boards["sla-sms.json"] = sources.sms(queries, job)
+        boards["sla-sms.json"] = sources.sms(queries, job, canary_queries(config, job))
     return {name: json.dumps(board, ensure_ascii=False, indent=2) + "\n" for name, board in sorted(boards.items())}
 
 

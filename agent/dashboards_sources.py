@@ -7,8 +7,8 @@ English descriptions, SLIs read from the recording rules where one exists.
 from __future__ import annotations
 
 from agent import grafana as g
-from agent.dashboards_common import RESOURCE_ZH, UNITS, UP, pace, traffic_light
-from agent.queries import KpiQueries, selector
+from agent.dashboards_common import DELIVERED, RESOURCE_ZH, UNITS, UP, pace, traffic_light
+from agent.queries import CanaryQueries, KpiQueries, selector
 from agent.rules import CAPACITY, error_ratio
 
 
@@ -110,7 +110,7 @@ def cloud(queries: list[KpiQueries], job: str) -> g.Json:
                        grid, variables, ["sla-agent"])
 
 
-def sms(queries: list[KpiQueries], job: str) -> g.Json:
+def sms(queries: list[KpiQueries], job: str, canaries: list[CanaryQueries] = ()) -> g.Json:
     grid = g.Grid()
     sel = selector(job=job, gateway="~$gateway")
     by_kind = {q.definition.kind: q for q in queries if q.definition.source == "sms"}
@@ -166,6 +166,8 @@ def sms(queries: list[KpiQueries], job: str) -> g.Json:
                               g.targets((f"sum(increase(sla_sms_submitted_total{sel}[1d]))", "24h"),
                                         (f"max(sla_kpi_target{q.kpi_selector()}) / 365", "所需日均 needed")),
                               "short", minimum=0), 9, 8)
+    if canaries:
+        _canary_panels(grid, canaries, selector(job=job, gateway="~$gateway"))
     grid.row("网关 Gateway")
     grid.add(g.timeseries("待定与积压", "Messages awaiting a final status, and reports waiting for their submit.",
                           g.targets((f"sla_sms_pending{sel}", "{{gateway}} 待定 pending"),
@@ -178,3 +180,28 @@ def sms(queries: list[KpiQueries], job: str) -> g.Json:
                                   f"label_values(sla_sms_submitted_total{selector(job=job)}, gateway)")]
     return g.dashboard("sla-sms", "SLA 短信 SMS", "SMS delivery rate, send speed and yearly volume per gateway.",
                        grid, variables, ["sla-agent"])
+
+
+def _canary_panels(grid: g.Grid, canaries: list[CanaryQueries], sel: str) -> None:
+    """The synthetic canary of the gateways that have one (collectors/sms/canary.py)."""
+    bound = canaries[0].bound  # the send-speed target, one for all gateways
+    gone = ("While a probe cannot be submitted or gets no final status within its timeout, the canary target "
+            "is down and its samples are gone (SlaTargetDown; the agent health dashboard).")
+    grid.row("拨测 Canary")
+    grid.add(g.timeseries("拨测耗时", f"Submit-to-delivered time of each gateway's last delivered canary message, "
+                          f"on the agent's own clock (0.5 s resolution), against the {bound.text} target (red "
+                          f"line). A failed probe leaves the last delivered value. {gone}",
+                          g.targets((f"sla_sms_canary_latency_seconds{sel}", "{{gateway}}")), "s", minimum=0,
+                          steps=g.thresholds((None, g.GREEN), (bound.value, g.RED)), threshold_style="line"), 12, 8)
+    grid.add(g.state_timeline("拨测结果", f"Whether each gateway's last canary message with a final status was "
+                              f"delivered (failed or expired: not delivered). {gone}",
+                              g.targets((f"sla_sms_canary_delivered{sel}", "{{gateway}}")), DELIVERED,
+                              g.thresholds((None, g.RED), (1, g.GREEN))), 12, 8)
+    probes = f"sum by (gateway) (increase(sla_sms_canary_probes_total{sel}[1h]))"
+    failures = f"increase(sla_sms_canary_failures_total{sel}[1h])"
+    grid.add(g.timeseries("拨测次数（每小时）", "Canary probes in the last hour per gateway: delivered, and those "
+                          "that were not by reason (failed, expired: the gateway's final status; timeout: no final "
+                          "status in time; submit, status: the gateway's API failed).",
+                          g.targets((f"{probes} - sum by (gateway) ({failures})", "{{gateway}} 送达 delivered"),
+                                    (f"sum by (gateway, reason) ({failures})", "{{gateway}} 未送达 {{reason}}")),
+                          "short", minimum=0), 24, 7)

@@ -17,7 +17,7 @@ DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 
 Json = dict[str, Any]
 
-GREEN, YELLOW, RED, BLUE = "green", "yellow", "red", "blue"
+GREEN, YELLOW, RED, BLUE, ORANGE = "green", "yellow", "red", "blue", "orange"
 
 
 def datasource_variable() -> Json:

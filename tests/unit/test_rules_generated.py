@@ -190,3 +190,35 @@ def test_alerts_header_says_how_to_set_a_runbook_url(config):
     header = files[rules.ALERTS_FILE].split("groups:")[0]
     assert f"-o rules/ --runbook-base {url}\n" in header and "cannot open" not in header
     assert f"runbook_url: {url}#slaagentdown" in files[rules.ALERTS_FILE]
+
+
+def test_canary_alerts_and_panels_only_for_gateways_with_a_canary(config):
+    assert [g.name for g in config.sms if g.canary is not None] == ["gov-sms"]
+    canary = [r for r in all_rules() if r.get("alert") == "SlaSmsCanaryFailing"]
+    assert {(r["labels"]["gateway"], r["labels"]["symptom"], r["labels"]["kpi"]) for r in canary} == {
+        ("gov-sms", "undelivered", "sms_delivery_rate"), ("gov-sms", "slow", "sms_send_latency")}
+    assert all(r["labels"]["severity"] == "ticket" and 'gateway="gov-sms"' in r["expr"] for r in canary)
+    assert "> 10\n" in next(r["expr"] for r in canary if r["labels"]["symptom"] == "slow")
+    sms = boards()["sla-sms.json"]
+    assert "拨测 Canary" in [p["title"] for p in sms["panels"] if p["type"] == "row"]
+
+    without = config.model_copy(update={"sms": [g.model_copy(update={"canary": None}) for g in config.sms]})
+    assert "SlaSmsCanaryFailing" not in rules.generate(without, SOURCE)[rules.ALERTS_FILE]
+    assert "sla_sms_canary" not in dashboards.generate(without)["sla-sms.json"]
+
+
+def test_insufficient_data_alert_and_status_per_kpi(config):
+    alerts = {r["labels"]["kpi"]: r for r in all_rules() if r.get("alert") == "SlaKpiInsufficientData"}
+    assert set(alerts) == {kpi.id for kpi in config.kpis}
+    for kpi, rule in alerts.items():
+        sel = f'{{job="sla-agent",kpi="{kpi}"}}'
+        assert rule["expr"] == f"sla_kpi_coverage_ratio{sel} < sla_kpi_min_coverage_ratio{sel}"
+        assert rule["for"] == "6h" and rule["labels"]["severity"] == "ticket"
+    overview = boards()["sla-overview.json"]
+    status = [p for p in overview["panels"] if p["title"] == "是否达标"]
+    assert len(status) == len(config.kpis)
+    for panel in status:
+        expr = panel["targets"][0]["expr"]
+        assert "sla_kpi_met" in expr and "sla_kpi_min_coverage_ratio" in expr
+        texts = {o["text"] for m in panel["fieldConfig"]["defaults"]["mappings"] for o in m["options"].values()}
+        assert texts == {"达标 met", "未达标 not met", "数据不足 insufficient data"}
