@@ -49,7 +49,10 @@ VARIABLES = {
 # demo is healthy, so nothing fires within the test. It is still evaluated and
 # must parse. Everything else must return data; the SMS error-code panel too:
 # the demo gateway fails about one message in eighty with a carrier error code,
-# and the test waits for the first of them (see ready() below).
+# and the test waits for the first of them (see ready() below); so do the SMS
+# canary's panels and SlaSmsCanaryFailing's operands: the demo's canary probes
+# every 30 s, the first within about 5 s of the start, delivered after 1-4 s,
+# and the test waits for that first delivered probe too.
 MAY_BE_EMPTY = {
     'ALERTS{alertstate="firing",alertname=~"Sla.*"}': "no alert fires in a 30 s demo",
 }
@@ -61,6 +64,7 @@ assert all(expr.startswith("ALERTS{") for expr in MAY_BE_EMPTY)
 # here with the reason.
 MAY_BE_NAN: dict[str, str] = {}
 SMS_ERRORS = 'sum by (code) (rate(sla_sms_errors_total{job="sla-agent",gateway=~"$gateway"}[$__rate_interval]))'
+CANARY_LATENCY = 'sla_sms_canary_latency_seconds{job="sla-agent",gateway=~"$gateway"}'
 DEADLINE = 60.0
 # What the committed files were generated from (see docs/monitoring.md).
 _QUERIES = kpi_queries(load_config_without_secrets(ROOT / "examples" / "demo.yaml"))
@@ -220,6 +224,7 @@ def test_rules_and_dashboards_against_a_real_prometheus(stack):
     base, demo, prom = stack
     started = time.monotonic()
     assert SMS_ERRORS in {e for _, e in dashboard_expressions()}, "the SMS error-code panel changed: update SMS_ERRORS"
+    assert CANARY_LATENCY in {e for _, e in dashboard_expressions()}, "the canary panel changed: update CANARY_LATENCY"
 
     def ready() -> bool:
         assert demo.poll() is None and prom.poll() is None, (demo.stderr.read() if demo.poll() is not None
@@ -231,7 +236,9 @@ def test_rules_and_dashboards_against_a_real_prometheus(stack):
                 and len(query(base, "kpi:sla_error_budget_remaining:ratio_month")["data"]["result"]) == BUDGET_KPIS
                 # The first failed SMS with an error code, scraped twice so rate() has data
                 # (the demo's first one is reported about 12 s in).
-                and has_data(query(base, substitute(SMS_ERRORS))))
+                and has_data(query(base, substitute(SMS_ERRORS)))
+                # The canary's first delivered probe (about 10 s in; then every 30 s).
+                and has_data(query(base, substitute(CANARY_LATENCY))))
 
     wait_for(ready, DEADLINE - 15, "the demo's KPIs and the recording rules in prometheus")
     time.sleep(2)  # a couple more evaluations of every group
