@@ -133,10 +133,11 @@ HEALTH_ALERTS: tuple[AlertSpec, ...] = (
     AlertSpec(
         "SlaTargetDown", "ticket", "10m",
         "采集对象无响应 / Monitored target not answering",
-        "{{ $labels.collector }} 采集对象 {{ $labels.target }} 已 10 分钟轮询失败：其链路或容量在 KPI 中计为未知，"
-        "本月覆盖率随之下降。"
+        "{{ $labels.collector }} 采集对象 {{ $labels.target }} 已 10 分钟轮询失败：其链路、容量或短信记录在 KPI 中"
+        "计为未知，本月覆盖率随之下降（拨测对象 sms_canary 不进入 KPI，失败即拨测短信未能发出或未获回执）。"
         " / The {{ $labels.collector }} target {{ $labels.target }} has failed its polls for 10 minutes: its "
-        "links or capacity count as unknown in the KPIs, and the month's coverage drops.",
+        "links, capacity or SMS feed count as unknown in the KPIs, and the month's coverage drops (an sms_canary "
+        "target feeds no KPI: its test message could not be sent or got no final status in time).",
     ),
     AlertSpec(
         "SlaTargetStale", "ticket", "5m",
