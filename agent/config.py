@@ -33,13 +33,13 @@ from agent.schema import (
     BitRate,
     ConfigError,
     Duration,
+    Items,
     ListenAddress,
     Listens,
     Model,
     Name,
     Secret,
     TimeZoneName,
-    items,
 )
 from agent.yamlfile import read_yaml
 from collectors.cloud.config import (
@@ -105,7 +105,7 @@ class SnmpSettings(Model):
     defaults: SnmpDefaults = SnmpDefaults()
     # Polls in flight at once across all devices.
     max_concurrency: int = Field(64, ge=1, le=4096)
-    devices: items(SnmpDevice) = ()
+    devices: Items[SnmpDevice] = ()
 
 
 class Link(Model):
@@ -130,7 +130,7 @@ class Link(Model):
 class LinkGroup(Model):
     name: Name
     description: str = ""
-    links: items(Link)
+    links: Items[Link]
 
     @field_validator("links")
     @classmethod
@@ -145,8 +145,8 @@ class KpiConfig(Model):
 
     id: Name
     link_group: str | None = None  # for link KPIs: the group measured
-    clouds: items(str) | None = None  # for cloud KPIs: the clouds summed (default: all)
-    gateways: items(str) | None = None  # for SMS KPIs: the gateways counted (default: all)
+    clouds: Items[str] | None = None  # for cloud KPIs: the clouds summed (default: all)
+    gateways: Items[str] | None = None  # for SMS KPIs: the gateways counted (default: all)
     name: str | None = None
     name_en: str | None = None
     category: tuple[str, str] | None = None
@@ -162,7 +162,7 @@ class MaintenanceWindow(Model):
     """Excluded time: a one-off ``start``/``end`` or a recurring ``rrule`` + ``duration``."""
 
     name: str
-    link_groups: items(str) | None = None  # None: every group
+    link_groups: Items[str] | None = None  # None: every group
     start: datetime | None = None
     end: datetime | None = None
     rrule: str | None = None
@@ -220,11 +220,11 @@ def parse_rrule(text: str, dtstart: datetime, zone: ZoneInfo) -> rrule:
 class Config(Model):
     agent: AgentSettings = AgentSettings()
     snmp: SnmpSettings = SnmpSettings()
-    link_groups: items(LinkGroup) = ()
-    clouds: items(CloudConfig) = ()
-    sms: items(SmsGateway) = ()
-    kpis: items(KpiConfig) = ()
-    maintenance: items(MaintenanceWindow) = ()
+    link_groups: Items[LinkGroup] = ()
+    clouds: Items[CloudConfig] = ()
+    sms: Items[SmsGateway] = ()
+    kpis: Items[KpiConfig] = ()
+    maintenance: Items[MaintenanceWindow] = ()
 
     def device(self, name: str) -> SnmpDevice:
         return next(d for d in self.snmp.devices if d.name == name)
@@ -370,10 +370,10 @@ class _Checkable:
             links=links,
             group_names=names(raw_groups, "link_groups"),
             kpis=[entry(KpiConfig, raw, "kpis", k) for k, raw in enumerate(raw_kpis or [])],
-            clouds=one(items(CloudConfig), raw_clouds) if raw_clouds is not None else None,
+            clouds=one(Items[CloudConfig], raw_clouds) if raw_clouds is not None else None,
             cloud_names=names(raw_clouds, "clouds"),
             any_clouds=raw_clouds is None or bool(raw_clouds),
-            sms=one(items(SmsGateway), raw_sms) if raw_sms is not None else None,
+            sms=one(Items[SmsGateway], raw_sms) if raw_sms is not None else None,
             gateway_names=names(raw_sms, "sms"),
             any_sms=raw_sms is None or bool(raw_sms),
             maintenance=[entry(MaintenanceWindow, raw, "maintenance", m) for m, raw in enumerate(raw_windows or [])],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Mapping, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -119,7 +119,9 @@ def _require_list(value: Any) -> Any:
     return value
 
 
-def items(kind: Any) -> Any:
-    """A YAML list held as an immutable tuple (frozen configs stay frozen all the way down)."""
-    return Annotated[tuple[kind, ...], BeforeValidator(_require_list)]
+_T = TypeVar("_T")
+
+# A YAML list held as an immutable tuple (frozen configs stay frozen all the way
+# down): ``Items[Link]``. A generic alias, so both pydantic and type checkers read it.
+Items = Annotated[tuple[_T, ...], BeforeValidator(_require_list)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$")]

@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from agent import units
 from agent.export.periods import PeriodKind
-from agent.schema import ConfigError, Model, items
+from agent.schema import ConfigError, Items, Model
 
 ManualKind = Literal["count", "ratio", "seconds", "text"]
 Aggregate = Literal["sum", "mean", "last"]
@@ -49,7 +49,7 @@ class LayoutRow(Model):
     target: str | None = None  # machine-readable target of a manual value, e.g. ">= 4"
     aggregate: Aggregate = "last"  # manual values of several months: summed, averaged or the latest
     prorate: bool = False  # compare to-date against the target pro-rated by days
-    milestones: items(Milestone) = ()  # instead of pro-rating: counts due by dates
+    milestones: Items[Milestone] = ()  # instead of pro-rating: counts due by dates
     suffix: str = ""  # written after a manual number when the target text has none to copy
 
     @model_validator(mode="after")

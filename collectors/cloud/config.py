@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Sequence, Union
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from agent.schema import Duration, Model, Name, Secret, items
+from agent.schema import Duration, Items, Model, Name, Secret
 from collectors.cloud import capacity
 
 
@@ -90,7 +90,7 @@ class OpenStackCloud(_Polled):
 
     type: Literal["openstack"]
     auth_url: HttpUrl  # Keystone, e.g. https://iam.example:5000/v3 (a trailing /v3 is optional)
-    regions: items(CloudName) = Field(min_length=1)
+    regions: Items[CloudName] = Field(min_length=1)
     auth: Auth
     interface: Literal["public", "internal"] = "public"
     # Where "storage" comes from. Cinder pools are the block storage the KPI
