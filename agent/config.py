@@ -67,11 +67,11 @@ PrivProtocol = Literal["des", "3des", "aes", "aes128", "aes192", "aes256", "aes1
 
 
 class SnmpDefaults(Model):
-    port: int = Field(161, ge=1, le=65535)
+    port: int = Field(default=161, ge=1, le=65535)
     version: Literal["v2c", "v3"] = "v2c"
     community: Secret | None = None
     timeout: Duration = 2.0
-    retries: int = Field(1, ge=0, le=10)
+    retries: int = Field(default=1, ge=0, le=10)
     interval: Duration = 30.0
 
 
@@ -104,7 +104,7 @@ class SnmpDevice(Model):
 class SnmpSettings(Model):
     defaults: SnmpDefaults = SnmpDefaults()
     # Polls in flight at once across all devices.
-    max_concurrency: int = Field(64, ge=1, le=4096)
+    max_concurrency: int = Field(default=64, ge=1, le=4096)
     devices: Items[SnmpDevice] = ()
 
 
@@ -340,7 +340,8 @@ class _Checkable:
                 if loc[: len(where)] == where and "name" in loc[len(where) + 1 : len(where) + 3]:
                     return None
             found = [item.get("name") if isinstance(item, dict) else None for item in raw]
-            return frozenset(found) if all(isinstance(n, str) for n in found) else None
+            named = [n for n in found if isinstance(n, str)]
+            return frozenset(named) if len(named) == len(found) else None
 
         snmp = data.get("snmp", {})
         if isinstance(snmp, dict):
