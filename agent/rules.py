@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 
@@ -45,7 +45,7 @@ def error_ratio(window: float) -> str:
     return f"kpi:sla_error:ratio_rate{prom_duration(window)}"
 
 
-def _rule(name: str, expr: str, labels: dict[str, str]) -> dict[str, Any]:
+def _rule(name: str, expr: str, labels: Mapping[str, str]) -> dict[str, Any]:
     return {"record": name, "expr": expr, "labels": dict(labels)}
 
 
