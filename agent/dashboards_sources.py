@@ -6,6 +6,8 @@ English descriptions, SLIs read from the recording rules where one exists.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from agent import grafana as g
 from agent.dashboards_common import DELIVERED, RESOURCE_ZH, UNITS, UP, pace, traffic_light
 from agent.queries import CanaryQueries, KpiQueries, selector
@@ -110,7 +112,7 @@ def cloud(queries: list[KpiQueries], job: str) -> g.Json:
                        grid, variables, ["sla-agent"])
 
 
-def sms(queries: list[KpiQueries], job: str, canaries: list[CanaryQueries] = ()) -> g.Json:
+def sms(queries: list[KpiQueries], job: str, canaries: Sequence[CanaryQueries] = ()) -> g.Json:
     grid = g.Grid()
     sel = selector(job=job, gateway="~$gateway")
     by_kind = {q.definition.kind: q for q in queries if q.definition.source == "sms"}
@@ -182,7 +184,7 @@ def sms(queries: list[KpiQueries], job: str, canaries: list[CanaryQueries] = ())
                        grid, variables, ["sla-agent"])
 
 
-def _canary_panels(grid: g.Grid, canaries: list[CanaryQueries], sel: str) -> None:
+def _canary_panels(grid: g.Grid, canaries: Sequence[CanaryQueries], sel: str) -> None:
     """The synthetic canary of the gateways that have one (collectors/sms/canary.py)."""
     bound = canaries[0].bound  # the send-speed target, one for all gateways
     gone = ("While a probe cannot be submitted or gets no final status within its timeout, the canary target "
