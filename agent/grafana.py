@@ -78,7 +78,7 @@ def _field_config(unit: str, steps: Json | None, mappings: list[Json] | None, mi
 
 def stat(title: str, description: str, queries: list[Json], unit: str = "none", steps: Json | None = None,
          mappings: list[Json] | None = None, decimals: int | None = None) -> Json:
-    panel = {
+    panel: Json = {
         "type": "stat", "title": title, "description": description, "datasource": DATASOURCE, "targets": queries,
         "fieldConfig": _field_config(unit, steps, mappings, None, None, "thresholds"),
         "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
