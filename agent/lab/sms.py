@@ -43,15 +43,24 @@ import secrets
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, TypedDict
 
 from aiohttp import web
 
 HOST = "127.0.0.1"
 DEMO_SMS_ENV = "SLA_DEMO_SMS_KEY"
 DEMO_PROBE_ENV = "SLA_DEMO_SMS_PROBE"  # the canary's probe number in the demo configs
+
+
+class CanaryBehaviour(TypedDict, total=False):
+    """SmsLab's keyword arguments for submitted (canary) messages, as ``SmsLab(**behaviour)``."""
+
+    canary_latency: float | tuple[float, float] | None
+    canary_outcome: str | None
+
+
 # The demo's canary messages: delivered after 1-4 s (the first probe shows within seconds).
-DEMO_CANARY = {"canary_latency": (1.0, 4.0), "canary_outcome": "delivered"}
+DEMO_CANARY: CanaryBehaviour = {"canary_latency": (1.0, 4.0), "canary_outcome": "delivered"}
 
 CANARY_OUTCOMES = ("delivered", "failed", "expired", "never")
 
