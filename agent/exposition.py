@@ -35,6 +35,9 @@ class _Families:
 
     def add(self, metric: str, value: float, /, **labels: str) -> None:
         spec = METRICS[metric]
+        if spec.type == "histogram":
+            # Not a gauge: its family is built from the samples, which add_labelled routes.
+            raise ValueError(f"{metric} is a histogram: add its _bucket, _sum and _count samples")
         family = self._families.get(metric)
         if family is None:
             if spec.type == "counter":
@@ -42,6 +45,8 @@ class _Families:
             else:
                 family = GaugeMetricFamily(metric, spec.help, labels=spec.labels)
             self._families[metric] = family
+        # Only histograms are plain Metric families, and they never get here.
+        assert isinstance(family, (CounterMetricFamily, GaugeMetricFamily))
         family.add_metric([labels[label] for label in spec.labels], value)
 
     def add_labelled(self, name: str, labels: Iterable[tuple[str, str]], value: float) -> None:

@@ -1,9 +1,10 @@
 """SMS samples on /metrics: counters, the latency histogram with its exact 10 s bucket, the table."""
 
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from agent.exposition import make_registry
+from agent.exposition import _Families, make_registry
 from agent.ledger import Ledger
 from agent.metrics import METRICS
 from agent.scheduler import PollOutcome
@@ -51,3 +52,19 @@ def test_histogram_counters_and_gauges_render(tmp_path):
             extra = {"le"} if spec.type == "histogram" and sample.name.endswith("_bucket") else set()
             assert set(sample.labels) == set(spec.labels) | extra, sample
     ledger.close()
+
+
+def test_a_histogram_is_only_built_from_its_samples():
+    """A bare histogram name is refused, not exposed as a gauge (or failed on with AttributeError)."""
+    out = _Families()
+    out.add_labelled("sla_sms_send_latency_seconds_bucket", (("gateway", "gw"), ("le", "+Inf")), 2)
+    out.add_labelled("sla_sms_send_latency_seconds_count", (("gateway", "gw"),), 2)
+    out.add_labelled("sla_sms_submitted_total", (("gateway", "gw"),), 3)
+    with pytest.raises(ValueError, match="sla_sms_send_latency_seconds is a histogram"):
+        out.add_labelled("sla_sms_send_latency_seconds", (("gateway", "gw"),), 1)
+    with pytest.raises(ValueError, match="is a histogram"):
+        _Families().add("sla_sms_send_latency_seconds", 1, gateway="gw")
+    families = {f.name: f for f in out}
+    assert families["sla_sms_send_latency_seconds"].type == "histogram"
+    assert [s.value for s in families["sla_sms_send_latency_seconds"].samples] == [2, 2]
+    assert families["sla_sms_submitted"].type == "counter"
