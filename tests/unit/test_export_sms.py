@@ -123,7 +123,7 @@ def test_march_from_messages_in_the_ledger(tmp_path, ledger):
     rate = rows["sms_delivery_rate"]
     delivered, final = 8_999 + 1 + 400 + 300 + 150, 10_000
     assert delivered == 9_850
-    assert rate.source == "measured" and rate.value == pytest.approx(9_850 / 10_000)
+    assert rate.source == "measured" and rate.value == pytest.approx(delivered / final)
     assert rate.actual == "98.50%" and rate.status == "met" and rate.coverage == pytest.approx(1.0)
     assert rate.note == "送达 9850 / 10000 条，失败或过期 150 条，待回执 20 条"
     assert (rate.details["submitted"], rate.details["pending"]) == (10_020, 20)
