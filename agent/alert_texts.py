@@ -182,10 +182,10 @@ def health(spec: AlertSpec, runbooks: str, stale_after: float, kpi_stale_after: 
 INSUFFICIENT_DATA = AlertSpec(
     "SlaKpiInsufficientData", "ticket", "6h",
     "{name_zh}：数据不足 / {name_en}: insufficient data",
-    "{name_zh}（{id}）{period_zh}至今的数据覆盖率为 {{{{ $value | humanizePercentage }}}}，已连续 6 小时低于所需的 "
+    "{name_zh}（{id}）本月至今的数据覆盖率为 {{{{ $value | humanizePercentage }}}}，已连续 6 小时低于所需的 "
     "{min}（min_coverage）：若统计期就此结束，月报将显示「数据不足」，而不是达标或未达标（sla_kpi_met 只看数值）。"
     "查看同期的 SlaTargetDown 与 SlaAgentDown。"
-    " / {name_en} ({id}): {period_en} data coverage is {{{{ $value | humanizePercentage }}}}, below the {min} "
+    " / {name_en} ({id}): month-to-date data coverage is {{{{ $value | humanizePercentage }}}}, below the {min} "
     "it needs (min_coverage) for 6 hours: if the period ended now the monthly report would say insufficient "
     "data, not met or missed (sla_kpi_met judges the figure alone). Look for SlaTargetDown and SlaAgentDown "
     "over the same time.",
@@ -194,9 +194,7 @@ INSUFFICIENT_DATA = AlertSpec(
 
 def insufficient_data(q: KpiQueries, runbooks: str) -> dict[str, str]:
     d = q.definition
-    yearly = d.kind == "annual_volume"
-    fields = {"name_zh": d.name_zh, "name_en": d.name_en, "id": d.id, "min": f"{q.config.min_coverage:.0%}",
-              "period_zh": "本年" if yearly else "本月", "period_en": "year-to-date" if yearly else "month-to-date"}
+    fields = {"name_zh": d.name_zh, "name_en": d.name_en, "id": d.id, "min": f"{q.config.min_coverage:.0%}"}
     spec = INSUFFICIENT_DATA
     return {"summary": spec.summary.format(**fields), "description": spec.description.format(**fields),
             "runbook_url": runbook(runbooks, spec.name)}
