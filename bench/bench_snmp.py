@@ -74,6 +74,7 @@ from pysnmp.hlapi.v3arch.asyncio import cmdgen as pysnmp_cmdgen  # noqa: E402
 
 from agent.app import build_collectors  # noqa: E402
 from agent.config import Config, parse_config  # noqa: E402
+from agent.lab.processes import stop_process  # noqa: E402
 from agent.ledger import Ledger  # noqa: E402
 from collectors.snmp import SnmpCollector, SnmpTarget  # noqa: E402
 from collectors.snmp import oids  # noqa: E402
@@ -199,13 +200,8 @@ def private_snmpd(synthetic: int, cpus: set[int] | None) -> Iterator[Agent]:
         asyncio.run(ready())
         yield Agent(port, workdir)
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        if proc is not None:
+            stop_process(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import urllib.request
 
+from agent.lab.processes import stop_process
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -32,12 +34,5 @@ def demo_command(port: int, duration: float, data_dir: str | None = None) -> lis
 
 
 def stop(proc: subprocess.Popen, sig: signal.Signals = signal.SIGINT, grace: float = 15) -> None:
-    """Ask ``proc`` to stop with ``sig``; kill it if it has not ended within ``grace`` seconds."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(sig)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    """Ask ``proc`` to stop with ``sig`` (the agent's Ctrl-C by default); kill it after ``grace`` seconds."""
+    stop_process(proc, sig, grace)

@@ -33,6 +33,7 @@ from pysnmp.proto.mpmod.rfc3412 import SNMPv3Message
 from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
 
 from .devices import DEMO_DEVICES, LabDevice
+from .processes import stop_process
 from .snmprec import IF_ADMIN_STATUS, IF_OPER_STATUS, render_snmprec
 
 HOST = "127.0.0.1"
@@ -90,13 +91,7 @@ def _probe_packet() -> bytes:
 def _terminate(proc: subprocess.Popen[bytes], log: IO[bytes]) -> None:
     """Stop snmpsim and reap it; runs at most once per process (finalizer)."""
     try:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        stop_process(proc)
     finally:
         log.close()
 

@@ -42,8 +42,8 @@ from collectors.base import (
     Target,
     samplers,
 )
-from collectors.http import HttpClients, JsonHttp, Response, decode_json
-from collectors.sms.collector import SmsTarget
+from collectors.http import HttpClients, JsonHttp, decode_json
+from collectors.sms.collector import SmsTarget, check_status
 from collectors.sms.config import SmsGateway
 from collectors.sms.records import (
     DELIVERED,
@@ -182,7 +182,7 @@ class SmsCanaryCollector:
         body = {"to": canary.to.get_secret_value(), "text": canary.text}
         try:
             response = await http.request(SERVICE, "POST", URL(base), headers, json_body=body)
-            _check_status(response)
+            check_status(response)
             message_id = _message_id(decode_json(response), response.where)
         except CollectorError as exc:
             raise _Failed(SUBMIT, f"submit failed: {exc}") from None
@@ -208,7 +208,7 @@ class SmsCanaryCollector:
             else:
                 answered = loop.time()
                 try:
-                    _check_status(response)
+                    check_status(response)
                     outcome, code = _status_of(decode_json(response), response.where)
                 except CollectorError as exc:
                     raise _Failed(STATUS_API, f"message {message_id}: {exc}") from None
@@ -231,13 +231,6 @@ class SmsCanaryCollector:
         if state.latency is not None:
             out.append(_S["sla_sms_canary_latency_seconds"](gateway, value=state.latency))
         return tuple(out)
-
-
-def _check_status(response: Response) -> None:
-    if response.status in (401, 403):
-        raise CollectorError(f"{response.where}: HTTP {response.status}: API key rejected (check api_key)")
-    if not 200 <= response.status < 300:
-        raise CollectorError(f"{response.where}: HTTP {response.status} {response.reason}".rstrip())
 
 
 def _message_id(document: Any, where: str) -> str:

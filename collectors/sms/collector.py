@@ -165,7 +165,7 @@ class SmsCollector:
             if response.status == 410 and feed.cursor is not None:
                 await self._reset(gateway, "the gateway no longer knows the cursor (HTTP 410)", KEEP)
                 continue
-            _check_status(response)
+            check_status(response)
             done = await asyncio.to_thread(self._ingest_page, gateway, response, feed.cursor)
             if done:
                 return
@@ -232,7 +232,8 @@ class SmsCollector:
         return tuple(out)
 
 
-def _check_status(response: Response) -> None:
+def check_status(response: Response) -> None:
+    """Raise the one-line CollectorError for a refused key or a non-2xx answer."""
     if response.status in (401, 403):
         raise CollectorError(f"{response.where}: HTTP {response.status}: API key rejected (check api_key)")
     if not 200 <= response.status < 300:

@@ -20,6 +20,8 @@ import pytest
 from pyasn1.codec.ber import encoder
 from pysnmp.proto import api
 
+from agent.lab.processes import stop_process
+
 SNMPD = Path("/usr/sbin/snmpd")
 HOST = "127.0.0.1"
 START_TIMEOUT = 10.0  # seconds for snmpd to answer its first request
@@ -113,9 +115,4 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpd]:
         _wait_ready(proc, agent.port, agent.community, agent.log)
         yield agent
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_process(proc)
