@@ -58,6 +58,16 @@ async def poll(collector: SmsCanaryCollector):
     return await collector.poll(collector.targets()[0])
 
 
+async def failed_poll(collector: SmsCanaryCollector) -> str:
+    """Poll once, expecting a failed probe; close the collector; the error's message."""
+    try:
+        with pytest.raises(CollectorError) as info:
+            await poll(collector)
+    finally:
+        await collector.close()
+    return str(info.value)
+
+
 @pytest.fixture
 async def lab():
     async with SmsLab(traffic=None, canary_latency=1.0, canary_outcome="delivered") as running:
@@ -163,15 +173,10 @@ async def test_never_delivered_is_a_timeout_in_bounded_time():
     async with SmsLab(traffic=None, canary_outcome="never") as lab:
         canary = collector_for(lab, canary={"timeout": "1.5s", "interval": "10s"})
         started = time.monotonic()
-        try:
-            with pytest.raises(CollectorError) as info:
-                await poll(canary)
-        finally:
-            await canary.close()
+        message = await failed_poll(canary)
         took = time.monotonic() - started
         status_requests = [path for path, _ in lab.requests if path.startswith("/v1/messages/")]
     assert 1.4 <= took < 1.5 + 1.0
-    message = str(info.value)
     assert message.startswith("message SC") and "no final status within 1.5s" in message
     assert 1 <= len(status_requests) <= math.ceil(1.5 / STEP) + 1
     assert failures(canary) == {"timeout": 1}
@@ -181,12 +186,8 @@ async def test_status_api_down_all_along_is_a_status_failure():
     async with SmsLab(traffic=None, canary_latency=0.2, canary_outcome="delivered") as lab:
         lab.fail_status_next(500, 100)
         canary = collector_for(lab, canary={"timeout": "1s", "interval": "10s"})
-        try:
-            with pytest.raises(CollectorError) as info:
-                await poll(canary)
-        finally:
-            await canary.close()
-    assert "status unavailable for 1s" in str(info.value) and "HTTP 500" in str(info.value)
+        error = await failed_poll(canary)
+    assert "status unavailable for 1s" in error and "HTTP 500" in error
     assert failures(canary) == {"status": 1}
 
 
@@ -199,12 +200,11 @@ async def test_submit_5xx_is_retried_per_the_gateway_retries(lab):
     try:
         result = await poll(canary)
         assert value(result, "sla_sms_canary_delivered") == 1
-        lab.fail_submit_next(503, 3)
-        with pytest.raises(CollectorError) as info:
-            await poll(canary)
-    finally:
+    except BaseException:
         await canary.close()
-    message = str(info.value)
+        raise
+    lab.fail_submit_next(503, 3)
+    message = await failed_poll(canary)
     assert message.startswith("submit failed: sms canary POST http://127.0.0.1:")
     assert "HTTP 503" in message and "after 3 attempts" in message
     assert [status for path, status in lab.requests if path == "/v1/messages"] == [503, 503, 201, 503, 503, 503]
@@ -214,13 +214,9 @@ async def test_submit_5xx_is_retried_per_the_gateway_retries(lab):
 
 async def test_wrong_key_is_a_clear_error(lab):
     canary = collector_for(lab, api_key="not-the-key")
-    try:
-        with pytest.raises(CollectorError) as info:
-            await poll(canary)
-    finally:
-        await canary.close()
-    assert "HTTP 401: API key rejected (check api_key)" in str(info.value)
-    assert "not-the-key" not in str(info.value)
+    error = await failed_poll(canary)
+    assert "HTTP 401: API key rejected (check api_key)" in error
+    assert "not-the-key" not in error
     assert [status for path, status in lab.requests if path == "/v1/messages"] == [401]  # not retried
     assert failures(canary) == {"submit": 1}
 
@@ -229,13 +225,9 @@ async def test_gateway_unreachable_is_a_submit_failure_in_bounded_time(lab):
     await lab.go_down()
     canary = collector_for(lab, timeout="1s")
     started = time.monotonic()
-    try:
-        with pytest.raises(CollectorError) as info:
-            await poll(canary)
-    finally:
-        await canary.close()
+    error = await failed_poll(canary)
     assert time.monotonic() - started < 3
-    assert "submit failed" in str(info.value) and "connection error" in str(info.value)
+    assert "submit failed" in error and "connection error" in error
 
 
 # -- through the agent: scheduler, state, /metrics, logs ---------------------------------------
