@@ -174,6 +174,14 @@ def _keystone_error(status: int, title: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": status, "title": title, "message": message}}, status=status)
 
 
+def _after_marker(keys: list[str], marker: str | None) -> int | None:
+    """Where a page starts: 0 without a marker, just after the marked item, None if it is unknown."""
+    if marker is None:
+        return 0
+    index = next((i for i, key in enumerate(keys) if key == marker), None)
+    return None if index is None else index + 1
+
+
 def _placement_error(status: int, title: str, detail: str) -> web.Response:
     body = {"errors": [{"status": status, "title": title, "detail": detail,
                         "request_id": f"req-{uuidlib.uuid4()}"}]}
@@ -530,13 +538,10 @@ class CloudLab:
             return version
         region = self.region(self._region_of(request))
         providers = list(region.providers)
-        start = 0
         marker = request.query.get("marker")
-        if marker is not None:
-            index = next((i for i, p in enumerate(providers) if p.uuid == marker), None)
-            if index is None:
-                return _placement_error(400, "Bad Request", f"marker {marker} not found")
-            start = index + 1
+        start = _after_marker([p.uuid for p in providers], marker)
+        if start is None:
+            return _placement_error(400, "Bad Request", f"marker {marker} not found")
         limit = int(request.query.get("limit", self.page_size or 0)) or len(providers) or 1
         page = providers[start:start + limit]
         body: dict[str, Any] = {"resource_providers": [self._provider_json(p, version) for p in page]}
@@ -606,14 +611,11 @@ class CloudLab:
         # do, the way Cinder pages volume lists: limit / marker (the last
         # item's name) and an absolute ``pools_links`` rel=next href.
         listed = list(region.pools)
-        start = 0
         marker = request.query.get("marker")
-        if marker is not None:
-            index = next((i for i, p in enumerate(listed) if p.name == marker), None)
-            if index is None:
-                return web.json_response({"badRequest": {"code": 400, "message": f"marker {marker} not found"}},
-                                         status=400)
-            start = index + 1
+        start = _after_marker([p.name for p in listed], marker)
+        if start is None:
+            return web.json_response({"badRequest": {"code": 400, "message": f"marker {marker} not found"}},
+                                     status=400)
         limit = int(request.query.get("limit", self.pool_page_size or 0)) or len(listed) or 1
         page = listed[start:start + limit]
         pools = [{"name": p.name, **({"capabilities": self._shape(p.capabilities())} if detail else {})}
