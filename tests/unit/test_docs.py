@@ -16,8 +16,8 @@ def test_readme_starts_with_the_two_quick_start_commands():
     lines = README.read_text(encoding="utf-8").splitlines()
     block = lines[lines.index("```sh") + 1 : lines.index("```")]
     assert [line.split("#")[0].strip() for line in block] == [
-        "pip install -e . && sla-agent demo",
-        "bash .ci/install && python3 -m pytest -q",
+        "bash scripts/install && .venv/bin/sla-agent demo",
+        "bash .ci/install && .venv/bin/python -m pytest -q",
     ]
     ci = (README.parent / ".ci" / "run").read_text()
-    assert "bash .ci/install && python3 -m pytest -q" in ci
+    assert "bash .ci/install && .venv/bin/python -m pytest -q" in ci
