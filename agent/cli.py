@@ -12,11 +12,12 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Awaitable, Callable, Sequence
+from typing import Awaitable, Callable, NoReturn, Sequence
 
 from agent import __version__
 from agent.config import Config, load_for_command
 from agent.ledger import LedgerError
+from agent.schema import ConfigError, check_listen
 
 EXIT_USAGE = 2
 log = logging.getLogger("agent")
@@ -73,6 +74,8 @@ def _user_error(exc: BaseException) -> str | None:
     if isinstance(exc, BaseExceptionGroup):
         causes = [_user_error(inner) for inner in exc.exceptions]
         return next((c for c in causes if c is not None), None)
+    if isinstance(exc, ConfigError):  # each line already names file, key and problem
+        return "; ".join(exc.problems)
     if isinstance(exc, (LedgerError, LabError)):
         return str(exc).splitlines()[0]
     if isinstance(exc, OSError):
@@ -81,14 +84,21 @@ def _user_error(exc: BaseException) -> str | None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = _load(args.config, secrets=not args.no_secrets)
     if isinstance(config, int):
         return config
     links = sum(len(g.links) for g in config.link_groups)
+    unchecked = ""
+    if args.no_secrets:
+        from agent.config import secret_references
+        from agent.yamlfile import read_yaml
+
+        count = secret_references(read_yaml(Path(args.config)))
+        unchecked = f"; {count} secret reference{'s' if count != 1 else ''} not checked (--no-secrets)"
     print(
         f"{args.config}: ok ({len(config.snmp.devices)} devices, {len(config.link_groups)} link groups, "
         f"{links} links, {len(config.clouds)} clouds, {len(config.sms)} SMS gateways, {len(config.kpis)} KPIs, "
-        f"{len(config.maintenance)} maintenance windows)"
+        f"{len(config.maintenance)} maintenance windows){unchecked}"
     )
     return 0
 
@@ -110,6 +120,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from agent.lab.demo import run_demo
 
+    try:
+        check_listen(args.listen)
+    except ValueError as exc:
+        return _fail(f"--listen: {exc}")
     return _run_until_signal(lambda: run_demo(listen=args.listen, data_dir=Path(args.data_dir), duration=args.duration))
 
 
@@ -131,29 +145,75 @@ def _generate(args: argparse.Namespace, what: str) -> int:
     return 0
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a positive number of seconds")
+    return value
+
+
+def _command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", name: str, summary: str,
+             description: str, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` explains it; ``summary`` is its line in ``sla-agent --help``."""
+    return sub.add_parser(name, help=summary, description=description, parents=[common],
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors on one line like every other mistake (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sla-agent", description="SLA monitoring agent (Prometheus exporter).")
+    parser = _Parser(prog="sla-agent", description="SLA monitoring agent (Prometheus exporter).")
     parser.add_argument("--version", action="version", version=f"sla-agent {__version__}")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    levels = ["debug", "info", "warning", "error"]
+    parser.add_argument("--log-level", default="info", choices=levels, help="default %(default)s")
+    # Also after the subcommand (`sla-agent run -c X --log-level debug`); SUPPRESS keeps a
+    # subcommand that is not given the option from resetting the value given before it.
+    common = _Parser(add_help=False)
+    common.add_argument("--log-level", default=argparse.SUPPRESS, choices=levels, help="default info")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="poll the configured sources and serve /metrics")
+    run = _command(sub, "run", "poll the configured sources and serve /metrics",
+                   "Validate the config (as `check` does), then poll every configured source on its interval,\n"
+                   "keep the observations in the ledger (agent.data_dir) and serve /metrics and /healthz\n"
+                   "on agent.listen. SIGINT and SIGTERM stop it cleanly.", common)
     run.add_argument("-c", "--config", required=True, help="YAML config file")
     run.set_defaults(func=cmd_run)
 
-    check = sub.add_parser("check", help="validate a config file (exit 0 if good, 2 if not)")
+    check = _command(sub, "check", "validate a config file (exit 0 if good, 2 if not)",
+                     "Validate a config file: every problem is printed as FILE: path.to.key: problem (exit 2),\n"
+                     "or one ok line says what it configures (exit 0).", common)
     check.add_argument("-c", "--config", required=True, help="YAML config file")
+    check.add_argument("--no-secrets", action="store_true",
+                       help="check structure and cross-references only: secret references (${VAR}, {env: NAME}, "
+                            "{file: PATH}) are not resolved, and are reported as not checked")
     check.set_defaults(func=cmd_check)
 
-    demo = sub.add_parser("demo", help="run the agent against the bundled simulated infrastructure")
+    demo = _command(sub, "demo", "run the agent against the bundled simulated infrastructure",
+                    "Start simulated SNMP devices (snmpsim), a simulated OpenStack cloud and a simulated SMS\n"
+                    "gateway on 127.0.0.1, and the agent polling them with the bundled demo config.", common)
     demo.add_argument("--listen", default="127.0.0.1:9877", help="HOST:PORT for /metrics (default %(default)s)")
     demo.add_argument("--data-dir", default="sla-demo-data", help="ledger directory (default %(default)s)")
-    demo.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: run until Ctrl-C)")
+    demo.add_argument("--duration", type=_positive_seconds, default=None,
+                      help="stop after this many seconds (default: run until Ctrl-C)")
     demo.set_defaults(func=cmd_demo)
 
-    for what, help_text in (("rules", "write Prometheus recording and alerting rules for a config"),
-                            ("dashboards", "write Grafana dashboards for a config")):
-        gen = sub.add_parser(what, help=help_text)
+    for what, help_text, description in (
+        ("rules", "write Prometheus recording and alerting rules for a config",
+         "Write the recording and alerting rules generated from the KPI catalogue and the config,\n"
+         "for Prometheus' rule_files (check them with promtool check rules)."),
+        ("dashboards", "write Grafana dashboards for a config",
+         "Write the Grafana dashboards generated from the KPI catalogue and the config, as JSON\n"
+         "files for Grafana's dashboard provisioning."),
+    ):
+        gen = _command(sub, what, help_text, description, common)
         gen.add_argument("-c", "--config", required=True, help="YAML config file (secrets are not read)")
         gen.add_argument("-o", "--output", required=True, help="directory to write into")
         gen.add_argument("--job", default="sla-agent", help="Prometheus job name of the agent (default %(default)s)")
@@ -167,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from agent.export.command import add_parser as add_export_parser
 
-    add_export_parser(sub)
+    add_export_parser(sub, common)
     return parser
 
 

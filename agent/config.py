@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 from pydantic import (
+    BaseModel,
     Field,
     SecretStr,
     TypeAdapter,
@@ -29,6 +30,7 @@ from pydantic import (
 
 from agent import units
 from agent.catalogue import BY_ID, KpiDefinition
+from agent.config_keys import error_message
 from agent.schema import (
     BitRate,
     ConfigError,
@@ -258,6 +260,7 @@ class _Checkable:
     sms: Sequence[SmsGateway] | None
     gateway_names: frozenset[str] | None
     any_sms: bool
+    any_kpis: bool
     maintenance: Sequence[MaintenanceWindow | None]
     entry_problems: Sequence[tuple[str, str]] = ()  # model checks of entries with other wrong fields
 
@@ -282,6 +285,7 @@ class _Checkable:
             sms=config.sms,
             gateway_names=frozenset(g.name for g in config.sms),
             any_sms=bool(config.sms),
+            any_kpis=bool(config.kpis),
             maintenance=config.maintenance,
         )
 
@@ -377,6 +381,7 @@ class _Checkable:
             sms=one(Items[SmsGateway], raw_sms) if raw_sms is not None else None,
             gateway_names=names(raw_sms, "sms"),
             any_sms=raw_sms is None or bool(raw_sms),
+            any_kpis=raw_kpis is None or bool(raw_kpis),
             maintenance=[entry(MaintenanceWindow, raw, "maintenance", m) for m, raw in enumerate(raw_windows or [])],
             entry_problems=tuple(entry_problems),
         )
@@ -418,6 +423,11 @@ def _check(seen_: _Checkable) -> list[tuple[str, str]]:
                 problems.append((f"{where}[{i}].{attr}", f"duplicate {attr} {value!r}"))
             seen.add(value)
 
+    # With KPIs configured, their own checks already name the source they lack.
+    nothing_polled = not seen_.devices and seen_.device_names is not None and not seen_.any_clouds and not seen_.any_sms
+    if nothing_polled and not seen_.any_kpis:
+        problems.append(("(top level)", "measures nothing: configure snmp.devices (with link_groups and kpis), "
+                                        "clouds or sms"))
     unique(seen_.devices, "snmp.devices")
     unique(seen_.groups, "link_groups")
     unique(seen_.kpis, "kpis", "id")
@@ -540,17 +550,46 @@ def parse_config(data: Any, source: str, env: Mapping[str, str] | None = None, b
         problems = []
         errors = exc.errors(include_url=False, include_input=False)
         for error in errors:
-            message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{source}: {_format_loc(tuple(error['loc']), data)}: {message}")
+            problems.append(f"{source}: {_format_loc(tuple(error['loc']), data)}: {error_message(Config, error)}")
         # The cross-checks too, on whatever validated: every independent problem in one pass.
         cross = _check(_Checkable.of_invalid(data, context, [tuple(e["loc"]) for e in errors]))
         problems.extend(f"{source}: {path}: {message}" for path, message in cross if
                         f"{source}: {path}: {message}" not in problems)
         raise ConfigError(problems) from None
-    cross = _cross_check(config)
+    cross = _cross_check(config) + _unresolved_references(config)
     if cross:
         raise ConfigError([f"{source}: {path}: {message}" for path, message in cross])
     return config
+
+
+_REFERENCE = re.compile(r"\$\{[^}]*\}")
+
+
+def _unresolved_references(node: object, path: str = "") -> list[tuple[str, str]]:
+    """Every ``${...}`` left in a field that does not read the environment.
+
+    Only secrets resolve ``${VAR}``; anywhere else the text would be used as
+    written (sent to an API, used as a host name), so it is refused. With
+    secrets left out (``--no-secrets``) a reference reads as the placeholder.
+    """
+    if isinstance(node, BaseModel):
+        return [problem for name in type(node).model_fields
+                for problem in _unresolved_references(getattr(node, name), f"{path}.{name}" if path else name)]
+    if isinstance(node, (tuple, list)):
+        return [problem for i, item in enumerate(node) for problem in _unresolved_references(item, f"{path}[{i}]")]
+    if isinstance(node, dict):
+        return [problem for key, value in node.items() for problem in _unresolved_references(value, f"{path}.{key}")]
+    if not isinstance(node, (str, Path)):
+        return []
+    text = str(node)
+    if _PLACEHOLDER in text:
+        shown = "a ${...} reference"
+    elif match := _REFERENCE.search(text):
+        shown = match.group(0)
+    else:
+        return []
+    return [(path, f"{shown} is not resolved here: only secrets (communities, keys, passwords, tokens) "
+                   "read the environment; write the value itself")]
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
@@ -562,24 +601,39 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
 _PLACEHOLDER = "unresolved-secret"  # 8+ characters, as SNMPv3 keys must be
 
 
+def _is_secret_reference(node: object) -> bool:
+    """``${VAR}``, ``{env: NAME}`` or ``{file: PATH}``: the config's secret syntax (agent/schema.py)."""
+    if isinstance(node, dict):
+        return len(node) == 1 and set(node) in ({"env"}, {"file"})
+    return isinstance(node, str) and node.startswith("${") and node.endswith("}")
+
+
 def _redact(node: object) -> object:
     """``node`` with every secret reference replaced by a placeholder.
 
     Rules, dashboards and exports never use a secret, and they are made on
     machines that have none (CI, a workstation, the office that files the
-    report): ``${VAR}``, ``{env: NAME}`` and ``{file: PATH}`` are the config's
-    secret syntax (agent/schema.py), so exactly those are replaced and
-    everything else is validated as usual.
+    report): exactly the secret references are replaced and everything else
+    is validated as usual.
     """
+    if _is_secret_reference(node):
+        return _PLACEHOLDER
     if isinstance(node, dict):
-        if set(node) in ({"env"}, {"file"}) and len(node) == 1:
-            return _PLACEHOLDER
         return {key: _redact(value) for key, value in node.items()}
     if isinstance(node, list):
         return [_redact(value) for value in node]
-    if isinstance(node, str) and node.startswith("${") and node.endswith("}"):
-        return _PLACEHOLDER
     return node
+
+
+def secret_references(node: object) -> int:
+    """How many secret references ``node`` (parsed YAML) holds: what ``check --no-secrets`` did not check."""
+    if _is_secret_reference(node):
+        return 1
+    if isinstance(node, dict):
+        return sum(secret_references(value) for value in node.values())
+    if isinstance(node, list):
+        return sum(secret_references(value) for value in node)
+    return 0
 
 
 def load_config_without_secrets(path: str | Path) -> Config:

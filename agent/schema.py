@@ -89,14 +89,15 @@ def _check_timezone(name: str) -> str:
 TimeZoneName = Annotated[str, BeforeValidator(_check_timezone)]
 
 
-def _check_listen(value: str) -> str:
+def check_listen(value: str) -> str:
+    """``value`` if it is HOST:PORT (``[v6]:PORT`` too); ValueError naming it otherwise."""
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"{value!r} is not HOST:PORT")
     return value
 
 
-ListenAddress = Annotated[str, AfterValidator(_check_listen)]  # HOST:PORT, [v6]:PORT
+ListenAddress = Annotated[str, AfterValidator(check_listen)]  # HOST:PORT, [v6]:PORT
 
 
 class Listens:

@@ -33,9 +33,13 @@ class ManualFileError(ExportError):
     """Problems in the manual-values file, each already a ``FILE: path: problem`` line."""
 
 
-def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Register the ``export`` subcommand."""
-    export = sub.add_parser("export", help="write the 绩效 indicator table with the measured figures")
+def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", common: argparse.ArgumentParser) -> None:
+    """Register the ``export`` subcommand (``common``: the options every subcommand takes)."""
+    export = sub.add_parser(
+        "export", help="write the 绩效 indicator table with the measured figures", parents=[common],
+        description="Write the period's 绩效 evaluation table (单位整体支出绩效目标表) with the figures measured\n"
+                    "in the ledger and the manual entries, as xlsx, csv, json and html. Secrets are not read.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     export.add_argument("-c", "--config", required=True, help="YAML config file (the agent's)")
     export.add_argument("--month", help="YYYY-MM (default: the last complete month in the configured time zone)")
     export.add_argument("--quarter", help="YYYYQn, e.g. 2026Q3")

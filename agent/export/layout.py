@@ -17,6 +17,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from agent import units
+from agent.config_keys import error_message
 from agent.export.periods import PeriodKind
 from agent.schema import ConfigError, Items, Model
 
@@ -83,8 +84,7 @@ def parse_layout(data: Any, source: str) -> tuple[LayoutRow, ...]:
         except ValidationError as exc:
             for error in exc.errors(include_url=False, include_input=False):
                 where = ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-"))
-                problems.append(f"{source}: rows[{i}]{'.' + where if where else ''}: "
-                                f"{error['msg'].removeprefix('Value error, ')}")
+                problems.append(f"{source}: rows[{i}]{'.' + where if where else ''}: {error_message(LayoutRow, error)}")
         except ValueError as exc:
             problems.append(f"{source}: rows[{i}]: {exc}")
     seen: set[str] = set()

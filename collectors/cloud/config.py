@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal, Sequence, Union
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from agent.schema import Duration, Items, Model, Name, Secret
 from collectors.cloud import capacity
@@ -57,8 +57,16 @@ class ApplicationCredentialAuth(Model):
     """Keystone v3 ``application_credential`` method; the credential fixes the project."""
 
     type: Literal["application_credential"]
-    id: str = Field(min_length=1)
+    # Held like a secret: with the secret it is the credential, and read from the environment or a file too.
+    id: Secret
     secret: Secret
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("the application credential id is empty")
+        return value
 
 
 Auth = Annotated[Union[PasswordAuth, ApplicationCredentialAuth], Field(discriminator="type")]

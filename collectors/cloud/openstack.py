@@ -85,7 +85,7 @@ def auth_body(cloud: OpenStackCloud) -> dict[str, Any]:
             "scope": {"project": {"name": auth.project_name, "domain": {"name": auth.project_domain_name}}},
         }}
     # An application credential is bound to its project: Keystone rejects an explicit scope.
-    credential = {"id": auth.id, "secret": auth.secret.get_secret_value()}
+    credential = {"id": auth.id.get_secret_value(), "secret": auth.secret.get_secret_value()}
     return {"auth": {"identity": {"methods": ["application_credential"], "application_credential": credential}}}
 
 

@@ -321,7 +321,15 @@ def test_application_credential_config():
     cloud = validate({**OPENSTACK, "auth": {"type": "application_credential", "id": "abc", "secret": "${CLOUD_PW}"},
                       "interval": "5m", "timeout": "30s", "interface": "internal"})
     assert cloud.auth.secret.get_secret_value() == "pw-S3CRET"
+    assert cloud.auth.id.get_secret_value() == "abc"
     assert (cloud.interval, cloud.timeout) == (300.0, 30.0)
+
+
+def test_application_credential_id_reads_the_environment():
+    """examples/center.yaml gives the id as ${GOV_CLOUD_APP_CRED_ID}: it must be resolved, not sent as written."""
+    cloud = validate({**OPENSTACK, "auth": {"type": "application_credential", "id": "${CLOUD_PW}", "secret": "x"}})
+    assert cloud.auth.id.get_secret_value() == "pw-S3CRET"
+    assert "pw-S3CRET" not in repr(cloud)
 
 
 def test_generic_config():

@@ -18,7 +18,15 @@ from pydantic import ValidationError
 from agent import units
 from agent.catalogue import BY_ID
 from agent.cli import main
-from agent.config import Config, ConfigError, KpiConfig, kpi_definition, load_config, parse_config
+from agent.config import (
+    Config,
+    ConfigError,
+    KpiConfig,
+    kpi_definition,
+    load_config,
+    load_config_without_secrets,
+    parse_config,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 CENTER = REPO / "examples" / "center.yaml"
@@ -123,9 +131,19 @@ def test_minimal_good_config_passes_check(tmp_path: Path, capsys: pytest.Capture
     assert out == f"{path}: ok (1 devices, 1 link groups, 1 links, 0 clouds, 0 SMS gateways, 1 KPIs, 0 maintenance windows)\n"
 
 
-def test_empty_file_is_an_empty_config(tmp_path: Path) -> None:
-    config = load_config(write_text(tmp_path, ""), env={})
-    assert config.snmp.devices == () and config.kpis == ()
+NOTHING = "(top level): measures nothing: configure snmp.devices (with link_groups and kpis), clouds or sms"
+ONE_DEVICE = "snmp:\n  devices:\n    - {name: rt1, address: 192.0.2.1, community: c}\n"
+
+
+@pytest.mark.parametrize("text", ["", "agent:\n  listen: 127.0.0.1:9000\n", "snmp:\n  devices: []\n"])
+def test_a_config_that_measures_nothing_is_an_error(tmp_path: Path, text: str) -> None:
+    path = write_text(tmp_path, text)
+    assert problems_of(path) == [f"{path}: {NOTHING}"]
+
+
+def test_one_source_is_enough_and_defaults_apply(tmp_path: Path) -> None:
+    config = load_config(write_text(tmp_path, ONE_DEVICE), env={})
+    assert len(config.snmp.devices) == 1 and config.kpis == ()
     assert config.agent.listen == "127.0.0.1:9877"
 
 
@@ -242,18 +260,18 @@ def test_yaml_merge_keys_work(tmp_path: Path) -> None:
 
 CASES: list[tuple[str, list[Callable[[dict], None]], list[str]]] = [
     # unknown keys anywhere
-    ("typo_top_level", [edit("kpi", [])], ["kpi: Extra inputs are not permitted"]),
-    ("typo_agent", [edit("agent.intervall", "30s")], ["agent.intervall: Extra inputs are not permitted"]),
+    ("typo_top_level", [edit("kpi", [])], ["kpi: unknown key 'kpi' (did you mean 'kpis'?)"]),
+    ("typo_agent", [edit("agent.intervall", "30s")], ["agent.intervall: unknown key 'intervall' (did you mean 'kpi_interval'?)"]),
     ("typo_defaults", [edit("snmp.defaults.intervall", "30s")],
-     ["snmp.defaults.intervall: Extra inputs are not permitted"]),
+     ["snmp.defaults.intervall: unknown key 'intervall' (did you mean 'interval'?)"]),
     ("typo_device", [edit("snmp.devices.0.adress", "192.0.2.9")],
-     ["snmp.devices[0].adress: Extra inputs are not permitted"]),
+     ["snmp.devices[0].adress: unknown key 'adress' (did you mean 'address'?)"]),
     ("typo_link", [edit("link_groups.0.links.0.capacty", "10G")],
-     ["link_groups[0].links[0].capacty: Extra inputs are not permitted"]),
-    ("typo_kpi", [edit("kpis.0.targt", ">= 99%")], ["kpis[0].targt: Extra inputs are not permitted"]),
+     ["link_groups[0].links[0].capacty: unknown key 'capacty' (did you mean 'capacity'?)"]),
+    ("typo_kpi", [edit("kpis.0.targt", ">= 99%")], ["kpis[0].targt: unknown key 'targt' (did you mean 'target'?)"]),
     ("typo_maintenance", [edit("maintenance.0", {"name": "m", "start": "2026-11-01T02:00:00",
                                                  "end": "2026-11-01T04:00:00", "linkgroups": []})],
-     ["maintenance[0].linkgroups: Extra inputs are not permitted"]),
+     ["maintenance[0].linkgroups: unknown key 'linkgroups' (did you mean 'link_groups'?)"]),
     # wrong types
     ("section_not_mapping", [edit("agent", "127.0.0.1:9877")],
      ["agent: Input should be a valid dictionary or instance of AgentSettings"]),
@@ -390,7 +408,7 @@ def test_all_problems_reported_in_one_pass(tmp_path: Path, capsys: pytest.Captur
         write(tmp_path, data),
         [
             "agent.timezone: unknown time zone 'Asia/Shenzhen' (use an IANA name such as Asia/Shanghai)",
-            "snmp.defaults.intervall: Extra inputs are not permitted",
+            "snmp.defaults.intervall: unknown key 'intervall' (did you mean 'interval'?)",
             "link_groups[0].links[0].capacity: 'ten gig' is not a bit rate (use e.g. 10Gbit/s, 500Mbit/s)",
         ],
         capsys,
@@ -542,7 +560,7 @@ def test_malformed_sections_give_lines_not_tracebacks_nor_guesses(
 
 
 def test_yaml_timestamps_and_strings_both_work_for_windows(tmp_path: Path) -> None:
-    text = (
+    text = ONE_DEVICE + (
         "maintenance:\n"
         "  - {name: a, start: 2026-11-01T02:00:00, end: 2026-11-01T04:00:00}\n"
         "  - {name: b, start: '2026-11-01 02:00', end: '2026-11-01 04:00'}\n"
@@ -552,7 +570,7 @@ def test_yaml_timestamps_and_strings_both_work_for_windows(tmp_path: Path) -> No
 
 
 def test_window_mixing_aware_and_naive_times_is_one_line(tmp_path: Path) -> None:
-    text = "maintenance:\n  - {name: m, start: 2026-11-01T02:00:00+08:00, end: 2026-11-01T04:00:00}\n"
+    text = ONE_DEVICE + "maintenance:\n  - {name: m, start: 2026-11-01T02:00:00+08:00, end: 2026-11-01T04:00:00}\n"
     path = write_text(tmp_path, text)
     [problem] = problems_of(path)
     assert problem.startswith(f"{path}: maintenance[0]")
@@ -981,3 +999,39 @@ def test_union_members_do_not_show_in_paths():
              "auth": {"type": "application_credential", "id": "x", "secret": "${NOPE}"}}
     assert _cloud_problems({"clouds": [cloud]}) == [
         "c.yaml: clouds[0].auth.secret: environment variable NOPE is not set"]
+
+
+# --- ${...} outside secrets -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "shown"),
+    [
+        ("snmp:\n  devices:\n    - {name: rt1, address: '${RT1_ADDRESS}', community: c}\n",
+         "snmp.devices[0].address", "${RT1_ADDRESS}"),
+        ("agent:\n  data_dir: /var/lib/${INSTANCE}/sla\n" + ONE_DEVICE, "agent.data_dir", "${INSTANCE}"),
+        ("clouds:\n  - {type: openstack, name: c, auth_url: 'https://iam.example:5000/v3', regions: [r],\n"
+         "     auth: {type: password, username: '${CLOUD_USER}', password: pw, project_name: p}}\n",
+         "clouds[0].auth.username", "${CLOUD_USER}"),
+    ],
+)
+def test_a_reference_outside_a_secret_is_refused_even_with_the_variable_set(tmp_path, text, where, shown):
+    """Only secrets read the environment: anywhere else ${VAR} would be used as written."""
+    path = write_text(tmp_path, text)
+    env = {"RT1_ADDRESS": "192.0.2.1", "INSTANCE": "a", "CLOUD_USER": "u"}
+    assert problems_of(path, env) == [
+        f"{path}: {where}: {shown} is not resolved here: only secrets (communities, keys, passwords, tokens) "
+        "read the environment; write the value itself"]
+    with pytest.raises(ConfigError) as info:
+        load_config_without_secrets(path)
+    assert [p.split(": ")[1] for p in info.value.problems] == [where]
+
+
+def test_unknown_keys_suggest_the_nearest_key_of_their_own_model(tmp_path):
+    text = ("clouds:\n  - {type: openstack, name: c, auth_url: 'https://iam.example:5000/v3', regions: [r],\n"
+            "     auth: {type: application_credential, idd: x, secret: s}}\n")
+    path = write_text(tmp_path, text)
+    assert f"{path}: clouds[0].auth.idd: unknown key 'idd' (did you mean 'id'?)" in problems_of(path)
+    path = write_text(tmp_path, ONE_DEVICE + "agent:\n  zzz: 1\n")
+    assert problems_of(path) == [
+        f"{path}: agent.zzz: unknown key 'zzz'; known keys: listen, data_dir, timezone, kpi_interval"]

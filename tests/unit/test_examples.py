@@ -59,4 +59,7 @@ def test_center_validate_comment_names_every_secret(tmp_path: Path, capsys: pyte
             patch.setenv(name, f"{name.lower()}-value")
         capsys.readouterr()
         assert main(["check", "-c", str(config)]) == 0
+        loaded = load_config(config)
     assert capsys.readouterr().err == ""
+    # Every ${VAR} is resolved where it stands, never kept as text (the cloud credential id once was).
+    assert loaded.clouds[0].auth.id.get_secret_value() == "gov_cloud_app_cred_id-value"

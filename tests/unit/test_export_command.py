@@ -102,7 +102,8 @@ def test_bad_manual_file_lists_each_problem(config_file, tmp_path, capsys):
 
 def test_missing_ledger_and_bad_config(tmp_path, capsys):
     path = tmp_path / "c.yaml"
-    path.write_text(f"agent:\n  data_dir: {tmp_path / 'empty'}\n", encoding="utf-8")
+    path.write_text(f"agent:\n  data_dir: {tmp_path / 'empty'}\n"
+                    "snmp:\n  devices:\n    - {name: rt1, address: 192.0.2.1, community: c}\n", encoding="utf-8")
     assert run(["-c", str(path), "-o", str(tmp_path)]) == 2
     assert capsys.readouterr().err == f"sla-agent: no ledger at {tmp_path / 'empty' / 'ledger.sqlite'} (has the agent run with this config? --data-dir reads another directory)\n"
     assert not (tmp_path / "empty").exists()  # exporting never creates a ledger

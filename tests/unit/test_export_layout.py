@@ -56,5 +56,6 @@ def test_bad_layouts_are_reported_one_line_per_problem():
         ]}, "t.yaml")
     assert err.value.problems == [
         "t.yaml: rows[0]: a count row needs a machine-readable target",
-        "t.yaml: rows[1].colour: Extra inputs are not permitted",
+        "t.yaml: rows[1].colour: unknown key 'colour'; known keys: id, level1, level2, name, name_en, part, part_en, "
+        "target_text, kpi, period, kind, target, aggregate, prorate, milestones, suffix",
     ]

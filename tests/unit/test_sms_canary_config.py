@@ -40,7 +40,7 @@ def test_defaults_and_secret_resolution(tmp_path: Path) -> None:
         ({"to": PROBE, "interval": "1m", "timeout": "1m"},
          ["sms[0].canary: timeout (60s) must be less than interval (60s)"]),
         ({"to": PROBE, "interval": "30s"}, ["sms[0].canary: timeout (60s) must be less than interval (30s)"]),
-        ({"to": PROBE, "intervall": "5m"}, ["sms[0].canary.intervall: Extra inputs are not permitted"]),
+        ({"to": PROBE, "intervall": "5m"}, ["sms[0].canary.intervall: unknown key 'intervall' (did you mean 'interval'?)"]),
         ({"interval": "5m"}, ["sms[0].canary.to: Field required"]),
         ({"to": "  "}, ["sms[0].canary.to: the probe number is empty"]),
         ({"to": PROBE, "text": ""}, ["sms[0].canary.text: String should have at least 1 character"]),
