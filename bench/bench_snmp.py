@@ -74,7 +74,7 @@ from pysnmp.hlapi.v3arch.asyncio import cmdgen as pysnmp_cmdgen  # noqa: E402
 
 from agent.app import build_collectors  # noqa: E402
 from agent.config import Config, parse_config  # noqa: E402
-from agent.lab.processes import stop_process  # noqa: E402
+from agent.lab.processes import spawn_tied, stop_process  # noqa: E402
 from agent.ledger import Ledger  # noqa: E402
 from collectors.snmp import SnmpCollector, SnmpTarget  # noqa: E402
 from collectors.snmp import oids  # noqa: E402
@@ -178,8 +178,9 @@ def private_snmpd(synthetic: int, cpus: set[int] | None) -> Iterator[Agent]:
         env = {**os.environ, "SNMPCONFPATH": str(workdir), "SNMP_PERSISTENT_DIR": str(workdir / "persist")}
         log = workdir / "snmpd.log"
         command = [str(SNMPD), "-f", "-Lf", str(log), "-C", "-c", str(conf), "-p", str(workdir / "snmpd.pid")]
-        proc = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        # Tied to the benchmark: a killed run leaves no snmpd behind.
+        proc = spawn_tied(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
         if cpus:  # keep snmpd off the benchmark's CPU (it is single-threaded)
             os.sched_setaffinity(proc.pid, cpus)
 

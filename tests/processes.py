@@ -1,12 +1,16 @@
-"""Helpers for tests that run real processes on 127.0.0.1: ports, scrapes, the demo, clean stops."""
+"""Helpers for tests that run real processes on 127.0.0.1: ports, scrapes, the demo, clean stops, /proc."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
+from collections.abc import Callable
+from pathlib import Path
 
 from agent.lab.processes import stop_process
 
@@ -36,3 +40,74 @@ def demo_command(port: int, duration: float, data_dir: str | None = None) -> lis
 def stop(proc: subprocess.Popen, sig: signal.Signals = signal.SIGINT, grace: float = 15) -> None:
     """Ask ``proc`` to stop with ``sig`` (the agent's Ctrl-C by default); kill it after ``grace`` seconds."""
     stop_process(proc, sig, grace)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` s have passed (bounded in count too)."""
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / step) + 2):
+        if condition():
+            return True
+        if time.monotonic() > deadline:
+            break
+        time.sleep(step)
+    return condition()
+
+
+# -- /proc (Linux): who runs, and who started whom ------------------------------
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name, or None once the pid is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name is in parentheses and may hold spaces or ")": split after the last one.
+    return text.rsplit(")", 1)[1].split()
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped counts as gone)."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def children(pid: int) -> list[int]:
+    """Live children of ``pid``, whichever of its threads started them (a /proc scan)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields is not None and int(fields[1]) == pid and running(int(entry)):
+                found.append(int(entry))
+    return found
+
+
+def descendants(pid: int, max_depth: int = 8) -> list[int]:
+    """Live children of ``pid``, their children, and so on (``max_depth`` generations)."""
+    found: list[int] = []
+    generation = [pid]
+    for _ in range(max_depth):
+        generation = [child for parent in generation for child in children(parent)]
+        found += generation
+    return found
+
+
+def cmdline(pid: int) -> list[str]:
+    """The argv of ``pid`` ([] once it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return raw.decode(errors="replace").split("\0")[:-1]
+
+
+def udp_port_free(port: int) -> bool:
+    """Whether 127.0.0.1:``port``/udp can be bound (nothing holds it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

@@ -33,7 +33,7 @@ from pysnmp.proto.mpmod.rfc3412 import SNMPv3Message
 from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
 
 from .devices import DEMO_DEVICES, LabDevice
-from .processes import stop_process
+from .processes import spawn_tied, stop_process
 from .snmprec import IF_ADMIN_STATUS, IF_OPER_STATUS, render_snmprec
 
 HOST = "127.0.0.1"
@@ -381,14 +381,14 @@ class SnmpLab:
         log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting snmpsim\n".encode())
         log.flush()
         try:
-            self._proc = subprocess.Popen(
+            # Tied to this process: a demo killed even by SIGKILL leaves no snmpsim holding the port.
+            self._proc = spawn_tied(
                 self._command(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=self._dir,
                 env=env,
-                start_new_session=True,  # a terminal Ctrl-C is ours to handle
             )
         except BaseException:
             log.close()

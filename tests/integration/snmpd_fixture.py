@@ -20,7 +20,7 @@ import pytest
 from pyasn1.codec.ber import encoder
 from pysnmp.proto import api
 
-from agent.lab.processes import stop_process
+from agent.lab.processes import spawn_tied, stop_process
 
 SNMPD = Path("/usr/sbin/snmpd")
 HOST = "127.0.0.1"
@@ -110,7 +110,8 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpd]:
     }
     command = [str(SNMPD), "-f", "-Lf", str(agent.log), "-C", "-c", str(conf), "-p", str(workdir / "snmpd.pid")]
     with open(workdir / "snmpd.out", "wb") as out:
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        # Tied to pytest: a killed test run leaves no snmpd behind.
+        proc = spawn_tied(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         _wait_ready(proc, agent.port, agent.community, agent.log)
         yield agent

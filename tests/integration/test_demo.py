@@ -1,4 +1,5 @@
-"""Acceptance: `sla-agent demo` serves the KPIs within 15 s, and every emitted metric is documented."""
+"""Acceptance: `sla-agent demo` serves the KPIs within 15 s, every emitted metric is documented, and the
+demo's simulator processes end with it however it ends."""
 
 import os
 import signal
@@ -9,7 +10,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.metrics import METRICS
-from tests.processes import demo_command, free_port, scrape, stop
+from tests.processes import (
+    children, cmdline, demo_command, descendants, free_port, running, scrape, stop, udp_port_free, wait_for,
+)
 
 ALL_KPIS = (
     "egress_bandwidth", "egress_link_availability", "mobile_office_link_availability",
@@ -17,6 +20,7 @@ ALL_KPIS = (
     "sms_delivery_rate", "sms_send_latency", "sms_annual_volume",
 )
 GIB = 2**30
+SNMPSIM = "snmpsim.commands.responder"
 CANARY = "gov-sms/canary"  # the SMS canary's target (agent/lab/demo.yaml)
 
 
@@ -95,14 +99,43 @@ def test_demo_serves_kpis_within_15_seconds(demo):
         assert secret not in text
 
 
+def wait_healthy(proc: subprocess.Popen, base: str, timeout: float = 15) -> None:
+    """Until the demo answers /healthz (it runs the lab by then); fails if it exits first."""
+    def up() -> bool:
+        assert proc.poll() is None, proc.stderr.read()
+        return scrape(base + "/healthz") is not None
+
+    assert wait_for(up, timeout, step=0.3), f"no /healthz within {timeout} s"
+
+
 def test_demo_stops_cleanly_on_sigint(demo):
     proc, base = demo
-    started = time.monotonic()
-    while scrape(base + "/healthz") is None and time.monotonic() - started < 15:
-        assert proc.poll() is None, proc.stderr.read()
-        time.sleep(0.3)
+    wait_healthy(proc, base)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(15) == 0
     out = proc.stdout.read()
     assert "/metrics" in out
     assert "Traceback" not in proc.stderr.read()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_demo_takes_its_simulator_along_when_it_dies(demo, sig):
+    """No orphan snmpsim keeps the lab's UDP port once the demo is gone, even after a SIGKILL."""
+    proc, base = demo
+    wait_healthy(proc, base)
+    # The demo's own child runs the responder (the lab's helpers, if any, are further down).
+    (responder,) = [pid for pid in children(proc.pid) if SNMPSIM in cmdline(pid)]
+    spawned = descendants(proc.pid)
+    argv = cmdline(responder)
+    port = int(argv[argv.index("--agent-udpv4-endpoint") + 1].rsplit(":", 1)[1])
+    assert not udp_port_free(port)
+    try:
+        proc.send_signal(sig)
+        proc.wait(15)
+        assert wait_for(lambda: not any(map(running, spawned)), 10), [cmdline(p) for p in spawned if running(p)]
+        assert wait_for(lambda: udp_port_free(port), 5), f"udp port {port} still taken"
+    finally:  # never leave an orphan behind, even when the assertion failed
+        for pid in spawned:
+            if running(pid) and SNMPSIM in cmdline(pid):
+                os.kill(pid, signal.SIGKILL)
+
