@@ -154,13 +154,18 @@ class _Builder:
         required = result.target.value
         met = result.met
         month_value: float | None = None
+        details = dict(result.details)
         if row.prorate:
             required, note = self._prorate(window, row.period, result.target.value, show)
             notes.append(note)
             if window is not self.period:
                 own = self.m.results(self.period).get(definition.id)
-                # A kind whose value is already to-date (SMS annual volume) gives the period's own count as "month".
+                # A kind whose value is already to-date (SMS annual volume) gives the evaluated period's own
+                # count as "month": over the to-date window that is the whole window's, so it comes from the
+                # report period's own result, in the details too.
                 month_value = None if own is None else own.details.get("month", own.value)
+                if own is not None and "month" in own.details:
+                    details["month"] = own.details["month"]
                 if month_value is not None:
                     notes.append(_t(lang, f"本期 {show(month_value)}", f"this period {show(month_value)}"))
             if result.value is not None:
@@ -186,7 +191,7 @@ class _Builder:
             compliance=result.compliance, objective=definition.objective if result.compliance is not None else None,
             report_period_value=month_value,
             outages=outages,
-            details=dict(result.details),
+            details=details,
         )
 
     # --- not configured ------------------------------------------------------------------------
