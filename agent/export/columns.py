@@ -36,7 +36,7 @@ def headers(lang: Lang) -> list[str]:
 
 
 def coverage_text(row: Row) -> str:
-    return "" if row.coverage is None else fmt.percent(row.coverage, decimals=1)
+    return "" if row.coverage is None else str(fmt.coverage(row.coverage))
 
 
 def maintenance_text(row: Row, lang: Lang) -> str:

@@ -176,8 +176,8 @@ class _Builder:
         if not result.sufficient:
             status = "insufficient"
             notes.insert(0, _t(lang, "期间内无数据", "no data in the period") if result.value is None else
-                         _t(lang, f"数据覆盖率 {fmt.percent(result.coverage)} 低于 {fmt.percent(result.min_coverage, decimals=0)}",
-                            f"coverage {fmt.percent(result.coverage)} below {fmt.percent(result.min_coverage, decimals=0)}"))
+                         _t(lang, f"数据覆盖率 {fmt.coverage(result.coverage)} 低于 {fmt.percent(result.min_coverage, decimals=0)}",
+                            f"coverage {fmt.coverage(result.coverage)} below {fmt.percent(result.min_coverage, decimals=0)}"))
         else:
             status = "met" if met else "not_met"
         if self.manual.get(row.id):

@@ -40,3 +40,20 @@ def test_durations():
     assert fmt.duration(2 * 3600) == "2 小时"
     assert fmt.duration(16.75 * 3600, "en") == "16.8 h"
     assert fmt.duration(5 * 86400) == "5 天"
+
+
+@pytest.mark.parametrize("ratio, expected", [
+    (0.997304, "99.7%"),  # the usual: one decimal
+    (1 / 3, "33.3%"),
+    (0.0004167, "0.04%"),  # 18 minutes of one link in a month: never "0.0%"
+    (0.0000042, "0.0004%"),
+    (1e-15, "0.000000000001%"),  # beyond the last decimal shown: still not zero
+    (0.99996, "99.9%"),  # rounded down: below 1 never reads 100 %
+    (0.999999999, "99.99%"),
+    (1 - 1e-12, "99.99999%"),  # within the rounding tolerance of 100 % at fewer decimals
+    (0.29, "29.0%"),  # 0.29 x 1000 is 289.99999...: not a shortfall
+    (1.0, "100%"),
+    (0.0, "0%"),
+])
+def test_coverage_never_reads_zero_or_complete_unless_it_is(ratio, expected):
+    assert str(fmt.coverage(ratio)) == expected

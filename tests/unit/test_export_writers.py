@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 
 import openpyxl
@@ -17,6 +18,7 @@ from agent.export.measure import LedgerMeasurements
 from agent.export.model import build_report
 from agent.export.sample import EXAMPLE_MANUAL, SAMPLE_NOW, SH, build_ledger
 from agent.ledger import Ledger
+from agent.export.rows import Report, Row
 from agent.periods import month
 
 GBIT = 1e9 / 8
@@ -67,7 +69,8 @@ def test_xlsx_cells_of_measured_rows(sample):
     # are inside the 4 October maintenance window. Three links x 31 days, less 2 h maintenance each
     # and the 2 h with no data on the 20th.
     assert [ws.cell(r, c).value for c in range(4, 7)] == ["≥99%", "99.97%", "达标"]
-    assert ws.cell(r, 7).value == pytest.approx((31 * 86400 - 7200 - 7200) / (31 * 86400 - 7200))
+    coverage = (31 * 86400 - 7200 - 7200) / (31 * 86400 - 7200)  # 99.73 %
+    assert ws.cell(r, 7).value == math.floor(coverage * 1000) / 1000  # as shown: 99.7 %, rounded down
     assert ws.cell(r, 7).number_format == "0.0%"
     assert ws.cell(r, 8).value == "2 小时"
     assert ws.cell(r, 9).value == "中断 2 次，共 36 分钟"
@@ -164,3 +167,34 @@ def test_html_sms_latency_histogram(sample):
     assert sum(late) == 6167 - speed.details["within_target"] > 0  # orange: exactly the messages slower than 10 s
     assert 'class="bound"' in chart and "目标 ≤10秒 bound" in chart
     assert "p95 6.85秒" in chart and "10秒内送达 98.73%" in chart
+
+
+def coverage_report(coverages):
+    """Rows that differ only in their coverage, for the four writers."""
+    october = month(2026, 10, SH)
+    rows = tuple(Row(id=f"r{i}", source="measured", level1="产出指标", level2="质量指标", name=f"指标{i}", name_en="",
+                     target_text="≥99%", actual="100.00%", status="met", note="", coverage=c)
+                 for i, c in enumerate(coverages))
+    return Report(period=october, kind="month", until=october.end, generated_at=SAMPLE_NOW, timezone="Asia/Shanghai",
+                  lang="zh", rows=rows)
+
+
+def excel_percent(cell):
+    """What Excel shows for a cell in a ``0.00%`` format."""
+    assert cell.data_type == "n" and cell.number_format.endswith("%"), cell.number_format
+    decimals = len(cell.number_format.partition(".")[2]) - 1 if "." in cell.number_format else 0
+    return f"{cell.value * 100:.{decimals}f}%"
+
+
+def test_every_writer_shows_the_same_coverage():
+    shown = ["0.04%", "99.9%", "100%", "0%", "99.7%"]
+    report = coverage_report([0.0004167, 0.99996, 1.0, 0.0, 0.997304])
+    ws = sheet(report)
+    assert [excel_percent(ws.cell(6 + i, 7)) for i in range(len(shown))] == shown
+    rows = list(csv.reader(io.StringIO(csv_writer.render(report).decode("utf-8-sig"))))
+    assert [r[6] for r in rows[1:]] == shown
+    doc = json.loads(json_writer.render(report))
+    assert [r["coverage_text"] for r in doc["rows"]] == shown
+    assert doc["rows"][0]["coverage"] == 0.0004167  # the raw ratio stays in the JSON
+    page = html.render(report).decode("utf-8")
+    assert re.findall(r'<td class="row num">([^<]*%)</td>', page)[1::2] == shown  # after each row's 实际完成值
