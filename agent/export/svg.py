@@ -16,6 +16,7 @@ LABEL = 130  # left margin for series names
 PLOT = WIDTH - LABEL - 20
 COLOURS = {"up": "#2e7d32", "down": "#c62828", "unknown": "#c8c8c8", "maintenance": "#1e88e5"}
 DOWN_MIN_WIDTH = 1.0  # px: an outage of a few minutes in a month must stay visible
+LABEL_GAP = 12  # px between the baselines of two axis labels (11 px text) so that neither overprints the other
 LEGEND_ZH = {"up": "正常 up", "down": "中断 down", "unknown": "无数据 unknown", "maintenance": "维护 maintenance"}
 
 
@@ -106,14 +107,21 @@ def gauge(chart: GaugeChart, start: float, end: float, zone: ZoneInfo) -> str:
     target_label = escape(fmt.value(chart.target_value, chart.unit, chart.target_text))
     parts.append(f'<line x1="{LABEL}" y1="{ty:.1f}" x2="{LABEL + PLOT}" y2="{ty:.1f}" stroke="#c62828" stroke-dasharray="6 4"/>')
     parts.append(f'<text x="{LABEL - 8}" y="{ty + 4:.1f}" font-size="11" text-anchor="end" fill="#c62828">目标 {target_label}</text>')
-    if known and abs(y(max(known)) - ty) > 12:  # a peak label next to the target's would overprint it
+    if known:  # the peak's label, moved off the target's when the two levels are close (capacity just above it)
         peak = max(known)
-        parts.append(f'<text x="{LABEL - 8}" y="{y(peak) + 4:.1f}" font-size="11" text-anchor="end">'
+        parts.append(f'<text x="{LABEL - 8}" y="{_apart(y(peak), ty) + 4:.1f}" font-size="11" text-anchor="end">'
                      f'{escape(fmt.value(peak, chart.unit, chart.target_text))}</text>')
-    if not known:
+    else:
         parts.append(f'<text x="{LABEL + PLOT / 2}" y="{height / 2}" font-size="13" text-anchor="middle" fill="#777">无数据 no data</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _apart(y: float, other: float) -> float:
+    """A label's ``y`` moved at least LABEL_GAP from another label's: above it when level or higher."""
+    if abs(y - other) >= LABEL_GAP:
+        return y
+    return other - LABEL_GAP if y <= other else other + LABEL_GAP
 
 
 def _seconds(value: float) -> str:

@@ -10,8 +10,10 @@ import pytest
 
 from agent import periods
 from agent.config import parse_config
+from agent.export import format as fmt
 from agent.export import svg
 from agent.export.measure import CHART_BUCKETS, LedgerMeasurements
+from agent.export.rows import GaugeChart
 from agent.ledger import Ledger
 from agent.series import link_available, link_up
 
@@ -116,3 +118,37 @@ def test_a_running_month_draws_nothing_after_now(tmp_path, ledger):
     put(ledger, OCTOBER.start, now, 1.0)
     line = spans(tmp_path, ledger, now)
     assert line.spans == ((OCTOBER.start, pytest.approx(now), "up"),)
+
+
+GIB = 2.0**30
+
+
+def gauge_chart(points, target=100000 * GIB, target_text="≥100000GB"):
+    return GaugeChart("cloud_memory_capacity", "云资源服务能力规模（memory）", "bytes", target_text, target, tuple(points))
+
+
+def labels(page):
+    """The gauge's axis labels: text -> baseline y."""
+    return {text: float(y) for y, text in re.findall(r'<text x="[\d.]+" y="([\d.]+)" font-size="11" text-anchor="end"[^>]*>([^<]+)</text>', page)}
+
+
+@pytest.mark.parametrize("measured, target, target_text", [
+    (102272 * GIB, 100000 * GIB, "≥100000GB"),  # the sample's memory: 3 px above the target line
+    (4180 * 2.0**40, 4000 * 2.0**40, "4000TB 存储"),  # the sample's storage: 6 px above
+    (99000 * GIB, 100000 * GIB, "≥100000GB"),  # just below the target
+    (100000 * GIB, 100000 * GIB, "≥100000GB"),  # on it
+])
+def test_a_measured_value_close_to_the_target_is_labelled_beside_the_targets_label(measured, target, target_text):
+    page = svg.gauge(gauge_chart([(OCTOBER.start, OCTOBER.end, measured)], target, target_text), OCTOBER.start, OCTOBER.end, SH)
+    found = labels(page)
+    value = fmt.value(measured, "bytes", target_text)
+    target_label = f"目标 {fmt.value(target, 'bytes', target_text)}"
+    assert set(found) == {value, target_label}, found
+    assert abs(found[value] - found[target_label]) >= svg.LABEL_GAP - 0.1  # apart: neither overprints the other
+    assert (found[value] < found[target_label]) == (measured >= target)  # the higher figure above
+
+
+def test_a_measured_value_far_from_the_target_is_labelled_at_its_level():
+    page = svg.gauge(gauge_chart([(OCTOBER.start, OCTOBER.end, 150000 * GIB)]), OCTOBER.start, OCTOBER.end, SH)
+    (line,) = re.findall(r'<path d="M[\d.]+,([\d.]+)H', page)
+    assert labels(page)["150000GB"] == pytest.approx(float(line) + 4, abs=0.1)

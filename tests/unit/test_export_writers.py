@@ -155,6 +155,14 @@ def test_html_is_self_contained_with_the_table_and_charts(sample):
     assert "未达标：4" in page
 
 
+def test_html_labels_every_capacity_chart_with_its_peak(sample):
+    """Memory and storage are only 3 and 6 px above their targets: their labels move off the target's."""
+    page = html.render(sample["zh"]).decode("utf-8")
+    charts = re.findall(r'<svg xmlns="http://www.w3.org/2000/svg" class="gauge".*?</svg>', page)
+    assert [re.findall(r'text-anchor="end">([^<]+)</text>', chart) for chart in charts] == [
+        ["30G"], ["17344核"], ["102272GB"], ["4180TB"]]
+
+
 def test_html_sms_latency_histogram(sample):
     """The sample's 6167 delivered messages as a histogram of the stored bins, the 10 s bound marked."""
     page = html.render(sample["zh"]).decode("utf-8")
