@@ -115,29 +115,39 @@ def coverage(ratio: float) -> Figure:
     return percent_figure(ratio, "<=", _MAX_DECIMALS)  # a speck of data: the least figure above 0 shown
 
 
-def value(measured: float, unit: str, target_text: str, op: str | None = None) -> str:
-    """A figure in base units written like ``target_text`` (unit and scale)."""
+def value_figure(measured: float, unit: str, target_text: str, op: str | None = None) -> Figure:
+    """A figure in base units written like ``target_text`` (unit and scale), rounded towards failing ``op``."""
     suffix = target_suffix(target_text)
     direction = rounding(op)
     if unit == "ratio":
-        return percent(measured, op)
+        return percent_figure(measured, op)
     if unit == "bytes_per_second":
         prefix = (suffix[:1] or "g").lower()
         scale = _RATE_SCALE.get(prefix, _RATE_SCALE["g"])
-        return number(measured / scale, 2, direction) + (suffix if prefix in _RATE_SCALE else "G")
+        return figure(measured / scale, 2, direction, suffix if prefix in _RATE_SCALE else "G")
     if unit == "bytes":
         prefix = (suffix[:1] or "g").lower()
         if prefix not in _BYTES_SCALE:
             prefix, suffix = "g", "GB"
-        return number(measured / _BYTES_SCALE[prefix], 1, direction) + suffix
+        return figure(measured / _BYTES_SCALE[prefix], 1, direction, suffix)
     if unit == "seconds":
         key = next((k for k in _SECONDS_SCALE if suffix.startswith(k)), None)
         if key is None:
             key, suffix = "秒", "秒"
-        return number(measured / _SECONDS_SCALE[key], 2, direction) + suffix
+        return figure(measured / _SECONDS_SCALE[key], 2, direction, suffix)
     key = next((k for k in _COUNT_SCALE if suffix.startswith(k)), None)
     scale = _COUNT_SCALE[key] if key else 1.0
-    return number(measured / scale, 2, direction) + suffix
+    return figure(measured / scale, 2, direction, suffix)
+
+
+def value(measured: float, unit: str, target_text: str, op: str | None = None) -> str:
+    """``value_figure`` as text: ``99.97%``, ``29.99G``, ``2800万条``."""
+    return str(value_figure(measured, unit, target_text, op))
+
+
+def hours(seconds: float, lang: Lang = "zh") -> Figure:
+    """A stretch of time in one unit, for a column of numbers (the xlsx): ``2 小时``, ``0.68 小时``."""
+    return figure(seconds / 3600.0, 2, suffix=" 小时" if lang == "zh" else " h")
 
 
 def duration(seconds: float, lang: Lang = "zh") -> str:

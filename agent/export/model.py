@@ -147,8 +147,11 @@ class _Builder:
                        status="insufficient", note=_t(lang, "无计算结果", "no result"))
         op = result.target.op
 
+        def figure(v: float) -> fmt.Figure:
+            return fmt.value_figure(v, definition.unit, definition.target_text, op)
+
         def show(v: float) -> str:
-            return fmt.value(v, definition.unit, definition.target_text, op)
+            return str(figure(v))
 
         notes: list[str] = []
         required = result.target.value
@@ -185,7 +188,7 @@ class _Builder:
         return Row(
             **base, source="measured", kpi=definition.id, unit=definition.unit,
             actual="—" if result.value is None else show(result.value), status=status, note=_join(notes, lang),
-            value=result.value, target_op=op, target_value=required, target_full=result.target.value,
+            value=result.value, actual_figure=None if result.value is None else figure(result.value), target_op=op, target_value=required, target_full=result.target.value,
             window_start=window.start, window_end=min(self.until, window.end), coverage=result.coverage,
             maintenance_seconds=self.m.maintenance_seconds(definition.id, window), minimum=result.minimum,
             compliance=result.compliance, objective=definition.objective if result.compliance is not None else None,
@@ -249,10 +252,13 @@ class _Builder:
         assert row.target is not None
         target = units.parse_target(row.target, row.kind)
 
-        def show(v: float) -> str:
+        def figure(v: float) -> fmt.Figure:
             if row.suffix:
-                return fmt.number(v, 2, fmt.rounding(target.op)) + row.suffix
-            return fmt.value(v, row.kind, row.target_text, target.op)
+                return fmt.figure(v, 2, fmt.rounding(target.op), row.suffix)
+            return fmt.value_figure(v, row.kind, row.target_text, target.op)
+
+        def show(v: float) -> str:
+            return str(figure(v))
 
         required, rule_note = target.value, ""
         if row.milestones:
@@ -263,7 +269,7 @@ class _Builder:
         if len(entries) == 1 and latest.met is not None:
             met = latest.met  # the staff's own judgement, e.g. an exception agreed with the evaluator
             notes.append(_t(lang, "人工评定", "judged by staff"))
-        return Row(**base, actual=show(total), value=total, status="met" if met else "not_met",
+        return Row(**base, actual=show(total), value=total, actual_figure=figure(total), status="met" if met else "not_met",
                    target_op=target.op, target_value=required, target_full=target.value,
                    note=_join([used, rule_note] + notes, lang))
 

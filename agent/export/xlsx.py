@@ -70,12 +70,11 @@ def render(report: Report) -> bytes:
     first = HEADER_ROW + 1
     for r, row in enumerate(report.rows, start=first):
         texts = dict(zip(keys, columns.cells(row, report.lang)))
+        numbers = columns.figures(row, report.lang)
         for c, key in enumerate(keys, start=1):
-            value: object = texts[key]
-            shown = fmt.coverage(row.coverage) if key == "coverage" and row.coverage is not None else None
-            if shown is not None:
-                value = shown.number  # a number, so a reviewer can sort or sum; it reads as the CSV does
-            cell = ws.cell(row=r, column=c, value=value)
+            shown = numbers.get(key)
+            # A number, so a reviewer can sort or sum, in a format that reads as the CSV's text.
+            cell = ws.cell(row=r, column=c, value=texts[key] if shown is None else shown.number)
             cell.border = _BORDER
             cell.alignment = Alignment(vertical="center", wrap_text=key in ("name", "name_en", "target", "note"))
             if shown is not None:
