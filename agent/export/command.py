@@ -76,17 +76,20 @@ def resolve_period(args: argparse.Namespace, zone: ZoneInfo, now: float) -> "tup
     return kind, period
 
 
+# os.path's tests, not Path's: inside a directory the user may not read, Path.exists() raises
+# PermissionError (a traceback) where os.path.exists() says False.
+
 def _names_directory(output: str) -> bool:
     """``-o DIR/`` names a directory even before it exists; so does the name of an existing one."""
-    return output.endswith(("/", os.sep)) or Path(output).is_dir()
+    return output.endswith(("/", os.sep)) or os.path.isdir(output)
 
 
 def _check_directory(directory: Path) -> None:
     """``directory`` exists or can be created: its nearest existing ancestor is a writable directory."""
     existing = directory
-    while not existing.exists():
+    while not os.path.exists(existing):
         existing = existing.parent
-    if not existing.is_dir():
+    if not os.path.isdir(existing):
         raise ExportError(f"cannot create directory {directory}: {existing} is not a directory")
     if existing != directory and not os.access(existing, os.W_OK | os.X_OK):
         raise ExportError(f"cannot create directory {directory}: permission denied in {existing}")
@@ -94,9 +97,10 @@ def _check_directory(directory: Path) -> None:
 
 def _check_file(path: Path) -> None:
     parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
+    if not os.path.isdir(parent):
         raise ExportError(f"cannot write {path}: no directory {parent}")
-    if path.is_dir() or not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if (os.path.isdir(path) or not os.access(parent, os.W_OK)
+            or (os.path.exists(path) and not os.access(path, os.W_OK))):
         raise ExportError(f"cannot write {path}: permission denied or a directory")
 
 
@@ -110,7 +114,7 @@ def output_paths(output: str | None, formats: Sequence[str], label: str, cwd: Pa
         directory = (cwd or Path.cwd()) if output is None else Path(output)
         _check_directory(directory)
         paths = {f: directory / f"sla-report-{label}.{f}" for f in formats}
-        if not directory.is_dir():
+        if not os.path.isdir(directory):
             return paths  # nothing inside a directory still to be created can be in the way
     elif len(formats) == 1:
         paths = {formats[0]: Path(output)}

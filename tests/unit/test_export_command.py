@@ -107,6 +107,25 @@ def test_output_directory_in_an_unwritable_directory(config_file, tmp_path, caps
     assert not (locked / "new").exists()
 
 
+def test_output_inside_a_directory_the_user_cannot_read(config_file, tmp_path, capsys, monkeypatch):
+    """As for a user who is not root and may not look into ``private`` (mode 0700, another owner)."""
+    private = tmp_path / "private"
+    (private / "sub").mkdir(parents=True)
+    stat = os.stat
+
+    def denied_inside(path, *args, **kwargs):
+        if str(path).startswith(f"{private}/"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", denied_inside)
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != private)
+    assert run(["-c", str(config_file), "-o", f"{private}/sub/"]) == 2
+    assert capsys.readouterr().err == f"sla-agent: cannot create directory {private}/sub: permission denied in {private}\n"
+    assert run(["-c", str(config_file), "--format", "csv", "-o", f"{private}/sub/r.csv"]) == 2
+    assert capsys.readouterr().err == f"sla-agent: cannot write {private}/sub/r.csv: no directory {private}/sub\n"
+
+
 def test_a_failed_export_creates_no_output_directory(config_file, tmp_path, capsys):
     out = tmp_path / "new"
     assert run(["-c", str(config_file), "--data-dir", str(tmp_path / "nothing"), "-o", f"{out}/"]) == 2
