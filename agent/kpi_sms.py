@@ -129,7 +129,10 @@ def annual_volume(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: 
 
     The year is the calendar year (configured zone) of the period. Pro-rating
     is by time elapsed (days and their fractions): at the end of June 181/365
-    of the target is due. Coverage is the feeds' over the year so far.
+    of the target is due. Coverage is the feeds' over the year so far. The ``month`` detail
+    counts the messages of the evaluated period itself (the month, on /metrics); evaluated
+    over a year-to-date window it equals ``year_to_date``, so the export takes the report
+    period's own count from the period's own evaluation.
     """
     zone = _zone(kpi)
     year = datetime.fromtimestamp(period.start, zone).year

@@ -36,7 +36,7 @@ def headers(lang: Lang) -> list[str]:
 
 
 def coverage_text(row: Row) -> str:
-    return "" if row.coverage is None else fmt.percent(row.coverage, decimals=1)
+    return "" if row.coverage is None else str(fmt.coverage(row.coverage))
 
 
 def maintenance_text(row: Row, lang: Lang) -> str:
@@ -53,6 +53,22 @@ def cells(row: Row, lang: Lang) -> list[str]:
         "coverage": coverage_text(row), "maintenance": maintenance_text(row, lang), "note": row.note,
     }
     return [values[key] for key in keys(lang)]
+
+
+def figures(row: Row, lang: Lang) -> dict[str, fmt.Figure]:
+    """The cells of ``row`` that are numbers, by column key (the xlsx stores these as numbers).
+
+    The same figures as ``cells`` writes, but maintenance time in hours: a column of numbers
+    needs one unit.
+    """
+    found: dict[str, fmt.Figure] = {}
+    if row.actual_figure is not None:
+        found["actual"] = row.actual_figure
+    if row.coverage is not None:
+        found["coverage"] = fmt.coverage(row.coverage)
+    if row.maintenance_seconds is not None:
+        found["maintenance"] = fmt.hours(row.maintenance_seconds, lang)
+    return found
 
 
 def _local(ts: float, zone: ZoneInfo, with_time: bool = True) -> str:

@@ -46,7 +46,8 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", commo
     export.add_argument("--half", help="YYYYHn, e.g. 2026H1")
     export.add_argument("--year", help="YYYY")
     export.add_argument("--format", default="all", help="xlsx, csv, json, html or all (default: all)")
-    export.add_argument("-o", "--output", help="output file (one format) or file stem / directory (all)")
+    export.add_argument("-o", "--output", help="output file (one format), file stem (all), or a directory: "
+                        "DIR/ (created if needed) or an existing one, default names inside")
     export.add_argument("--manual", help="YAML file of the manual indicators' values (see docs/export.md)")
     export.add_argument("--lang", default="zh", help="zh (default) or en: English indicator names alongside")
     export.add_argument("--data-dir", help="ledger directory to read (default: the config's agent.data_dir)")
@@ -79,28 +80,66 @@ def resolve_period(args: argparse.Namespace, zone: ZoneInfo, now: float) -> "tup
     return kind, period
 
 
+# os.path's tests, not Path's: inside a directory the user may not read, Path.exists() raises
+# PermissionError (a traceback) where os.path.exists() says False.
+
+def _names_directory(output: str) -> bool:
+    """``-o DIR/`` names a directory even before it exists; so does the name of an existing one."""
+    return output.endswith(("/", os.sep)) or os.path.isdir(output)
+
+
+def _check_directory(directory: Path) -> None:
+    """``directory`` exists or can be created: its nearest existing ancestor is a writable directory."""
+    existing = directory
+    while not os.path.exists(existing):
+        existing = existing.parent
+    if not os.path.isdir(existing):
+        raise ExportError(f"cannot create directory {directory}: {existing} is not a directory")
+    if existing != directory and not os.access(existing, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot create directory {directory}: permission denied in {existing}")
+
+
+def _check_file(path: Path) -> None:
+    parent = path.parent if str(path.parent) else Path(".")
+    if not os.path.isdir(parent):
+        raise ExportError(f"cannot write {path}: no directory {parent}")
+    if (os.path.isdir(path) or not os.access(parent, os.W_OK)
+            or (os.path.exists(path) and not os.access(path, os.W_OK))):
+        raise ExportError(f"cannot write {path}: permission denied or a directory")
+
+
 def output_paths(output: str | None, formats: Sequence[str], label: str, cwd: Path | None = None) -> dict[str, Path]:
-    """Where each format goes; checks that every target can be written before anything is computed."""
-    base = cwd or Path.cwd()
-    default = {f: base / f"sla-report-{label}.{f}" for f in formats}
-    if output is None:
-        paths = default
+    """Where each format goes; checks that every target can be written before anything is computed.
+
+    A directory that ``-o DIR/`` names is only checked here: ``export`` creates it when it
+    writes, so a failed export leaves nothing behind.
+    """
+    if output is None or _names_directory(output):
+        directory = (cwd or Path.cwd()) if output is None else Path(output)
+        _check_directory(directory)
+        paths = {f: directory / f"sla-report-{label}.{f}" for f in formats}
+        if not os.path.isdir(directory):
+            return paths  # nothing inside a directory still to be created can be in the way
+    elif len(formats) == 1:
+        paths = {formats[0]: Path(output)}
     else:
         out = Path(output)
-        if out.is_dir():
-            paths = {f: out / f"sla-report-{label}.{f}" for f in formats}
-        elif len(formats) == 1:
-            paths = {formats[0]: out}
-        else:
-            stem = out.with_suffix("") if out.suffix.lstrip(".") in FORMATS else out
-            paths = {f: stem.parent / f"{stem.name}.{f}" for f in formats}
+        stem = out.with_suffix("") if out.suffix.lstrip(".") in FORMATS else out
+        paths = {f: stem.parent / f"{stem.name}.{f}" for f in formats}
     for path in paths.values():
-        parent = path.parent if str(path.parent) else Path(".")
-        if not parent.is_dir():
-            raise ExportError(f"cannot write {path}: no directory {parent}")
-        if path.is_dir() or not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-            raise ExportError(f"cannot write {path}: permission denied or a directory")
+        _check_file(path)
     return paths
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # the directory of -o DIR/
+    except OSError as exc:
+        raise ExportError(f"cannot create directory {path.parent}: {exc.strerror or exc}") from None
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def export(config: "Config", kind: "PeriodKind", period: "Period", formats: Sequence[str], output: str | None,
@@ -138,11 +177,7 @@ def export(config: "Config", kind: "PeriodKind", period: "Period", formats: Sequ
     writers = _writers()
     written = []
     for fmt_name, path in paths.items():
-        data = writers[fmt_name](report)
-        try:
-            path.write_bytes(data)
-        except OSError as exc:
-            raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        _write(path, writers[fmt_name](report))
         written.append(path)
     return written
 

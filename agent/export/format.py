@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 Lang = Literal["zh", "en"]
@@ -30,21 +31,53 @@ def target_suffix(target_text: str) -> str:
     return match.group("suffix") if match else ""
 
 
+COVERAGE_DECIMALS = 1  # 99.7 %: more only where fewer would read 0 % or 100 %
+_MAX_DECIMALS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A number as the report writes it: ``number``, already rounded to ``decimals``, then ``suffix``.
+
+    A percentage keeps ``number`` as the ratio (0.9997 for ``99.97%``), as a spreadsheet's percent
+    format does; so the xlsx can store ``number`` with a format of ``decimals`` places and show
+    exactly the text the other formats write.
+    """
+
+    number: float
+    decimals: int
+    suffix: str = ""
+    percent: bool = False
+
+    def __str__(self) -> str:
+        shown = self.number * 100 if self.percent else self.number
+        return f"{shown:.{self.decimals}f}{'%' if self.percent else ''}{self.suffix}"
+
+
+def _scaled(value: float, decimals: int, direction: str) -> int:
+    """``value`` x 10**decimals as an integer, rounded in ``direction`` (see ``number``)."""
+    raw = value * 10**decimals
+    if direction == "down":
+        return math.floor(raw + 1e-6)  # 0.99 * 100 is 98.999...: not a real shortfall
+    if direction == "up":
+        return math.ceil(raw - 1e-6)
+    return round(raw)
+
+
+def figure(value: float, decimals: int = 2, direction: str = "nearest", suffix: str = "") -> Figure:
+    """``value`` with at most ``decimals`` decimals, trailing zeros dropped, then ``suffix``."""
+    scaled = _scaled(value, decimals, direction)
+    while decimals and scaled % 10 == 0:
+        scaled, decimals = scaled // 10, decimals - 1
+    return Figure(scaled / 10**decimals, decimals, suffix)
+
+
 def number(value: float, decimals: int = 2, direction: str = "nearest") -> str:
     """``value`` with at most ``decimals`` decimals, trailing zeros dropped.
 
     ``direction`` "down" / "up" rounds towards -inf / +inf (see the module doc).
     """
-    scale = 10**decimals
-    scaled = value * scale
-    if direction == "down":
-        scaled = math.floor(scaled + 1e-6)  # 0.99 * 100 is 98.999...: not a real shortfall
-    elif direction == "up":
-        scaled = math.ceil(scaled - 1e-6)
-    else:
-        scaled = round(scaled)
-    text = f"{scaled / scale:.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    return str(figure(value, decimals, direction))
 
 
 def rounding(op: str | None) -> str:
@@ -56,38 +89,65 @@ def rounding(op: str | None) -> str:
     return "nearest"
 
 
+def percent_figure(ratio: float, op: str | None = None, decimals: int = 2) -> Figure:
+    """``0.99953`` as ``99.95%``: always ``decimals`` places (the table's ≥99% reads better against 99.00%)."""
+    return Figure(_scaled(ratio * 100, decimals, rounding(op)) / 10 ** (decimals + 2), decimals, percent=True)
+
+
 def percent(ratio: float, op: str | None = None, decimals: int = 2) -> str:
-    """``0.99953`` -> ``99.95%`` (always ``decimals`` places: the table's ≥99% reads better against 99.00%)."""
-    scale = 10 ** (decimals + 2)
-    raw = ratio * scale
-    direction = rounding(op)
-    scaled = math.floor(raw + 1e-6) if direction == "down" else math.ceil(raw - 1e-6) if direction == "up" else round(raw)
-    return f"{scaled / 10**decimals:.{decimals}f}%"
+    """``0.99953`` -> ``99.95%`` (see ``percent_figure``)."""
+    return str(percent_figure(ratio, op, decimals))
 
 
-def value(measured: float, unit: str, target_text: str, op: str | None = None) -> str:
-    """A figure in base units written like ``target_text`` (unit and scale)."""
+def coverage(ratio: float) -> Figure:
+    """A data coverage as every format writes it (column and note): ``99.7%``.
+
+    Rounded down, as a coverage is held against its minimum, with as many more decimals
+    as it takes for a coverage above 0 not to read ``0.0%`` (``0.04%``) and, with the rounding
+    tolerance, one below 1 not to read ``100.0%``. Only none reads ``0%``, only all ``100%``.
+    """
+    if ratio <= 0 or ratio >= 1:
+        return Figure(0.0 if ratio <= 0 else 1.0, 0, percent=True)
+    for decimals in range(COVERAGE_DECIMALS, _MAX_DECIMALS + 1):
+        shown = percent_figure(ratio, ">=", decimals)
+        if 0 < shown.number < 1:
+            return shown
+    return percent_figure(ratio, "<=", _MAX_DECIMALS)  # a speck of data: the least figure above 0 shown
+
+
+def value_figure(measured: float, unit: str, target_text: str, op: str | None = None) -> Figure:
+    """A figure in base units written like ``target_text`` (unit and scale), rounded towards failing ``op``."""
     suffix = target_suffix(target_text)
     direction = rounding(op)
     if unit == "ratio":
-        return percent(measured, op)
+        return percent_figure(measured, op)
     if unit == "bytes_per_second":
         prefix = (suffix[:1] or "g").lower()
         scale = _RATE_SCALE.get(prefix, _RATE_SCALE["g"])
-        return number(measured / scale, 2, direction) + (suffix if prefix in _RATE_SCALE else "G")
+        return figure(measured / scale, 2, direction, suffix if prefix in _RATE_SCALE else "G")
     if unit == "bytes":
         prefix = (suffix[:1] or "g").lower()
         if prefix not in _BYTES_SCALE:
             prefix, suffix = "g", "GB"
-        return number(measured / _BYTES_SCALE[prefix], 1, direction) + suffix
+        return figure(measured / _BYTES_SCALE[prefix], 1, direction, suffix)
     if unit == "seconds":
         key = next((k for k in _SECONDS_SCALE if suffix.startswith(k)), None)
         if key is None:
             key, suffix = "秒", "秒"
-        return number(measured / _SECONDS_SCALE[key], 2, direction) + suffix
+        return figure(measured / _SECONDS_SCALE[key], 2, direction, suffix)
     key = next((k for k in _COUNT_SCALE if suffix.startswith(k)), None)
     scale = _COUNT_SCALE[key] if key else 1.0
-    return number(measured / scale, 2, direction) + suffix
+    return figure(measured / scale, 2, direction, suffix)
+
+
+def value(measured: float, unit: str, target_text: str, op: str | None = None) -> str:
+    """``value_figure`` as text: ``99.97%``, ``29.99G``, ``2800万条``."""
+    return str(value_figure(measured, unit, target_text, op))
+
+
+def hours(seconds: float, lang: Lang = "zh") -> Figure:
+    """A stretch of time in one unit, for a column of numbers (the xlsx): ``2 小时``, ``0.68 小时``."""
+    return figure(seconds / 3600.0, 2, suffix=" 小时" if lang == "zh" else " h")
 
 
 def duration(seconds: float, lang: Lang = "zh") -> str:

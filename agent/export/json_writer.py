@@ -30,6 +30,7 @@ def row_dict(row: Row, report: Report) -> dict[str, Any]:
     zone = ZoneInfo(report.timezone)
     raw = asdict(row)
     raw.pop("outages")
+    raw.pop("actual_figure")  # the spreadsheet's form of ``actual``; ``value`` is the raw figure
     return {
         **{k: _clean(v) for k, v in raw.items() if k not in ("details",)},
         "status_text": status_text(row.status, report.lang),

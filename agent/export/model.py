@@ -147,20 +147,28 @@ class _Builder:
                        status="insufficient", note=_t(lang, "无计算结果", "no result"))
         op = result.target.op
 
+        def figure(v: float) -> fmt.Figure:
+            return fmt.value_figure(v, definition.unit, definition.target_text, op)
+
         def show(v: float) -> str:
-            return fmt.value(v, definition.unit, definition.target_text, op)
+            return str(figure(v))
 
         notes: list[str] = []
         required = result.target.value
         met = result.met
         month_value: float | None = None
+        details = dict(result.details)
         if row.prorate:
             required, note = self._prorate(window, row.period, result.target.value, show)
             notes.append(note)
             if window is not self.period:
                 own = self.m.results(self.period).get(definition.id)
-                # A kind whose value is already to-date (SMS annual volume) gives the period's own count as "month".
+                # A kind whose value is already to-date (SMS annual volume) gives the evaluated period's own
+                # count as "month": over the to-date window that is the whole window's, so it comes from the
+                # report period's own result, in the details too.
                 month_value = None if own is None else own.details.get("month", own.value)
+                if own is not None and "month" in own.details:
+                    details["month"] = own.details["month"]
                 if month_value is not None:
                     notes.append(_t(lang, f"本期 {show(month_value)}", f"this period {show(month_value)}"))
             if result.value is not None:
@@ -171,8 +179,8 @@ class _Builder:
         if not result.sufficient:
             status = "insufficient"
             notes.insert(0, _t(lang, "期间内无数据", "no data in the period") if result.value is None else
-                         _t(lang, f"数据覆盖率 {fmt.percent(result.coverage)} 低于 {fmt.percent(result.min_coverage, decimals=0)}",
-                            f"coverage {fmt.percent(result.coverage)} below {fmt.percent(result.min_coverage, decimals=0)}"))
+                         _t(lang, f"数据覆盖率 {fmt.coverage(result.coverage)} 低于 {fmt.percent(result.min_coverage, decimals=0)}",
+                            f"coverage {fmt.coverage(result.coverage)} below {fmt.percent(result.min_coverage, decimals=0)}"))
         else:
             status = "met" if met else "not_met"
         if self.manual.get(row.id):
@@ -180,13 +188,13 @@ class _Builder:
         return Row(
             **base, source="measured", kpi=definition.id, unit=definition.unit,
             actual="—" if result.value is None else show(result.value), status=status, note=_join(notes, lang),
-            value=result.value, target_op=op, target_value=required, target_full=result.target.value,
+            value=result.value, actual_figure=None if result.value is None else figure(result.value), target_op=op, target_value=required, target_full=result.target.value,
             window_start=window.start, window_end=min(self.until, window.end), coverage=result.coverage,
             maintenance_seconds=self.m.maintenance_seconds(definition.id, window), minimum=result.minimum,
             compliance=result.compliance, objective=definition.objective if result.compliance is not None else None,
             report_period_value=month_value,
             outages=outages,
-            details=dict(result.details),
+            details=details,
         )
 
     # --- not configured ------------------------------------------------------------------------
@@ -244,10 +252,13 @@ class _Builder:
         assert row.target is not None
         target = units.parse_target(row.target, row.kind)
 
-        def show(v: float) -> str:
+        def figure(v: float) -> fmt.Figure:
             if row.suffix:
-                return fmt.number(v, 2, fmt.rounding(target.op)) + row.suffix
-            return fmt.value(v, row.kind, row.target_text, target.op)
+                return fmt.figure(v, 2, fmt.rounding(target.op), row.suffix)
+            return fmt.value_figure(v, row.kind, row.target_text, target.op)
+
+        def show(v: float) -> str:
+            return str(figure(v))
 
         required, rule_note = target.value, ""
         if row.milestones:
@@ -258,7 +269,7 @@ class _Builder:
         if len(entries) == 1 and latest.met is not None:
             met = latest.met  # the staff's own judgement, e.g. an exception agreed with the evaluator
             notes.append(_t(lang, "人工评定", "judged by staff"))
-        return Row(**base, actual=show(total), value=total, status="met" if met else "not_met",
+        return Row(**base, actual=show(total), value=total, actual_figure=figure(total), status="met" if met else "not_met",
                    target_op=target.op, target_value=required, target_full=target.value,
                    note=_join([used, rule_note] + notes, lang))
 

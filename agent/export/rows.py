@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
-from agent.export.format import Lang
+from agent.export.format import Figure, Lang
 from agent.export.periods import PeriodKind
 from agent.periods import Period
 
@@ -50,6 +50,7 @@ class Row:
     kpi: str | None = None
     unit: str | None = None  # base unit of ``value`` (ratio, bytes_per_second, bytes, seconds, count, text)
     value: float | str | None = None  # raw, base units
+    actual_figure: Figure | None = None  # ``actual`` as a number for spreadsheets (None: it is text)
     target_op: str | None = None
     target_value: float | None = None  # the threshold applied (pro-rated where the row is to-date)
     target_full: float | None = None  # the threshold as set for the whole target period

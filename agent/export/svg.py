@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 from html import escape
-from typing import Sequence
+from typing import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from agent.export import format as fmt
@@ -15,7 +15,11 @@ WIDTH = 1000
 LABEL = 130  # left margin for series names
 PLOT = WIDTH - LABEL - 20
 COLOURS = {"up": "#2e7d32", "down": "#c62828", "unknown": "#c8c8c8", "maintenance": "#1e88e5"}
-DOWN_MIN_WIDTH = 1.0  # px: an outage of a few minutes in a month must stay visible
+# px: data that exists is never drawn smaller, however short it is (an outage of a few minutes or a
+# demo of 20 s in a month, one slow message among thousands): a chart must not hide what it has.
+MIN_VISIBLE = 3.0
+LABEL_GAP = 12  # px between the baselines of two axis labels (11 px text) so that neither overprints the other
+_LAYER = {"unknown": 0, "maintenance": 0, "up": 1, "down": 2}  # drawn in this order: data on top of no data
 LEGEND_ZH = {"up": "正常 up", "down": "中断 down", "unknown": "无数据 unknown", "maintenance": "维护 maintenance"}
 
 
@@ -60,11 +64,12 @@ def timeline(lines: Sequence[Timeline], start: float, end: float, zone: ZoneInfo
     for i, line in enumerate(lines):
         y = i * (row_h + gap)
         parts.append(f'<text x="{LABEL - 8}" y="{y + 13}" font-size="12" text-anchor="end">{escape(line.series)}</text>')
-        # Every state as wide as its time; an outage at least DOWN_MIN_WIDTH wide and drawn last, on top,
-        # so a few minutes of "down" in a month stay visible while seconds without data do not grey a bucket.
-        for s, e, state in sorted(line.spans, key=lambda span: span[2] == "down"):
+        # Every state as wide as its time; data (up, down) at least MIN_VISIBLE wide and drawn over
+        # "no data", outages last, so a few minutes of "down" or seconds of "up" in a month stay visible
+        # while seconds without data do not grey a bucket.
+        for s, e, state in sorted(line.spans, key=lambda span: _LAYER[span[2]]):
             x0, x1 = _x(s, start, end), _x(e, start, end)
-            w = max(x1 - x0, DOWN_MIN_WIDTH) if state == "down" else x1 - x0
+            w = max(x1 - x0, MIN_VISIBLE) if _LAYER[state] else x1 - x0
             if w < 0.05:
                 continue  # far below a pixel: nothing to see
             parts.append(f'<rect class="{state}" x="{x0:.2f}" y="{y}" width="{w:.2f}" height="{row_h}" '
@@ -91,29 +96,54 @@ def gauge(chart: GaugeChart, start: float, end: float, zone: ZoneInfo) -> str:
              f'viewBox="0 0 {WIDTH} {height + 24}" role="img">']
     parts.extend(_axis(start, end, zone, height, height))
     parts.append(f'<line x1="{LABEL}" y1="{height}" x2="{LABEL + PLOT}" y2="{height}" stroke="#999"/>')
-    path: list[str] = []
-    previous_end: float | None = None
-    for s, e, v in chart.points:
-        if v is None:
-            previous_end = None
-            continue
-        x0, x1 = _x(s, start, end), _x(e, start, end)
-        # A step joins the previous level when contiguous, so a short dip shows as a notch.
-        path.append(f"{'L' if previous_end == s else 'M'}{x0:.1f},{y(v):.1f}H{x1:.1f}")
-        previous_end = e
-    parts.append(f'<path d="{"".join(path)}" stroke="#1565c0" stroke-width="2" fill="none"/>')
+    path = "".join(_step_path(run, start, end, y) for run in _runs(chart.points))
+    parts.append(f'<path d="{path}" stroke="#1565c0" stroke-width="2" fill="none"/>')
     ty = y(chart.target_value)
     target_label = escape(fmt.value(chart.target_value, chart.unit, chart.target_text))
     parts.append(f'<line x1="{LABEL}" y1="{ty:.1f}" x2="{LABEL + PLOT}" y2="{ty:.1f}" stroke="#c62828" stroke-dasharray="6 4"/>')
     parts.append(f'<text x="{LABEL - 8}" y="{ty + 4:.1f}" font-size="11" text-anchor="end" fill="#c62828">目标 {target_label}</text>')
-    if known and abs(y(max(known)) - ty) > 12:  # a peak label next to the target's would overprint it
+    if known:  # the peak's label, moved off the target's when the two levels are close (capacity just above it)
         peak = max(known)
-        parts.append(f'<text x="{LABEL - 8}" y="{y(peak) + 4:.1f}" font-size="11" text-anchor="end">'
+        parts.append(f'<text x="{LABEL - 8}" y="{_apart(y(peak), ty) + 4:.1f}" font-size="11" text-anchor="end">'
                      f'{escape(fmt.value(peak, chart.unit, chart.target_text))}</text>')
-    if not known:
+    else:
         parts.append(f'<text x="{LABEL + PLOT / 2}" y="{height / 2}" font-size="13" text-anchor="middle" fill="#777">无数据 no data</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _apart(y: float, other: float) -> float:
+    """A label's ``y`` moved at least LABEL_GAP from another label's: above it when level or higher."""
+    if abs(y - other) >= LABEL_GAP:
+        return y
+    return other - LABEL_GAP if y <= other else other + LABEL_GAP
+
+
+def _runs(points: Sequence[tuple[float, float, float | None]]) -> list[list[tuple[float, float, float]]]:
+    """A gauge's known steps, split where it has no value or a gap."""
+    runs: list[list[tuple[float, float, float]]] = []
+    previous_end: float | None = None
+    for s, e, v in points:
+        if v is None:
+            previous_end = None
+            continue
+        if previous_end != s:
+            runs.append([])
+        runs[-1].append((s, e, v))
+        previous_end = e
+    return runs
+
+
+def _step_path(run: Sequence[tuple[float, float, float]], start: float, end: float, y: Callable[[float], float]) -> str:
+    """One run as a step line (a short dip shows as a notch), at least MIN_VISIBLE wide however short."""
+    x_first = _x(run[0][0], start, end)
+    steps = []
+    for i, (s, e, v) in enumerate(run):
+        x1 = _x(e, start, end)
+        if i == len(run) - 1:
+            x1 = max(x1, x_first + MIN_VISIBLE)
+        steps.append(f"{'L' if i else 'M'}{_x(s, start, end):.1f},{y(v):.1f}H{x1:.1f}")
+    return "".join(steps)
 
 
 def _seconds(value: float) -> str:
@@ -168,8 +198,9 @@ def histogram(dist: Distribution) -> str:
             continue
         late = bound is not None and upper > bound * (1 + 1e-9)
         x0, x1 = x(lower), x(upper)
-        parts.append(f'<rect class="{"late" if late else "within"}" x="{x0 + 0.5:.1f}" y="{y(count):.1f}" '
-                     f'width="{max(x1 - x0 - 1, 0.8):.1f}" height="{bottom - y(count):.1f}" '
+        top = min(y(count), bottom - MIN_VISIBLE)
+        parts.append(f'<rect class="{"late" if late else "within"}" x="{x0 + 0.5:.1f}" y="{top:.1f}" '
+                     f'width="{max(x1 - x0 - 1, 0.8):.1f}" height="{bottom - top:.1f}" '
                      f'fill="{"#ef6c00" if late else "#1565c0"}"><title>{fmt.number(lower, 2)}–{fmt.number(upper, 2)} 秒：'
                      f'{count} 条</title></rect>')
     if bound is not None and dist.bins[0][0] <= bound <= dist.bins[-1][1]:

@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from agent.export import columns
+from agent.export import format as fmt
 from agent.export.rows import Report
 
 HEADER_ROW = 5  # rows 1-3: title, period, generated; row 4 blank
@@ -26,6 +27,17 @@ _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 # (text searched in the status cell, fill colour, font colour)
 _STATUS_COLOURS = (("未达标", "FFC7CE", "9C0006"), ("数据不足", "FFEB9C", "9C5700"), ("未填报", "E7E6E6", "595959"))
+
+
+def _literal(text: str) -> str:
+    """``text`` quoted for an Excel number format (a quote in it closes, escapes and reopens)."""
+    return '"' + text.replace('"', '"\\""') + '"' if text else ""
+
+
+def number_format(shown: fmt.Figure) -> str:
+    """The Excel number format that shows ``shown.number`` as ``str(shown)``: ``0.00%``, ``0.0"TB"``."""
+    digits = "0." + "0" * shown.decimals if shown.decimals else "0"
+    return digits + ("%" if shown.percent else "") + _literal(shown.suffix)
 
 
 def _merge_runs(ws, column: int, first: int, values: list[tuple[str, ...]]) -> None:
@@ -58,15 +70,15 @@ def render(report: Report) -> bytes:
     first = HEADER_ROW + 1
     for r, row in enumerate(report.rows, start=first):
         texts = dict(zip(keys, columns.cells(row, report.lang)))
+        numbers = columns.figures(row, report.lang)
         for c, key in enumerate(keys, start=1):
-            value: object = texts[key]
-            if key == "coverage" and row.coverage is not None:
-                value = row.coverage  # a number, so a reviewer can sort or sum; shown as a percentage
-            cell = ws.cell(row=r, column=c, value=value)
+            shown = numbers.get(key)
+            # A number, so a reviewer can sort or sum, in a format that reads as the CSV's text.
+            cell = ws.cell(row=r, column=c, value=texts[key] if shown is None else shown.number)
             cell.border = _BORDER
             cell.alignment = Alignment(vertical="center", wrap_text=key in ("name", "name_en", "target", "note"))
-            if key == "coverage":
-                cell.number_format = "0.0%"
+            if shown is not None:
+                cell.number_format = number_format(shown)
     last = first + len(report.rows) - 1
     if report.rows:
         _merge_runs(ws, 1, first, [(r.level1,) for r in report.rows])

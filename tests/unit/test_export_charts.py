@@ -10,8 +10,10 @@ import pytest
 
 from agent import periods
 from agent.config import parse_config
+from agent.export import format as fmt
 from agent.export import svg
 from agent.export.measure import CHART_BUCKETS, LedgerMeasurements
+from agent.export.rows import Distribution, GaugeChart
 from agent.ledger import Ledger
 from agent.series import link_available, link_up
 
@@ -78,7 +80,7 @@ def test_seconds_without_data_are_seconds_of_grey_not_a_grey_bucket(tmp_path, le
     page = svg.timeline([line], OCTOBER.start, OCTOBER.end, SH)
     widths = {state: float(w) for state, w in re.findall(r'<rect class="(\w+)" x="[\d.]+" y="\d+" width="([\d.]+)"', page)
               if state != "up"}
-    assert widths == {"down": svg.DOWN_MIN_WIDTH}  # 26 min of a month is 0.5 px: widened to 1 px
+    assert widths == {"down": svg.MIN_VISIBLE}  # 26 min of a month is 0.5 px: widened
     assert 'class="unknown"' not in page  # 10 s of a month is 0.003 px: not drawn at all
 
 
@@ -95,7 +97,7 @@ def test_a_bucket_mostly_without_data_is_mostly_grey_and_a_short_outage_stays_vi
     assert seconds_by_state(line)["down"] == pytest.approx(120)
     page = svg.timeline([line], OCTOBER.start, OCTOBER.end, SH)
     (down,) = re.findall(r'<rect class="down" x="[\d.]+" y="\d+" width="([\d.]+)"', page)
-    assert float(down) == svg.DOWN_MIN_WIDTH  # 2 min of a month is 0.04 px: drawn 1 px wide, on top
+    assert float(down) == svg.MIN_VISIBLE  # 2 min of a month is 0.04 px: drawn wider, on top
     assert page.rindex('class="down"') > page.rindex('<rect class="up"')
 
 
@@ -116,3 +118,67 @@ def test_a_running_month_draws_nothing_after_now(tmp_path, ledger):
     put(ledger, OCTOBER.start, now, 1.0)
     line = spans(tmp_path, ledger, now)
     assert line.spans == ((OCTOBER.start, pytest.approx(now), "up"),)
+
+
+def test_a_few_seconds_of_data_in_a_month_stay_visible_on_top_of_no_data(tmp_path, ledger):
+    start = ts(2026, 10, 20, 10)
+    put(ledger, start, start + 20, 1.0)  # a demo that ran 20 s: 0.007 px of the month
+    page = svg.timeline([spans(tmp_path, ledger)], OCTOBER.start, OCTOBER.end, SH)
+    ((x, width),) = re.findall(r'<rect class="up" x="([\d.]+)" y="\d+" width="([\d.]+)"', page)
+    assert float(width) == svg.MIN_VISIBLE
+    month = OCTOBER.end - OCTOBER.start
+    assert float(x) == pytest.approx(svg.LABEL + svg.PLOT * (start - OCTOBER.start) / month, abs=svg.PLOT * BUCKET / month)
+    assert page.index('<rect class="up"') > page.rindex('<rect class="unknown"')  # not hidden under the grey
+
+
+GIB = 2.0**30
+
+
+def gauge_chart(points, target=100000 * GIB, target_text="≥100000GB"):
+    return GaugeChart("cloud_memory_capacity", "云资源服务能力规模（memory）", "bytes", target_text, target, tuple(points))
+
+
+def labels(page):
+    """The gauge's axis labels: text -> baseline y."""
+    return {text: float(y) for y, text in re.findall(r'<text x="[\d.]+" y="([\d.]+)" font-size="11" text-anchor="end"[^>]*>([^<]+)</text>', page)}
+
+
+@pytest.mark.parametrize("measured, target, target_text", [
+    (102272 * GIB, 100000 * GIB, "≥100000GB"),  # the sample's memory: 3 px above the target line
+    (4180 * 2.0**40, 4000 * 2.0**40, "4000TB 存储"),  # the sample's storage: 6 px above
+    (99000 * GIB, 100000 * GIB, "≥100000GB"),  # just below the target
+    (100000 * GIB, 100000 * GIB, "≥100000GB"),  # on it
+])
+def test_a_measured_value_close_to_the_target_is_labelled_beside_the_targets_label(measured, target, target_text):
+    page = svg.gauge(gauge_chart([(OCTOBER.start, OCTOBER.end, measured)], target, target_text), OCTOBER.start, OCTOBER.end, SH)
+    found = labels(page)
+    value = fmt.value(measured, "bytes", target_text)
+    target_label = f"目标 {fmt.value(target, 'bytes', target_text)}"
+    assert set(found) == {value, target_label}, found
+    assert abs(found[value] - found[target_label]) >= svg.LABEL_GAP - 0.1  # apart: neither overprints the other
+    assert (found[value] < found[target_label]) == (measured >= target)  # the higher figure above
+
+
+def test_a_measured_value_far_from_the_target_is_labelled_at_its_level():
+    page = svg.gauge(gauge_chart([(OCTOBER.start, OCTOBER.end, 150000 * GIB)]), OCTOBER.start, OCTOBER.end, SH)
+    (line,) = re.findall(r'<path d="M[\d.]+,([\d.]+)H', page)
+    assert labels(page)["150000GB"] == pytest.approx(float(line) + 4, abs=0.1)
+
+
+def test_a_short_run_of_a_gauge_is_drawn_at_least_min_visible_wide():
+    start = ts(2026, 10, 20, 10)
+    page = svg.gauge(gauge_chart([(start, start + 20, 102272 * GIB)]), OCTOBER.start, OCTOBER.end, SH)
+    ((x0, x1),) = re.findall(r'<path d="M([\d.]+),[\d.]+H([\d.]+)"', page)
+    assert float(x1) - float(x0) == pytest.approx(svg.MIN_VISIBLE, abs=0.1)
+    # A longer run keeps its own width; only its end is widened if it is short.
+    page = svg.gauge(gauge_chart([(OCTOBER.start, OCTOBER.end, 102272 * GIB)]), OCTOBER.start, OCTOBER.end, SH)
+    ((x0, x1),) = re.findall(r'<path d="M([\d.]+),[\d.]+H([\d.]+)"', page)
+    assert (float(x0), float(x1)) == (svg.LABEL, svg.LABEL + svg.PLOT)
+
+
+def test_a_single_slow_message_among_thousands_is_a_visible_bar():
+    dist = Distribution("sms_send_latency", "短信发送速度", ((1.25, 2.5, 9000), (2.5, 5.0, 0), (5.0, 10.0, 0), (10.0, 20.0, 1)), 10.0)
+    page = svg.histogram(dist)
+    heights = dict(re.findall(r'<rect class="(\w+)" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', page))
+    assert float(heights["late"]) >= svg.MIN_VISIBLE  # 1 of 9000 is 0.02 px of the 170 px plot
+    assert float(heights["within"]) == 170.0

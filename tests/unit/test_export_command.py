@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -57,6 +58,79 @@ def test_one_format_to_a_named_file_and_other_periods(config_file, tmp_path):
     assert run(["-c", str(config_file), "--month", "2026-11", "--format", "html", "--lang", "en",
                 "-o", str(tmp_path / "now.html")]) == 0  # the running month: figures to now
     assert "running: figures to 2026-11-27 09:30" in (tmp_path / "now.html").read_text(encoding="utf-8")
+
+
+ALL_FILES = [f"sla-report-2026-10.{ext}" for ext in ("csv", "html", "json", "xlsx")]
+
+
+def test_output_ending_in_a_slash_is_a_directory_created_if_needed(config_file, tmp_path, capsys):
+    out = tmp_path / "reports" / "2026"
+    assert run(["-c", str(config_file), "-o", f"{out}/"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ALL_FILES
+    assert capsys.readouterr().out.splitlines() == [str(out / f"sla-report-2026-10.{e}") for e in ("xlsx", "csv", "json", "html")]
+    assert not list(tmp_path.glob("reports/2026.*"))  # not files beside the directory
+    one = tmp_path / "one"
+    assert run(["-c", str(config_file), "--format", "json", "-o", f"{one}/"]) == 0  # not a file named "one"
+    assert [p.name for p in one.iterdir()] == ["sla-report-2026-10.json"]
+    assert run(["-c", str(config_file), "--format", "csv", "-o", str(one)]) == 0  # an existing directory, no slash
+    assert sorted(p.name for p in one.iterdir()) == ["sla-report-2026-10.csv", "sla-report-2026-10.json"]
+
+
+def test_output_directory_is_relative_to_the_cwd(config_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run(["-c", str(config_file), "-o", "out/"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ALL_FILES
+    assert capsys.readouterr().out.splitlines()[0] == "out/sla-report-2026-10.xlsx"
+
+
+def test_output_prefix_without_a_slash_stays_a_file_stem(config_file, tmp_path):
+    (tmp_path / "out").mkdir()
+    assert run(["-c", str(config_file), "-o", str(tmp_path / "out" / "r")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["r.csv", "r.html", "r.json", "r.xlsx"]
+
+
+def test_output_directory_that_cannot_be_created(config_file, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert run(["-c", str(config_file), "-o", f"{blocker}/sub/"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"sla-agent: cannot create directory {blocker}/sub: {blocker} is not a directory\n"
+    assert captured.out == ""
+
+
+def test_output_directory_in_an_unwritable_directory(config_file, tmp_path, capsys, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != locked)  # as for a user who is not root
+    assert run(["-c", str(config_file), "-o", f"{locked}/new/"]) == 2
+    assert capsys.readouterr().err == f"sla-agent: cannot create directory {locked}/new: permission denied in {locked}\n"
+    assert not (locked / "new").exists()
+
+
+def test_output_inside_a_directory_the_user_cannot_read(config_file, tmp_path, capsys, monkeypatch):
+    """As for a user who is not root and may not look into ``private`` (mode 0700, another owner)."""
+    private = tmp_path / "private"
+    (private / "sub").mkdir(parents=True)
+    stat = os.stat
+
+    def denied_inside(path, *args, **kwargs):
+        if str(path).startswith(f"{private}/"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", denied_inside)
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != private)
+    assert run(["-c", str(config_file), "-o", f"{private}/sub/"]) == 2
+    assert capsys.readouterr().err == f"sla-agent: cannot create directory {private}/sub: permission denied in {private}\n"
+    assert run(["-c", str(config_file), "--format", "csv", "-o", f"{private}/sub/r.csv"]) == 2
+    assert capsys.readouterr().err == f"sla-agent: cannot write {private}/sub/r.csv: no directory {private}/sub\n"
+
+
+def test_a_failed_export_creates_no_output_directory(config_file, tmp_path, capsys):
+    out = tmp_path / "new"
+    assert run(["-c", str(config_file), "--data-dir", str(tmp_path / "nothing"), "-o", f"{out}/"]) == 2
+    assert capsys.readouterr().err.startswith("sla-agent: no ledger at")
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("argv, message", [

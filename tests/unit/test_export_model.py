@@ -16,7 +16,7 @@ import pytest
 from agent import periods as agent_periods
 from agent.catalogue import BY_ID, KpiDefinition
 from agent.config import parse_config
-from agent.export import periods
+from agent.export import columns, periods
 from agent.export.layout import table12
 from agent.export.manual import parse_manual
 from agent.export.measure import LedgerMeasurements
@@ -145,11 +145,20 @@ def test_a_month_with_too_little_data_says_insufficient(tmp_path, ledger):
     assert row.status == "insufficient"
     assert row.actual == "100.00%"  # the figure is shown, but not as final
     assert row.coverage == pytest.approx(1 / 3)
-    assert row.note.startswith("数据覆盖率 33.33% 低于 90%")
+    assert row.note.startswith("数据覆盖率 33.3% 低于 90%")  # as the coverage column reads it
     # No data at all: no figure.
     mobile = rows(report)["mobile_office_link_availability"]
     assert mobile.status == "insufficient" and mobile.value is None and mobile.actual == "—"
     assert mobile.note.startswith("期间内无数据")
+
+
+def test_a_few_minutes_of_data_read_as_a_coverage_above_zero_in_the_column_and_the_note(tmp_path, ledger):
+    put(ledger, "m1", ts(2026, 11, 3, 9), ts(2026, 11, 3, 9, 18), 1.0, GBIT)  # 18 minutes of November
+    row = rows(report_for(make_config(tmp_path), ledger, agent_periods.month(2026, 11, SH), ts(2026, 12, 2)))[
+        "mobile_office_link_availability"]
+    assert row.coverage == pytest.approx(18 * 60 / (30 * DAY))  # 0.0417 %
+    assert columns.coverage_text(row) == "0.04%"
+    assert row.note.startswith("数据覆盖率 0.04% 低于 90%")
 
 
 def test_gauge_mean_minimum_and_compliance(tmp_path, ledger):

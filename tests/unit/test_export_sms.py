@@ -7,6 +7,7 @@ messages. 2026 is not a leap year: January to March are 31 + 28 + 31 = 90 of 365
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -15,9 +16,11 @@ import pytest
 
 from agent import periods as agent_periods
 from agent.config import parse_config
+from agent.export import json_writer, periods
 from agent.export.layout import table12
 from agent.export.measure import LedgerMeasurements
 from agent.export.model import build_report
+from agent.kpi import KpiEngine
 from agent.ledger import Ledger
 from agent.series import sms_feed
 from collectors.sms.collector import policy_of
@@ -180,6 +183,40 @@ def test_march_from_messages_in_the_ledger(tmp_path, ledger):
     assert sum(n for _, upper, n in bars if upper <= 10.0) == 9_700  # exactly the messages within 10 s
     assert dist[0].within == pytest.approx(within)
     assert dict(dist[0].markers)["p95"] == pytest.approx(p95)
+
+def test_the_volume_rows_own_count_is_the_report_periods(tmp_path, ledger):
+    """``details.month`` (本期) is the report period's count, not the year to date the row is judged on."""
+    config = sms_config(tmp_path)
+    now = ts(2026, 4, 20)
+    a, b = Messages("a"), Messages("b")
+    a.delivered(6_000, ms(2026, 1, 3), 1_000, every_ms=300_000)  # January
+    b.delivered(4_006, ms(2026, 2, 3), 1_000, every_ms=300_000)  # February
+    a.delivered(250, ms(2026, 3, 10), 1_000)  # March: 250 + 150 = 400
+    b.final(FAILED, 100, ms(2026, 3, 11), "UNDELIV")
+    b.pending(50, ms(2026, 3, 31, 23, 0))
+    a.delivered(30, ms(2026, 4, 2), 1_000)  # April, to now
+    fill(ledger, config, "gw-a", a, now)
+    fill(ledger, config, "gw-b", b, now)
+    feeds_up(ledger, ts(2026, 1, 1), now)
+
+    march, report = sms_rows(config, ledger, agent_periods.month(2026, 3, SH), now)
+    volume = march["sms_annual_volume"]
+    assert volume.value == volume.details["year_to_date"] == 6_000 + 4_006 + 400 == 10_406
+    assert volume.details["month"] == volume.report_period_value == 400
+    doc = {r["id"]: r for r in json.loads(json_writer.render(report))["rows"]}
+    assert doc["sms_annual_volume"]["details"]["month"] == 400
+    assert doc["sms_annual_volume"]["details"]["year_to_date"] == 10_406
+
+    # A quarterly report: the quarter's own count (April so far), the year to date beside it.
+    q2 = build_report(table12(), LedgerMeasurements(config, ledger, now), {}, periods.parse("quarter", "2026Q2", SH),
+                      "quarter", now, SH)
+    volume = next(r for r in q2.rows if r.id == "sms_annual_volume")
+    assert (volume.value, volume.details["month"]) == (10_436, 30)
+
+    # /metrics evaluates month to date, where the period is the month: the same count.
+    results = {r.definition.id: r for r in KpiEngine(config, ledger).month_to_date(now)}
+    assert results["sms_annual_volume"].details["month"] == 30
+
 
 RAW_KEY = re.compile(r"[a-z]+_[a-z_]+")
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
+from dataclasses import replace
 
 import openpyxl
 import pytest
@@ -17,6 +19,7 @@ from agent.export.measure import LedgerMeasurements
 from agent.export.model import build_report
 from agent.export.sample import EXAMPLE_MANUAL, SAMPLE_NOW, SH, build_ledger
 from agent.ledger import Ledger
+from agent.export.rows import Report, Row
 from agent.periods import month
 
 GBIT = 1e9 / 8
@@ -45,6 +48,17 @@ def find_row(ws, name):
     return next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 3).value == name)
 
 
+EXCEL_NUMBER = re.compile(r'^0(?:\.(0+))?(%?)(?:"(.*)")?$')
+
+
+def excel_text(cell):
+    """What Excel shows for a number in the formats the xlsx writes (``0.00%``, ``0.0"TB"``, ``0" 小时"``)."""
+    match = EXCEL_NUMBER.match(cell.number_format)
+    assert cell.data_type == "n" and match, (cell.value, cell.number_format)
+    decimals, percent, suffix = len(match.group(1) or ""), match.group(2), match.group(3) or ""
+    return f"{cell.value * (100 if percent else 1):.{decimals}f}{percent}{suffix}"
+
+
 def test_xlsx_headings_header_and_frozen_panes(sample):
     ws = sheet(sample["zh"])
     assert ws["A1"].value.startswith("深圳市大数据资源管理中心")
@@ -66,18 +80,57 @@ def test_xlsx_cells_of_measured_rows(sample):
     # ct down 23:50-24:00 on the 31st (10 min) and cu 14:05-14:31 on the 12th (26 min); cm's 90 min
     # are inside the 4 October maintenance window. Three links x 31 days, less 2 h maintenance each
     # and the 2 h with no data on the 20th.
-    assert [ws.cell(r, c).value for c in range(4, 7)] == ["≥99%", "99.97%", "达标"]
-    assert ws.cell(r, 7).value == pytest.approx((31 * 86400 - 7200 - 7200) / (31 * 86400 - 7200))
+    assert [ws.cell(r, c).value for c in (4, 6)] == ["≥99%", "达标"]
+    assert (ws.cell(r, 5).value, ws.cell(r, 5).number_format) == (0.9997, "0.00%")  # 99.97 %, rounded down
+    coverage = (31 * 86400 - 7200 - 7200) / (31 * 86400 - 7200)  # 99.73 %
+    assert ws.cell(r, 7).value == math.floor(coverage * 1000) / 1000  # as shown: 99.7 %, rounded down
     assert ws.cell(r, 7).number_format == "0.0%"
-    assert ws.cell(r, 8).value == "2 小时"
+    assert (ws.cell(r, 8).value, ws.cell(r, 8).number_format) == (2, '0" 小时"')
     assert ws.cell(r, 9).value == "中断 2 次，共 36 分钟"
     r = find_row(ws, "政务外网移动办公出口链路可用率")
-    assert [ws.cell(r, c).value for c in (5, 6, 9)] == ["98.87%", "未达标", "中断 2 次，共 16.8 小时"]
+    assert [excel_text(ws.cell(r, 5)), ws.cell(r, 6).value, ws.cell(r, 9).value] == ["98.87%", "未达标", "中断 2 次，共 16.8 小时"]
     r = find_row(ws, "出口可用宽带")
-    assert [ws.cell(r, c).value for c in (4, 5, 6)] == ["≥15G", "29.99G", "达标"]
+    assert [ws.cell(r, 4).value, excel_text(ws.cell(r, 5)), ws.cell(r, 6).value] == ["≥15G", "29.99G", "达标"]
     r = find_row(ws, "云资源服务能力规模（存储）")
-    assert [ws.cell(r, c).value for c in (4, 5, 6)] == ["4000TB 存储", "4154.1TB", "未达标"]
+    assert [ws.cell(r, 4).value, excel_text(ws.cell(r, 5)), ws.cell(r, 6).value] == ["4000TB 存储", "4154.1TB", "未达标"]
     assert ws.cell(r, 9).value == "均值 4154.1TB，最小 3780TB，达标时间占比 93.53%（要求 ≥99%）"
+
+
+def test_xlsx_numbers_are_numbers_that_read_as_the_csv(sample):
+    """Figures, coverage and maintenance time are numbers a reviewer can sort and sum, shown as the CSV writes them."""
+    ws = sheet(sample["zh"])
+    csv_rows = list(csv.reader(io.StringIO(csv_writer.render(sample["zh"]).decode("utf-8-sig"))))[1:]
+    numbers = 0
+    for r, texts in enumerate(csv_rows, start=6):
+        for c in (5, 7):  # 实际完成值, 数据覆盖率
+            cell = ws.cell(r, c)
+            if cell.data_type == "n":
+                assert excel_text(cell) == texts[c - 1], (texts[2], cell.value, cell.number_format)
+                numbers += 1
+            else:  # text only where the CSV's is no number: 未填报, 未配置, —, 满意
+                assert (cell.value or "") == texts[c - 1] and not re.match(r"^[\d.]+", texts[c - 1]), texts
+    assert numbers > 20
+    r = find_row(ws, "云资源服务能力规模（CPU）")
+    assert (ws.cell(r, 5).value, ws.cell(r, 5).number_format) == (17344, '0"核"')
+    r = find_row(ws, "《智慧深圳》杂志发行期数")  # a manual count
+    assert (ws.cell(r, 5).data_type, ws.cell(r, 5).value, ws.cell(r, 5).number_format) == ("n", 3, '0"期"')
+    # Maintenance time in hours (the unit in the format), for every measured row; empty for the others.
+    for r, texts in enumerate(csv_rows, start=6):
+        cell = ws.cell(r, 8)
+        if texts[7]:
+            assert cell.data_type == "n" and cell.number_format == '0" 小时"', (texts[2], cell.value)
+        else:
+            assert cell.value is None
+    r = find_row(ws, "出口可用宽带")
+    assert ws.cell(r, 8).value == 2  # the 4 October window, 2 hours
+    assert sheet(sample["en"]).cell(r, 9).number_format == '0" h"'
+
+
+def test_xlsx_maintenance_hours_keep_their_fraction():
+    report = coverage_report([1.0])
+    row = replace(report.rows[0], maintenance_seconds=41 * 60)
+    cell = sheet(replace(report, rows=(row,))).cell(6, 8)
+    assert (cell.data_type, cell.value, cell.number_format) == ("n", 0.68, '0.00" 小时"')  # 41 minutes
 
 
 def test_xlsx_manual_rows_and_merged_groups(sample):
@@ -152,6 +205,14 @@ def test_html_is_self_contained_with_the_table_and_charts(sample):
     assert "未达标：4" in page
 
 
+def test_html_labels_every_capacity_chart_with_its_peak(sample):
+    """Memory and storage are only 3 and 6 px above their targets: their labels move off the target's."""
+    page = html.render(sample["zh"]).decode("utf-8")
+    charts = re.findall(r'<svg xmlns="http://www.w3.org/2000/svg" class="gauge".*?</svg>', page)
+    assert [re.findall(r'text-anchor="end">([^<]+)</text>', chart) for chart in charts] == [
+        ["30G"], ["17344核"], ["102272GB"], ["4180TB"]]
+
+
 def test_html_sms_latency_histogram(sample):
     """The sample's 6167 delivered messages as a histogram of the stored bins, the 10 s bound marked."""
     page = html.render(sample["zh"]).decode("utf-8")
@@ -164,3 +225,27 @@ def test_html_sms_latency_histogram(sample):
     assert sum(late) == 6167 - speed.details["within_target"] > 0  # orange: exactly the messages slower than 10 s
     assert 'class="bound"' in chart and "目标 ≤10秒 bound" in chart
     assert "p95 6.85秒" in chart and "10秒内送达 98.73%" in chart
+
+
+def coverage_report(coverages):
+    """Rows that differ only in their coverage, for the four writers."""
+    october = month(2026, 10, SH)
+    rows = tuple(Row(id=f"r{i}", source="measured", level1="产出指标", level2="质量指标", name=f"指标{i}", name_en="",
+                     target_text="≥99%", actual="100.00%", status="met", note="", coverage=c)
+                 for i, c in enumerate(coverages))
+    return Report(period=october, kind="month", until=october.end, generated_at=SAMPLE_NOW, timezone="Asia/Shanghai",
+                  lang="zh", rows=rows)
+
+
+def test_every_writer_shows_the_same_coverage():
+    shown = ["0.04%", "99.9%", "100%", "0%", "99.7%"]
+    report = coverage_report([0.0004167, 0.99996, 1.0, 0.0, 0.997304])
+    ws = sheet(report)
+    assert [excel_text(ws.cell(6 + i, 7)) for i in range(len(shown))] == shown
+    rows = list(csv.reader(io.StringIO(csv_writer.render(report).decode("utf-8-sig"))))
+    assert [r[6] for r in rows[1:]] == shown
+    doc = json.loads(json_writer.render(report))
+    assert [r["coverage_text"] for r in doc["rows"]] == shown
+    assert doc["rows"][0]["coverage"] == 0.0004167  # the raw ratio stays in the JSON
+    page = html.render(report).decode("utf-8")
+    assert re.findall(r'<td class="row num">([^<]*%)</td>', page)[1::2] == shown  # after each row's 实际完成值
