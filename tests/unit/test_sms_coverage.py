@@ -6,14 +6,18 @@ a run complete up to C = 10_000, resets seen at 50_000, a margin of 2_000.
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent import sli
-from agent.ledger import Ledger
+from agent.ledger import Ledger, LedgerError
 from collectors.sms import coverage_table
 from collectors.sms.coverage import EPOCH, GONE, Read, Reset, Run, Step, advance, after_reset, apply, read_of
+from collectors.sms.records import PENDING, Record
+from collectors.sms.store import Policy, SmsStore
 
 C, RESET, MARGIN = 10_000, 50_000, 2_000
 SINCE = C - MARGIN  # a re-read asks from margin before where the feed stood
@@ -155,3 +159,45 @@ def test_the_table_holds_the_union_of_the_spans_added(tmp_path_factory, added):
         assert spans(opened) == sli.merge((s, s + n) for s, n in added)
     finally:
         opened.close()
+
+
+class FailingCommit:
+    """A ledger whose next write does all its statements, then fails before COMMIT (a disk error, a crash)."""
+
+    def __init__(self, ledger: Ledger):
+        self._ledger = ledger
+        self.fail = False
+
+    def ensure_schema(self, sql):
+        self._ledger.ensure_schema(sql)
+
+    def read(self, work):
+        return self._ledger.read(work)
+
+    def write(self, work):
+        if not self.fail:
+            return self._ledger.write(work)
+
+        def then_fail(db):
+            work(db)
+            raise sqlite3.OperationalError("disk I/O error")
+
+        return self._ledger.write(then_fail)
+
+
+def test_a_page_whose_transaction_fails_claims_no_coverage(ledger):
+    failing = FailingCommit(ledger)
+    store = SmsStore(failing, {"gw": Policy(3_600_000, 60_000, 5)})
+    first = [Record("a", PENDING, 1_000, None, None), Record("b", PENDING, 3_000, None, None)]
+    store.ingest("gw", first, 5.0, progress=read_of(5_000, 0, [1_000, 3_000], caught_up=False))
+    assert spans(ledger) == [(1_001, 3_000)] and store.run("gw") == Run(3_000)
+    failing.fail = True
+    then = [Record("c", PENDING, 4_000, None, None)]
+    with pytest.raises(LedgerError):
+        store.ingest("gw", then, 9.0, progress=read_of(9_000, None, [4_000], caught_up=True))
+    # Neither the table nor the store's view moved; a restart reads the same.
+    assert spans(ledger) == [(1_001, 3_000)] and store.run("gw") == Run(3_000)
+    assert SmsStore(ledger, {"gw": Policy(3_600_000, 60_000, 5)}).run("gw") == Run(3_000)
+    failing.fail = False
+    store.ingest("gw", then, 9.0, progress=read_of(9_000, None, [4_000], caught_up=True))
+    assert spans(ledger) == [(1_001, 9_000)]
