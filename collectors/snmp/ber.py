@@ -7,10 +7,12 @@ decodes exactly that shape with straight-line code and refuses anything else
 with :class:`BerError`. It is kept exact by a differential test against
 pysnmp's own decoder (tests/unit/test_snmp_ber.py), malformed input included.
 
-It reads what pysnmp reads, with one exception: lengths must be definite, as
-RFC 3417 (section 8) requires of SNMP; pysnmp also takes indefinite ones. A
-value of an SNMP application type outside its range (a negative Counter32) is
-refused, as pysnmp refuses it.
+It reads what pysnmp reads, with two exceptions, both encodings no working
+agent sends: lengths must be definite, as RFC 3417 (section 8) requires of
+SNMP, and an INTEGER must have content (X.690 8.3.1); pyasn1 takes indefinite
+lengths, and an empty INTEGER as 0, which would turn a broken reply into a
+counter reset. A value of an SNMP application type outside its range (a
+negative Counter32) is refused, as pysnmp refuses it.
 
 Request-ids are patched into pre-encoded requests (collectors/snmp/requests.py),
 so :func:`patch_request_id` and the request-id range live here too.
@@ -88,8 +90,8 @@ def _header(data: bytes, at: int, end: int) -> tuple[int, int, int]:
         count = length & 0x7F
         if count == 0:
             raise BerError("indefinite length")
-        if count > 4 or at + count > end:
-            raise BerError("truncated or oversized length")
+        if at + count > end:
+            raise BerError("truncated")
         length = int.from_bytes(data[at : at + count], "big")
         at += count
     if at + length > end:
@@ -164,7 +166,7 @@ def decode_message(data: bytes) -> Message:
     at, list_end = _expect(data, b, pdu_end, SEQUENCE)
     if list_end != pdu_end:
         raise BerError("trailing bytes in the PDU")
-    if not (-(2**31) <= request_id < 2**31 and 0 <= error_status < 2**31 and 0 <= error_index < 2**31):
+    if not (-(2**31) <= request_id < 2**31 and 0 <= error_index < 2**31):  # as RFC 3416 (and pysnmp) bound them
         raise BerError("PDU field out of range")
     varbinds = []
     while at < list_end:
