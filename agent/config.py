@@ -103,11 +103,24 @@ class SnmpDevice(Model):
         return value
 
 
+LinkMetric = Literal["traffic", "errors", "rates"]
+
+
 class SnmpSettings(Model):
     defaults: SnmpDefaults = SnmpDefaults()
     # Polls in flight at once across all devices.
     max_concurrency: int = Field(default=64, ge=1, le=4096)
+    # What is read for each link besides its state (ifOperStatus, ifAdminStatus): each costs
+    # columns on every poll of every link, so only what is asked for is polled.
+    link_metrics: Items[LinkMetric] = ("traffic", "errors")
     devices: Items[SnmpDevice] = ()
+
+    @field_validator("link_metrics")
+    @classmethod
+    def _rates_need_traffic(cls, metrics: tuple[str, ...]) -> tuple[str, ...]:
+        if "rates" in metrics and "traffic" not in metrics:
+            raise ValueError("rates are computed from the traffic counters: add traffic")
+        return metrics
 
 
 class Link(Model):
