@@ -71,6 +71,7 @@ class Agent:
         self.scheduler = Scheduler(self.collectors, self._on_outcome, config.snmp.max_concurrency, clock)
         self._pending: list[Entry] = []
         self._ledger_failing = False
+        self._clock_went_back = False
         # Until the start-up cut (Ledger.begin_run) is written nothing else may be: a new
         # observation within an old segment's validity would extend it across the dead time.
         self._run_begun = False
@@ -99,7 +100,7 @@ class Agent:
         try:
             if not self._run_begun:
                 await asyncio.to_thread(self._begin_run)
-            await asyncio.to_thread(self.ledger.record, batch, self.clock())
+            dropped = await asyncio.to_thread(self.ledger.record, batch, self.clock())
         except LedgerError as exc:
             self.state.ledger.failures += 1
             if not self._ledger_failing:
@@ -116,6 +117,16 @@ class Agent:
         if self._ledger_failing:
             log.info("ledger writes recovered")
             self._ledger_failing = False
+        self._note_dropped(dropped, len(batch))
+
+    def _note_dropped(self, dropped: int, written: int) -> None:
+        """Say once per episode that the wall clock went back and observations were dropped."""
+        if dropped and not self._clock_went_back:
+            log.warning("the wall clock went back: %d observations older than what the ledger holds were dropped; "
+                        "until the clock passes the ledger's newest data that time reads as unknown", dropped)
+            self._clock_went_back = True
+        elif written and not dropped:
+            self._clock_went_back = False
 
     async def evaluate(self) -> None:
         """Recompute the month-to-date KPI figures from the ledger."""

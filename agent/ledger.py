@@ -134,25 +134,28 @@ class Ledger:
             self._stale = True
             raise LedgerError(f"{self.path}: write failed: {exc}") from None
 
-    def record(self, entries: Iterable[tuple[str, float | None, float, float]], heartbeat: float | None = None) -> None:
+    def record(self, entries: Iterable[tuple[str, float | None, float, float]], heartbeat: float | None = None) -> int:
         """Record ``(series, value, at, validity)`` observations in one transaction.
 
         Each value was observed at ``at`` and holds for ``validity`` seconds
         unless a newer observation of the series says otherwise. With
         ``heartbeat`` (the writer's clock now) the same transaction moves the
-        heartbeat, so it never runs ahead of what was written.
+        heartbeat, so it never runs ahead of what was written. Returns how many
+        observations were dropped as older than their series' newest segment
+        (the wall clock went back).
         """
 
-        def work() -> None:
-            latest = heartbeat
+        def work() -> int:
+            latest, dropped = heartbeat, 0
             for name, value, at, validity in entries:
-                self._record_one(self._series_id(name), value, at, validity)
+                dropped += not self._record_one(self._series_id(name), value, at, validity)
                 latest = None if latest is None else max(latest, at)  # a clock step back between poll and flush
             if latest is not None:
                 self._beat(latest, clean=False)
+            return dropped
 
         with self._lock:
-            self._transact(work)
+            return self._transact(work)
 
     def _beat(self, at: float, clean: bool) -> None:
         # max(): a wall clock that stepped back must not move the heartbeat back
@@ -163,11 +166,14 @@ class Ledger:
             (at, int(clean)),
         )
 
-    def _record_one(self, sid: int, value: float | None, at: float, validity: float) -> None:
+    def _record_one(self, sid: int, value: float | None, at: float, validity: float) -> bool:
+        """Apply one observation; False if it was dropped."""
         current = self._open.get(sid)
         until = at + validity
         if current is not None and at < current.start:
-            return  # an observation older than the newest segment: the clock went back; drop it
+            # Older than the newest segment: the clock went back. Dropped, never
+            # written over what was recorded: that time reads as recorded or unknown.
+            return False
         if current is not None and at <= current.end:
             if current.value == value:
                 if until > current.end:
@@ -175,7 +181,7 @@ class Ledger:
                         'UPDATE segments SET "end"=? WHERE series_id=? AND start=?', (until, sid, current.start)
                     )
                     current.end = until
-                return
+                return True
             if at == current.start:
                 # Two different values at one instant: the later observation wins.
                 self._db.execute(
@@ -183,10 +189,11 @@ class Ledger:
                     (value, until, sid, current.start),
                 )
                 current.value, current.end = value, until
-                return
+                return True
             self._db.execute('UPDATE segments SET "end"=? WHERE series_id=? AND start=?', (at, sid, current.start))
         self._db.execute("INSERT INTO segments VALUES (?, ?, ?, ?)", (sid, at, until, value))
         self._open[sid] = _Open(at, until, value)
+        return True
 
     def segments(self, names: Sequence[str], start: float, end: float) -> dict[str, list[Segment]]:
         """Segments of each series overlapping ``[start, end)``, clipped to it, oldest first."""
