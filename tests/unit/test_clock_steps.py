@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import time
 from datetime import datetime
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.app import Agent
+from agent.ledger import Ledger
 from agent.periods import month_containing
 from tests.fakes import FakeClock
 from tests.processes import free_port
@@ -117,3 +122,30 @@ async def test_running_agent_with_a_stepping_clock(tmp_path):
         await reopened.evaluate()
         assert_adds_up(reopened, now)
     reopened.ledger.close()
+
+
+observations = st.lists(st.tuples(st.sampled_from([1.0, 0.0, None]),
+                                  st.sampled_from([10.0, 30.0, -5.0, -H, H, 0.0]),  # the clock's move since the last poll
+                                  st.sampled_from([20.0, 60.0])), min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(observations, st.booleans())
+def test_any_clock_history_leaves_ordered_segments(history, crash):
+    """Whatever the clock does, a series' segments follow one another without overlap, and a crash cut keeps that."""
+    with tempfile.TemporaryDirectory() as folder:
+        ledger = Ledger(Path(folder) / "ledger.sqlite")
+        ledger.begin_run(T0)
+        at = T0
+        for value, move, validity in history:
+            at += move
+            ledger.record([("s", value, at, validity)], heartbeat=at + 0.5)
+        ledger.close()
+        reopened = Ledger(Path(folder) / "ledger.sqlite")
+        if crash:
+            reopened.begin_run(at)
+        segments = reopened.segments(["s"], 0, 2**40)["s"]
+        reopened.close()
+    for (s1, e1, _), (s2, e2, _) in zip(segments, segments[1:]):
+        assert s1 <= e1 <= s2 <= e2, segments
+    assert segments and segments[-1][1] >= segments[-1][0]
