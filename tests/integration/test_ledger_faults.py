@@ -20,7 +20,6 @@ import pytest
 
 from agent import ledger as ledger_module
 from agent.app import LEDGER_FILE, Agent
-from agent.config import parse_config
 from tests.fakes import FakeClock
 from tests.unit.test_agent import T0, collector, kpis, make_config, poll_at
 
@@ -115,11 +114,8 @@ def fault(request, tmp_path, quick_lock_timeout) -> Iterator[Fault]:
 
 
 def config_in(data_dir: Path):
-    config = make_config(data_dir.parent)
-    return parse_config({**config.model_dump(mode="json", exclude={"snmp"}),
-                         "agent": {"data_dir": str(data_dir), "kpi_interval": "1s"},
-                         "snmp": {"devices": [{"name": "r1", "address": "127.0.0.1", "community": "c"}]}},
-                        "test.yaml")
+    assert data_dir.name == "data"  # where make_config puts it
+    return make_config(data_dir.parent)
 
 
 def messages(caplog, text: str) -> int:

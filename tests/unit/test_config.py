@@ -482,28 +482,20 @@ def test_field_and_cross_reference_problems_reported_in_one_pass(
     )
 
 
-def test_a_window_naming_a_link_with_a_field_error_is_not_called_missing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("change", "expected"), [
+    # The link exists with a wrong field: the window naming it is fine.
+    (edit("link_groups.0.links.0.capacity", "ten gig"),
+     "link_groups[0].links[0].capacity: 'ten gig' is not a bit rate (use e.g. 10Gbit/s, 500Mbit/s)"),
+    # A link's name cannot be read: the window may mean it, so it is not judged.
+    (edit("link_groups.0.links.0.name", "c t"),
+     "link_groups[0].links[0].name: String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$'"),
+], ids=["field_error", "unreadable_name"])
+def test_a_window_naming_a_broken_link_is_not_called_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Callable[[dict], None], expected: str
 ) -> None:
-    data = config_with(
-        edit("link_groups.0.links.0.capacity", "ten gig"),
-        edit("maintenance.0", {"name": "m", "links": ["ct"], "start": "2026-11-01T02:00:00",
-                               "end": "2026-11-01T04:00:00"}),
-    )
-    assert_rejected(write(tmp_path, data),
-                    ["link_groups[0].links[0].capacity: 'ten gig' is not a bit rate (use e.g. 10Gbit/s, 500Mbit/s)"],
-                    capsys)
-
-
-def test_an_unreadable_link_name_leaves_window_links_unjudged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = config_with(
-        edit("link_groups.0.links.0.name", "c t"),
-        edit("maintenance.0", {"name": "m", "links": ["ct"], "start": "2026-11-01T02:00:00",
-                               "end": "2026-11-01T04:00:00"}),
-    )
-    assert_rejected(write(tmp_path, data),
-                    ["link_groups[0].links[0].name: String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$'"],
-                    capsys)
+    window = edit("maintenance.0", {"name": "m", "links": ["ct"], "start": "2026-11-01T02:00:00",
+                                    "end": "2026-11-01T04:00:00"})
+    assert_rejected(write(tmp_path, config_with(change, window)), [expected], capsys)
 
 
 def test_cloud_and_sms_polling_has_lower_bounds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
