@@ -19,6 +19,7 @@ from pytest import approx
 
 from collectors.snmp.counters import (
     TICKS_PER_SECOND,
+    UPTIME_SLACK_RATIO,
     UPTIME_SLACK_SECONDS,
     UPTIME_WRAP,
     LinkBaseline,
@@ -46,12 +47,17 @@ class Step:
     since_boot: float  # for a reboot: seconds before this poll that the device came back
 
 
+def _slack(elapsed: float) -> float:
+    """How far uptime may lag the agent's clock and still be no reboot (counters.py's rule)."""
+    return max(UPTIME_SLACK_SECONDS, UPTIME_SLACK_RATIO * elapsed)
+
+
 @st.composite
 def steps(draw) -> Step:
     elapsed = draw(st.floats(1.0, 900.0))
-    event = draw(st.sampled_from(["traffic"] * 5 + ["clear", "glitch"] + (["reboot"] if elapsed >= 20 else [])))
+    event = draw(st.sampled_from(["traffic"] * 5 + ["clear", "glitch"] + (["reboot"] if elapsed - _slack(elapsed) >= 2 * JITTER + 2 else [])))
     return Step(elapsed, draw(st.floats(0, CAPACITY)), draw(st.floats(0, CAPACITY)), event,
-                draw(st.floats(-min(JITTER, elapsed / 2), JITTER)), draw(st.floats(0, elapsed - UPTIME_SLACK_SECONDS - 2 * JITTER - 1))
+                draw(st.floats(-min(JITTER, elapsed / 2), JITTER)), draw(st.floats(0, elapsed - _slack(elapsed) - 2 * JITTER - 1))
                 if event == "reboot" else 0.0)
 
 
