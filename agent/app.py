@@ -72,6 +72,20 @@ class Agent:
         self._shared = {c.kind: c.shared_samples for c in self.collectors if hasattr(c, "shared_samples")}
         self._pending: list[Entry] = []
         self._ledger_failing = False
+        self._clock_went_back = False
+        # Until the start-up cut (Ledger.begin_run) is written nothing else may be: a new
+        # observation within an old segment's validity would extend it across the dead time.
+        self._run_begun = False
+        with contextlib.suppress(LedgerError):  # a locked or full ledger: retried by every flush
+            self._begin_run()
+
+    def _begin_run(self) -> None:
+        cut = self.ledger.begin_run(self.clock())
+        self._run_begun = True
+        if cut is not None:
+            log.warning(
+                "the last run did not stop cleanly: open ledger segments cut back to its last heartbeat "
+                "(%.0f s before this start); the time since reads as unknown", max(0.0, self.clock() - cut))
 
     def _on_outcome(self, outcome: PollOutcome) -> None:
         self.state.apply(outcome)
@@ -81,12 +95,16 @@ class Agent:
         self._pending.extend((o.series, o.value, outcome.at, outcome.validity) for o in outcome.observations)
 
     async def flush(self) -> None:
-        """Write pending observations to the ledger; keep them for retry on failure."""
-        if not self._pending:
-            return
+        """Write pending observations and the heartbeat to the ledger; keep them for retry on failure.
+
+        Runs every FLUSH_INTERVAL even with nothing pending: the heartbeat is
+        what a start after a crash cuts open segments back to.
+        """
         batch, self._pending = self._pending, []
         try:
-            await asyncio.to_thread(self.ledger.record, batch)
+            if not self._run_begun:
+                await asyncio.to_thread(self._begin_run)
+            dropped = await asyncio.to_thread(self.ledger.record, batch, self.clock())
         except LedgerError as exc:
             self.state.ledger.failures += 1
             if not self._ledger_failing:
@@ -103,6 +121,16 @@ class Agent:
         if self._ledger_failing:
             log.info("ledger writes recovered")
             self._ledger_failing = False
+        self._note_dropped(dropped, len(batch))
+
+    def _note_dropped(self, dropped: int, written: int) -> None:
+        """Say once per episode that the wall clock went back and observations were dropped."""
+        if dropped and not self._clock_went_back:
+            log.warning("the wall clock went back: %d observations older than what the ledger holds were dropped; "
+                        "until the clock passes the ledger's newest data that time reads as unknown", dropped)
+            self._clock_went_back = True
+        elif written and not dropped:
+            self._clock_went_back = False
 
     async def evaluate(self) -> None:
         """Recompute the month-to-date KPI figures from the ledger."""
@@ -140,8 +168,14 @@ class Agent:
         with contextlib.suppress(Exception):
             await self.flush()
         try:
-            self.ledger.truncate_open(self.clock())
-        except Exception as exc:  # the file stays consistent; the open segments just keep their validity
+            if self._pending or not self._run_begun:
+                # Not all was written: leave the run unclean, so the next start cuts
+                # back to the last heartbeat as after a crash.
+                log.error("stopping with %d observations not written: the next start reads the time since "
+                          "the last successful ledger write as unknown", len(self._pending))
+            else:
+                self.ledger.end_run(self.clock())
+        except Exception as exc:  # the file stays consistent; the next start cuts back to the heartbeat
             log.warning("could not close open ledger segments: %s", exc)
         for collector in self.collectors:
             with contextlib.suppress(Exception):
