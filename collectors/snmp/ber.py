@@ -168,8 +168,50 @@ def decode_message(data: bytes) -> Message:
         raise BerError("trailing bytes in the PDU")
     if not (-(2**31) <= request_id < 2**31 and 0 <= error_index < 2**31):  # as RFC 3416 (and pysnmp) bound them
         raise BerError("PDU field out of range")
+    return Message(version, community, pdu_type, request_id, error_status, error_index,
+                   _varbinds(data, at, list_end))
+
+
+_INT_RANGES = {INTEGER: (-(2**31), 2**31), COUNTER32: (0, 2**32), GAUGE32: (0, 2**32), TIME_TICKS: (0, 2**32),
+               COUNTER64: (0, 2**64)}
+
+
+def _varbinds(data: bytes, at: int, list_end: int) -> tuple[tuple[bytes, Value], ...]:
+    """The varbind list between ``at`` and ``list_end``.
+
+    Straight-line for the common shape (short-form lengths, an integer or
+    octet-string value): about a microsecond a varbind. Anything else takes
+    the general path below, which checks the same things step by step.
+    """
     varbinds = []
+    append = varbinds.append
+    ranges = _INT_RANGES
     while at < list_end:
+        # 30 L 06 l <oid> T v <value>, every length below 128
+        if at + 4 <= list_end and data[at] == SEQUENCE and data[at + 2] == OBJECT_IDENTIFIER:
+            vb_len, o_len = data[at + 1], data[at + 3]
+            o_start = at + 4
+            o_end = o_start + o_len
+            vb_end = at + 2 + vb_len
+            if vb_len < 0x80 and 0 < o_len < 0x80 and o_end + 2 <= vb_end <= list_end and not data[o_end - 1] & 0x80:
+                tag, v_len = data[o_end], data[o_end + 1]
+                v_start = o_end + 2
+                if v_len < 0x80 and v_start + v_len == vb_end:
+                    name = data[o_start:o_end]
+                    if 0x80 in name:
+                        _check_oid(data, o_start, o_end)
+                    bounds = ranges.get(tag)
+                    if bounds is not None and v_len:
+                        value: Value = int.from_bytes(data[v_start:vb_end], "big", signed=True)
+                        if not bounds[0] <= value < bounds[1]:  # type: ignore[operator]
+                            raise BerError(f"value {value} out of range for tag 0x{tag:02x}")
+                    elif tag == OCTET_STRING:
+                        value = data[v_start:vb_end]
+                    else:
+                        value = _value(data, tag, v_start, vb_end)
+                    append((name, value))
+                    at = vb_end
+                    continue
         vb_start, vb_end = _expect(data, at, list_end, SEQUENCE)
         o_start, o_end = _expect(data, vb_start, vb_end, OBJECT_IDENTIFIER)
         if o_start == o_end or data[o_end - 1] & 0x80:
@@ -179,9 +221,9 @@ def decode_message(data: bytes) -> Message:
         tag, v_start, v_end = _header(data, o_end, vb_end)
         if v_end != vb_end:
             raise BerError("trailing bytes in a varbind")
-        varbinds.append((data[o_start:o_end], _value(data, tag, v_start, v_end)))
+        append((data[o_start:o_end], _value(data, tag, v_start, v_end)))
         at = vb_end
-    return Message(version, community, pdu_type, request_id, error_status, error_index, tuple(varbinds))
+    return tuple(varbinds)
 
 
 def _check_oid(data: bytes, start: int, end: int) -> None:

@@ -41,6 +41,7 @@ from collectors.snmp.counters import (
     uptime_change,
 )
 from collectors.snmp.interfaces import (
+    Interface,
     InterfaceTable,
     admin_up,
     capacity_bytes,
@@ -153,6 +154,7 @@ class _DeviceState:
     if_number: Value | None = None
     last_change: Value | None = None
     matches: dict[str, int] = field(default_factory=dict)  # link name -> ifIndex
+    speeds: dict[str, tuple[float, float]] = field(default_factory=dict)  # link -> (capacity, max plausible rate)
     baselines: dict[str, LinkBaseline] = field(default_factory=dict)
     # Links already logged, so a persistent condition is logged once.
     missing: set[str] = field(default_factory=set)
@@ -420,7 +422,26 @@ class SnmpCollector:
             if old is not None and old != found[0].index:
                 log.info("%s: link %s: ifIndex changed %d -> %d", target.name, name, old, found[0].index)
             state.matches[name] = found[0].index
+            self._note_speed(target, state, tl.link, state.table.rows.get(found[0].index))
         state.layout = RowLayout.of(set(state.matches.values()), self._columns)
+
+    @staticmethod
+    def _note_speed(target: SnmpTarget, state: _DeviceState, link: Link, interface: Interface | None) -> None:
+        """A link's capacity and highest plausible rate, known until the next walk."""
+        capacity = capacity_bytes(link, interface) or 0.0
+        # The larger of line rate and contract: a port may burst above its
+        # contract, and virtual interfaces (lo, VLANIF, trunks) often report
+        # a nominal ifHighSpeed below what they actually carry.
+        limit = max_plausible_rate(max(line_rate_bytes(interface) or 0.0, link.capacity or 0.0) or None)
+        state.speeds[link.name] = (capacity, limit)
+        if capacity == 0.0 and link.name not in state.no_speed:
+            state.no_speed.add(link.name)
+            log.warning(
+                "%s: link %s: ifHighSpeed is 0 or absent and no capacity is configured; capacity 0",
+                target.name, link.name,
+            )
+        elif capacity > 0.0:
+            state.no_speed.discard(link.name)
 
     # -- per link ------------------------------------------------------------
 
@@ -466,16 +487,7 @@ class SnmpCollector:
         if index is None or offset is None or oper is None:
             observations.extend(self._unknown_link(link.name))
             return 0
-        interface = state.table.rows.get(index) if state.table else None
-        capacity = capacity_bytes(link, interface) or 0.0
-        if capacity == 0.0 and link.name not in state.no_speed:
-            state.no_speed.add(link.name)
-            log.warning(
-                "%s: link %s: ifHighSpeed is 0 or absent and no capacity is configured; capacity 0",
-                target.name, link.name,
-            )
-        elif capacity > 0.0:
-            state.no_speed.discard(link.name)
+        capacity, limit = state.speeds.get(link.name, (0.0, max_plausible_rate(None)))
         up = oper_state(oper)
         available = None if up is None else capacity * up
         observations += [Observation(up_series(link.name), up), Observation(available_series(link.name), available)]
@@ -497,10 +509,6 @@ class SnmpCollector:
         if rx is None and tx is None:
             state.baselines.pop(link.name, None)
             return 0
-        # The larger of line rate and contract: a port may burst above its
-        # contract, and virtual interfaces (lo, VLANIF, trunks) often report
-        # a nominal ifHighSpeed below what they actually carry.
-        limit = max_plausible_rate(max(line_rate_bytes(interface) or 0.0, link.capacity or 0.0) or None)
         rates = link_rates(
             state.baselines.get(link.name),
             LinkBaseline(index, at, rx, tx),

@@ -172,18 +172,20 @@ def link_rates(
         return LinkRates(None, None, False, current)
     if prev.if_index != current.if_index:
         return LinkRates(None, None, True, current)
-    rates: list[Rate | None] = []
-    for before, now in ((prev.rx, current.rx), (prev.tx, current.tx)):
-        if now is None:
-            rates.append(None)
-            continue
-        baseline = None if before is None else Reading(prev.at, before)
-        rates.append(counter_rate(baseline, Reading(current.at, now), max_rate))
-    rx, tx = rates
-    discontinuity = any(r is not None and r.status.discontinuity for r in rates)
-    return LinkRates(
-        rx.value if rx is not None else None,
-        tx.value if tx is not None else None,
-        discontinuity,
-        current,
-    )
+    # counter_rate() per direction, without its objects: this runs for every link on every poll.
+    elapsed = current.at - prev.at
+    rx, rx_broken = _direction(prev.rx, current.rx, elapsed, max_rate)
+    tx, tx_broken = _direction(prev.tx, current.tx, elapsed, max_rate)
+    return LinkRates(rx, tx, rx_broken or tx_broken, current)
+
+
+def _direction(before: int | None, now: int | None, elapsed: float, max_rate: float) -> tuple[float | None, bool]:
+    """(rate, discontinuity) of one counter: counter_rate()'s verdict as plain values."""
+    if now is None or before is None or elapsed <= 0:
+        return None, False
+    if now < before:
+        return None, True  # cleared
+    rate = (now - before) / elapsed
+    if rate > max_rate:
+        return None, True  # absurd
+    return rate, False
