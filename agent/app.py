@@ -71,6 +71,7 @@ class Agent:
         self.scheduler = Scheduler(self.collectors, self._on_outcome, config.snmp.max_concurrency, clock)
         self._pending: list[Entry] = []
         self._ledger_failing = False
+        self._dropped = 0  # observations dropped during the current ledger outage
 
     def _on_outcome(self, outcome: PollOutcome) -> None:
         self.state.apply(outcome)
@@ -92,13 +93,18 @@ class Agent:
             if len(self._pending) > MAX_PENDING:
                 dropped = len(self._pending) - MAX_PENDING
                 del self._pending[:dropped]
-                log.error("ledger still failing: dropped %d oldest observations (that time will read as unknown)", dropped)
+                if not self._dropped:  # once per outage, not on every flush (every second)
+                    log.error("ledger still failing: dropping the oldest observations beyond %d "
+                              "(that time will read as unknown)", MAX_PENDING)
+                self._dropped += dropped
             return
         self.state.ledger.writes += 1
         self.state.ledger.last_write = self.clock()
         if self._ledger_failing:
-            log.info("ledger writes recovered")
+            lost = f"; {self._dropped} observations were dropped meanwhile" if self._dropped else ""
+            log.info("ledger writes recovered%s", lost)
             self._ledger_failing = False
+            self._dropped = 0
 
     async def evaluate(self) -> None:
         """Recompute the month-to-date KPI figures from the ledger."""
