@@ -20,8 +20,8 @@ Reported: /metrics latency (p50, p99, max over the sequential scrapes of the
 hostile phase), the agent's RSS at the end of the warm-up (normal), its peak
 (VmHWM) and at the end, and for each healthy target the polls in the hostile
 phase against what its interval allows, and how many failed. Runs the tree it
-is in: copied into a checkout of another commit it measures that commit (the
-script needs only agent/lab and tests/hostile_http.py). Not a test: no
+is in: copied into a checkout of another commit (with tests/hostile_http.py and
+agent/lab/demo.py's demo_data / demo_env) it measures that commit. Not a test: no
 thresholds. Every loop is bounded in time; the child processes end with this one.
 """
 
@@ -34,11 +34,9 @@ import json
 import math
 import os
 import re
-import socket
 import sys
 import tempfile
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from agent.lab.processes import spawn_tied, stop_process  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 
 HOSTILE_INTERVAL = "5s"
 HOSTILE_TIMEOUT = "4s"
@@ -81,15 +80,11 @@ def hostile_routes(at: float) -> dict[str, Any]:
     }
 
 
-def agent_config(lab: Any, cloud: Any, sms: Any, hostile: str, listen: str, data_dir: str) -> dict[str, Any]:
+def agent_config(lab: Any, cloud: Any, sms: Any, hostile: str) -> dict[str, Any]:
     """The bundled demo config pointed at the running labs, plus the hostile sources."""
-    data = yaml.safe_load(resources.files("agent.lab").joinpath("demo.yaml").read_text(encoding="utf-8"))
-    data["agent"].update(listen=listen, data_dir=data_dir)
-    data["snmp"]["defaults"]["port"] = lab.port
-    for entry in data["clouds"]:
-        entry["auth_url"] = cloud.auth_url
-    for entry in data["sms"]:
-        entry["url"] = sms.url
+    from agent.lab.demo import demo_data
+
+    data = demo_data(lab, cloud, "LISTEN", Path("DATA"), sms)
     mapping = {"vcpu": {"capacity": "cpu.total", "used": "cpu.used", "unit": "count"}}
     bounds = {"interval": HOSTILE_INTERVAL, "timeout": HOSTILE_TIMEOUT, "retries": 1}
     for name in ("huge", "declared", "slow", "nested"):
@@ -105,6 +100,7 @@ def agent_config(lab: Any, cloud: Any, sms: Any, hostile: str, listen: str, data
 
 async def serve(out: Path, at: float, lifetime: float) -> None:
     from agent.lab.cloud import CloudLab
+    from agent.lab.demo import demo_env
     from agent.lab.devices import DEMO_DEVICES
     from agent.lab.simulator import SnmpLab
     from agent.lab.sms import DEMO_CANARY, SmsLab
@@ -112,10 +108,9 @@ async def serve(out: Path, at: float, lifetime: float) -> None:
 
     with SnmpLab(DEMO_DEVICES) as lab:
         async with CloudLab() as cloud, SmsLab(**DEMO_CANARY) as sms, HostileServer(routes=hostile_routes(at)) as bad:
-            env = {"SLA_DEMO_V3_AUTH_KEY": lab.v3_auth_key, "SLA_DEMO_V3_PRIV_KEY": lab.v3_priv_key,
-                   **cloud.demo_env(), **sms.demo_env(), "HOSTILE_PASSWORD": "hostile-S3cret"}
+            env = {**demo_env(lab, cloud, sms), "HOSTILE_PASSWORD": "hostile-S3cret"}
             written = out.with_suffix(".tmp")
-            written.write_text(yaml.safe_dump({"config": agent_config(lab, cloud, sms, bad.url, "LISTEN", "DATA"),
+            written.write_text(yaml.safe_dump({"config": agent_config(lab, cloud, sms, bad.url),
                                                "env": env}, allow_unicode=True))
             written.rename(out)  # the measuring process reads it whole or not at all
             deadline = time.monotonic() + lifetime
@@ -124,12 +119,6 @@ async def serve(out: Path, at: float, lifetime: float) -> None:
 
 
 # -- this process: scrape and measure -----------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mib(pid: int, field: str = "VmRSS") -> float:

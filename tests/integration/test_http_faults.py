@@ -93,12 +93,16 @@ class Source:
     poll: Callable[[str, Path, dict[str, Any]], Awaitable[None]]  # (server URL, tmp dir, config overrides)
 
 
-async def _poll_cloud(config: dict[str, Any]) -> None:
-    collector = CloudCollector([CLOUD.validate_python(config)], backoff_base=0.01)
+async def poll_first(collector: Any) -> None:
+    """One poll of the collector's first target; the collector is closed either way."""
     try:
         await collector.poll(collector.targets()[0])
     finally:
         await collector.close()
+
+
+async def _poll_cloud(config: dict[str, Any]) -> None:
+    await poll_first(CloudCollector([CLOUD.validate_python(config)], backoff_base=0.01))
 
 
 def openstack(url: str, **overrides: Any) -> dict[str, Any]:
@@ -129,21 +133,15 @@ async def poll_generic(url: str, tmp: Path, overrides: dict[str, Any]) -> None:
 
 async def poll_feed(url: str, tmp: Path, overrides: dict[str, Any]) -> None:
     ledger = Ledger(tmp / "ledger.sqlite")
-    collector = SmsCollector([gateway(url, **overrides)], ledger, backoff_base=0.01)
     try:
-        await collector.poll(collector.targets()[0])
+        await poll_first(SmsCollector([gateway(url, **overrides)], ledger, backoff_base=0.01))
     finally:
-        await collector.close()
         ledger.close()
 
 
 async def poll_canary(url: str, tmp: Path, overrides: dict[str, Any]) -> None:
     canary = {"to": SECRETS[2], "interval": "60s", "timeout": "5s"}
-    collector = SmsCanaryCollector([gateway(url, canary=canary, **overrides)], backoff_base=0.01, step=0.1)
-    try:
-        await collector.poll(collector.targets()[0])
-    finally:
-        await collector.close()
+    await poll_first(SmsCanaryCollector([gateway(url, canary=canary, **overrides)], backoff_base=0.01, step=0.1))
 
 
 SOURCES = [

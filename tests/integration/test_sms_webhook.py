@@ -20,6 +20,7 @@ from agent.config import parse_config
 from agent.schema import ConfigError
 from agent.scheduler import Scheduler
 from collectors.sms import webhook as webhook_module
+from tests.processes import free_port
 from tests.integration.test_sms_gateway import (  # noqa: F401 - clock, lab, ledger are fixtures
     clock,
     gateway_dict,
@@ -35,12 +36,6 @@ from tests.integration.test_sms_gateway import (  # noqa: F401 - clock, lab, led
 TOKEN = "push-T0ken-S3cret"
 KEY = "hmac-K3y-S3cret-0123456789"
 PATH = "/sms/delivery-reports"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def signed(body: bytes, timestamp: int, key: str = KEY) -> dict[str, str]:
