@@ -133,11 +133,14 @@ HEALTH_ALERTS: tuple[AlertSpec, ...] = (
     AlertSpec(
         "SlaTargetDown", "ticket", "10m",
         "采集对象无响应 / Monitored target not answering",
-        "{{ $labels.collector }} 采集对象 {{ $labels.target }} 已 10 分钟轮询失败：其链路、容量或短信记录在 KPI 中"
-        "计为未知，本月覆盖率随之下降（拨测对象 sms_canary 不进入 KPI，失败即拨测短信未能发出或未获回执）。"
+        "{{ $labels.collector }} 采集对象 {{ $labels.target }} 已 10 分钟轮询失败：其链路或容量在 KPI 中计为未知，"
+        "本月覆盖率随之下降；短信记录流的覆盖率暂停增长，恢复后从游标续读即补齐，游标被重置时除外"
+        "（拨测对象 sms_canary 不进入 KPI，失败即拨测短信未能发出或未获回执）。"
         " / The {{ $labels.collector }} target {{ $labels.target }} has failed its polls for 10 minutes: its "
-        "links, capacity or SMS feed count as unknown in the KPIs, and the month's coverage drops (an sms_canary "
-        "target feeds no KPI: its test message could not be sent or got no final status in time).",
+        "links or capacity count as unknown in the KPIs, and the month's coverage drops; an SMS feed's coverage "
+        "stops growing until the feed is read again from its cursor, which covers the time missed unless the "
+        "cursor is reset (an sms_canary target feeds no KPI: its test message could not be sent or got no final "
+        "status in time).",
     ),
     AlertSpec(
         "SlaTargetStale", "ticket", "5m",
@@ -184,17 +187,28 @@ INSUFFICIENT_DATA = AlertSpec(
     "{name_zh}：数据不足 / {name_en}: insufficient data",
     "{name_zh}（{id}）本月至今的数据覆盖率为 {{{{ $value | humanizePercentage }}}}，已连续 6 小时低于所需的 "
     "{min}（min_coverage）：若统计期就此结束，月报将显示「数据不足」，而不是达标或未达标（sla_kpi_met 只看数值）。"
-    "查看同期的 SlaTargetDown 与 SlaAgentDown。"
+    "查看同期的 SlaTargetDown 与 SlaAgentDown。{hint_zh}"
     " / {name_en} ({id}): month-to-date data coverage is {{{{ $value | humanizePercentage }}}}, below the {min} "
     "it needs (min_coverage) for 6 hours: if the period ended now the monthly report would say insufficient "
     "data, not met or missed (sla_kpi_met judges the figure alone). Look for SlaTargetDown and SlaAgentDown "
-    "over the same time.",
+    "over the same time.{hint_en}",
+)
+
+# The SMS KPIs' coverage is the feed time read without a gap (collectors/sms/coverage.py), not uptime.
+_SMS_COVERAGE_HINT = (
+    "短信 KPI 的覆盖率是无缺口读完的记录流时间：停机期间在从游标续读后即补齐，缺口只来自游标重置"
+    "（sla_sms_cursor_resets_total，代理日志写明缺口起止）或首次读取之前（backfill）。",
+    " For the SMS KPIs coverage is the feed time read without a gap: time the agent or gateway was away is "
+    "covered once the feed is read up from its cursor; gaps come only from cursor resets "
+    "(sla_sms_cursor_resets_total; the agent logs each gap's ends) or from before the first read (backfill).",
 )
 
 
 def insufficient_data(q: KpiQueries, runbooks: str) -> dict[str, str]:
     d = q.definition
-    fields = {"name_zh": d.name_zh, "name_en": d.name_en, "id": d.id, "min": f"{q.config.min_coverage:.0%}"}
+    hint_zh, hint_en = _SMS_COVERAGE_HINT if d.source == "sms" else ("", "")
+    fields = {"name_zh": d.name_zh, "name_en": d.name_en, "id": d.id, "min": f"{q.config.min_coverage:.0%}",
+              "hint_zh": hint_zh, "hint_en": hint_en}
     spec = INSUFFICIENT_DATA
     return {"summary": spec.summary.format(**fields), "description": spec.description.format(**fields),
             "runbook_url": runbook(runbooks, spec.name)}

@@ -69,12 +69,16 @@ class Agent:
         self.collectors = list(collectors) if collectors is not None else build_collectors(config, self.ledger)
         self.engine = KpiEngine(config, self.ledger)
         self.scheduler = Scheduler(self.collectors, self._on_outcome, config.snmp.max_concurrency, clock)
+        self._shared = {c.kind: c.shared_samples for c in self.collectors if hasattr(c, "shared_samples")}
         self._pending: list[Entry] = []
         self._ledger_failing = False
         self._dropped = 0  # observations dropped during the current ledger outage
 
     def _on_outcome(self, outcome: PollOutcome) -> None:
         self.state.apply(outcome)
+        shared = self._shared.get(outcome.collector)
+        if shared is not None:
+            self.state.shared[outcome.collector] = shared()
         self._pending.extend((o.series, o.value, outcome.at, outcome.validity) for o in outcome.observations)
 
     async def flush(self) -> None:

@@ -123,6 +123,9 @@ class StateCollector:
             out.add("sla_counter_discontinuities_total", target.discontinuities, **ids)
             for sample in target.samples:
                 out.add_labelled(sample.name, sample.labels, sample.value)
+        for samples in list(state.shared.values()):
+            for sample in samples:
+                out.add_labelled(sample.name, sample.labels, sample.value)
         out.add("sla_ledger_writes_total", state.ledger.writes)
         out.add("sla_ledger_write_failures_total", state.ledger.failures)
         if state.ledger.last_write is not None:

@@ -5,32 +5,41 @@ time zone: a delivery report that arrives after the month ended still counts
 for the month the message was sent in, so a closed month's figures can still
 move while late reports arrive (within the grace period, 72 h by default).
 
-Coverage is the share of the period (global maintenance excluded) during
-which the gateways' feeds were read successfully (series ``sms:<gw>:feed``).
-A feed outage does not lose messages - the feed is read from its cursor when
-it is back - but while it lasts the figures are not current, which coverage says.
+Coverage is the share of the period (global maintenance excluded) for which
+each gateway's feed is known to have been read without a gap (the SMS store's
+``sms_covered`` record, collectors/sms/coverage.py), summed over gateways. It is
+not the agent's uptime: an outage of the agent or the gateway is covered once
+the feed has been read up from its cursor over it; only a cursor reset, or time
+before the agent's first read (``backfill``), leaves a gap. The period is
+submit time and the covered spans feed time, which are the same axis for a
+message's submit record (it enters the feed when the gateway accepts it).
 """
 
 from __future__ import annotations
 
 import math
+import sqlite3
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 from zoneinfo import ZoneInfo
 
 from agent import periods, series, sli
 from agent.catalogue import KpiDefinition
 from agent.kpi_types import KpiResult, LedgerReader, Plan
-from collectors.sms import latency, store
+from collectors.sms import coverage_table, latency, store
 
 # The SMS kinds need the calendar year in the configured zone, which the
 # evaluator signature does not carry; the source puts it among the plan's
 # inputs as "tz:<zone>" (it is not a ledger series, so it is never read as one).
 ZONE_INPUT = "tz:"
+T = TypeVar("T")
 
 
 def sms_inputs(definition: KpiDefinition, kpi: Any, config: Any) -> tuple[tuple[str, ...], str | None]:
-    """The feed series of the configured gateways (or those the KPI names), plus the zone."""
+    """The configured gateways (or those the KPI names) by their feed series, plus the zone.
+
+    The series name the gateways; the KPIs read the SMS store's tables, not the series.
+    """
     names = tuple(
         series.sms_feed(gateway.name)
         for gateway in config.sms
@@ -52,21 +61,25 @@ def _zone(kpi: Plan) -> ZoneInfo:
     return ZoneInfo(next((i[len(ZONE_INPUT):] for i in kpi.inputs if i.startswith(ZONE_INPUT)), "UTC"))
 
 
+def _read(ledger: LedgerReader, work: Callable[[sqlite3.Connection], T], default: T) -> T:
+    read: Callable[..., T] | None = getattr(ledger, "read", None)
+    return default if read is None else read(work)  # a reader without the SMS tables (tests of other kinds)
+
+
 def _coverage(kpi: Plan, ledger: LedgerReader, start: float, end: float, maintenance: Sequence[sli.Span]) -> float:
-    feeds = _feeds(kpi)
-    segments = ledger.segments(feeds, start, end)
+    gateways = _gateways(kpi)
+    none: dict[str, list[tuple[float, float]]] = {}
+    spans = _read(ledger, lambda db: coverage_table.covered(db, gateways, start, end), none)
     totals = sli.Totals()
-    for name in feeds:  # gateway-time: each gateway's feed counts for its share
-        totals = totals + sli.classify(segments.get(name, []), start, end, maintenance, sli.is_up)
+    for gateway in gateways:  # gateway-time: each gateway's feed counts for its share
+        known = [(s, e, 1.0) for s, e in spans.get(gateway, [])]
+        totals = totals + sli.classify(known, start, end, maintenance, sli.is_up)
     return totals.coverage
 
 
 def _summary(kpi: Plan, ledger: LedgerReader, start: float, end: float, with_bins: bool) -> store.Summary:
-    read: Callable[..., store.Summary] | None = getattr(ledger, "read", None)
-    if read is None:  # a reader without the SMS tables (tests of other kinds)
-        return store.Summary()
     gateways = _gateways(kpi)
-    return read(lambda db: store.summary(db, gateways, start, end, with_bins))
+    return _read(ledger, lambda db: store.summary(db, gateways, start, end, with_bins), store.Summary())
 
 
 def latency_bins(kpi: Plan, ledger: LedgerReader, start: float, end: float) -> dict[int, int]:

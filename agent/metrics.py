@@ -62,6 +62,11 @@ _SPECS = (
     MetricSpec("sla_link_transmit_errors_total", "counter", _LINK, "Raw ifOutErrors of the link's interface."),
     MetricSpec("sla_link_receive_discards_total", "counter", _LINK, "Raw ifInDiscards of the link's interface."),
     MetricSpec("sla_link_transmit_discards_total", "counter", _LINK, "Raw ifOutDiscards of the link's interface."),
+    MetricSpec("sla_snmp_rejected_responses_total", "counter", ("reason",),
+               "SNMP replies discarded: from another address than the device polled (wrong_address), not "
+               "BER (malformed), another community (wrong_community), not a Response (not_a_response), no "
+               "request waiting for its request-id (unknown_request_id: late, duplicate or forged), or not "
+               "the OIDs asked (unexpected_oids)."),
     MetricSpec("sla_snmp_device_uptime_seconds", "gauge", ("target",), "sysUpTime of the device, in seconds."),
     # Targets and the agent itself.
     MetricSpec("sla_target_up", "gauge", _TARGET, "1 if the last poll of the target succeeded, 0 if it failed."),

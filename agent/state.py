@@ -41,6 +41,8 @@ class AgentState:
     kpis: tuple[KpiResult, ...] = ()
     kpi_evaluated_at: float | None = None
     ledger: LedgerStatus = field(default_factory=LedgerStatus)
+    # Per collector kind: samples that belong to no one target (collectors.base.Collector.shared_samples).
+    shared: dict[str, tuple[Sample, ...]] = field(default_factory=dict)
 
     def apply(self, outcome: PollOutcome) -> None:
         """Fold one poll outcome into the target's status."""

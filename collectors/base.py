@@ -94,6 +94,9 @@ class Collector(Protocol):
     async def close(self) -> None:
         """Release sockets and engines."""
 
+    # Optional: ``def shared_samples(self) -> tuple[Sample, ...]`` - samples that belong to
+    # no one target (e.g. replies discarded across all devices); read after each poll.
+
 
 @dataclass(frozen=True, slots=True)
 class Samples:

@@ -26,6 +26,7 @@ from agent import series
 from agent.config import Config, parse_config
 from agent.ledger import Ledger
 from collectors.sms.collector import policy_of
+from collectors.sms import coverage_table
 from collectors.sms.records import DELIVERED, EXPIRED, FAILED, Record
 from collectors.sms.store import SmsStore
 
@@ -146,12 +147,12 @@ def build_ledger(data_dir: Path) -> Config:
             else:
                 ledger.record([(name, storage, begin, gap[0] - begin), (name, None, gap[0], gap[1] - gap[0]),
                                (name, storage, gap[1], end - gap[1])])
-        # The SMS gateway's feed, read all month but for the reboot; October's messages as the store keeps them.
-        feed = series.sms_feed("gov-sms")
-        ledger.record([(feed, 1.0, begin, gap[0] - begin), (feed, None, gap[0], gap[1] - gap[0]),
-                       (feed, 1.0, gap[1], end - gap[1])])
+        # October's SMS messages as the store keeps them. The feed is read from its cursor, so the
+        # reboot was caught up afterwards: the feed is known complete all month (the links are not).
         store = SmsStore(ledger, {g.name: policy_of(g) for g in config.sms})
         store.ingest("gov-sms", sms_records(begin, 31), SAMPLE_NOW)
+        read = (int(begin * 1000), int(SAMPLE_NOW * 1000))
+        ledger.write(lambda db: coverage_table.add_span(db, "gov-sms", read))
     finally:
         ledger.close()
     return config

@@ -12,8 +12,11 @@ A cursor the gateway no longer knows (``410 Gone``, or a page from another
 feed ``epoch``) is a reset: the feed is re-read by time from ``margin`` before
 where it stood, and the per-message dedup state drops what was already counted.
 
-Ledger series: ``sms:<gateway>:feed`` (1.0 when the poll succeeded; the
-scheduler records None for a failed poll), which gives the SMS KPIs their coverage.
+Each committed page also extends the feed time known read without a gap, and a
+reset breaks it (collectors/sms/coverage.py): that record, not poll success,
+is the SMS KPIs' coverage. Ledger series ``sms:<gateway>:feed`` (1.0 when the
+poll succeeded; the scheduler records None for a failed poll) stays a record of
+the polls.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Callable, Sequence
 
 from prometheus_client.utils import floatToGoString
@@ -38,7 +42,7 @@ from collectors.base import (
     samplers,
 )
 from collectors.http import HttpClients, JsonHttp, Response
-from collectors.sms import latency
+from collectors.sms import coverage, latency
 from collectors.sms.config import SmsGateway, check_gateways, max_page_body
 from collectors.sms.records import BAD_TIMESTAMP, MALFORMED, PageError, parse_page
 from collectors.sms.store import (
@@ -158,55 +162,60 @@ class SmsCollector:
             if page_number and loop.time() - started > gateway.timeout / 2:
                 return
             feed = self.store.feed(gateway.name)
+            # Taken before the request: a caught-up answer has every record that entered before it.
+            asked_ms = int(self._clock() * 1000)
             query = {"limit": str(gateway.page_size)}
+            since: int | None = None
             if feed.cursor is not None:
                 query["after"] = feed.cursor
             else:
-                now_ms = int(self._clock() * 1000)
                 since = (feed.feed_time_ms - int(gateway.margin * 1000) if feed.feed_time_ms is not None
-                         else now_ms - int(gateway.backfill * 1000))
+                         else asked_ms - int(gateway.backfill * 1000))
                 query["since"] = str(since)
             response = await http.request("sms", "GET", base.with_query(query), headers)
             if response.status == 410 and feed.cursor is not None:
-                await self._reset(gateway, "the gateway no longer knows the cursor (HTTP 410)", KEEP)
+                await self._reset(gateway, "the gateway no longer knows the cursor (HTTP 410)",
+                                  coverage.Reset(coverage.GONE, asked_ms))
                 continue
             check_status(response)
-            done = await asyncio.to_thread(self._ingest_page, gateway, response, feed.cursor)
+            done = await asyncio.to_thread(self._ingest_page, gateway, response, feed.cursor, asked_ms, since)
             if done:
                 return
 
-    def _ingest_page(self, gateway: SmsGateway, response: Response, cursor_used: str | None) -> bool:
+    def _ingest_page(self, gateway: SmsGateway, response: Response, cursor_used: str | None,
+                     asked_ms: int, since: int | None) -> bool:
         """Parse and commit one page (worker thread); True when the feed is caught up."""
         now = self._clock()
-        now_ms = int(now * 1000)
         try:
-            page = parse_page(response.body, now_ms)
+            page = parse_page(response.body, int(now * 1000))
         except PageError as exc:
             raise CollectorError(f"{response.where}: {exc}") from None
         feed = self.store.feed(gateway.name)
-        if cursor_used is not None and feed.epoch is not None and page.epoch is not None and page.epoch != feed.epoch:
+        new_epoch = feed.epoch is not None and page.epoch is not None and page.epoch != feed.epoch
+        if cursor_used is not None and new_epoch:
             # Another feed behind the same URL (rebuilt, failed over): the cursor
             # means nothing there, so this page cannot be placed. Re-read by time.
             log.warning("sms gateway %s: feed epoch changed; re-reading from %gs before the last position",
                         gateway.name, gateway.margin)
-            self.store.ingest(gateway.name, [], now, cursor=None, epoch=page.epoch, reset=True)
+            self.store.ingest(gateway.name, [], now, cursor=None, epoch=page.epoch,
+                              progress=coverage.Reset(coverage.EPOCH, asked_ms))
             return False
-        if page.has_more:
-            times = [r.event_ms for r in page.records]
-            feed_time = min(max(times), now_ms) if times else None
-        else:
-            feed_time = now_ms
-        self.store.ingest(
+        read = coverage.read_of(asked_ms, since, [r.event_ms for r in page.records], not page.has_more, new_epoch)
+        result = self.store.ingest(
             gateway.name, page.records, now, skipped=page.skipped,
             cursor=page.next_cursor if page.next_cursor is not None else cursor_used,
-            epoch=page.epoch if page.epoch is not None else KEEP, feed_time_ms=feed_time,
+            epoch=page.epoch if page.epoch is not None else KEEP, feed_time_ms=read.complete_ms, progress=read,
         )
+        if result.gap is not None:
+            start, end = result.gap
+            log.warning("sms gateway %s: %.3fs of feed time not known complete (%s to %s): its records may be lost",
+                        gateway.name, (end - start) / 1000, _iso(start), _iso(end))
         return not page.has_more or (page.next_cursor is None)
 
-    async def _reset(self, gateway: SmsGateway, why: str, epoch: object) -> None:
+    async def _reset(self, gateway: SmsGateway, why: str, reset: coverage.Reset) -> None:
         log.warning("sms gateway %s: cursor reset (%s); re-reading from %gs before the last position",
                     gateway.name, why, gateway.margin)
-        await asyncio.to_thread(self.store.ingest, gateway.name, [], self._clock(), cursor=None, epoch=epoch, reset=True)
+        await asyncio.to_thread(self.store.ingest, gateway.name, [], self._clock(), cursor=None, progress=reset)
 
     def samples(self, gateway: str) -> tuple[Sample, ...]:
         """Counters and gauges of one gateway from the store's lifetime totals (survive restarts)."""
@@ -235,6 +244,10 @@ class SmsCollector:
         out.append(Sample(_HIST + "_sum", (("gateway", gateway),), totals.get("latency_ms", 0) / 1000.0))
         out.append(Sample(_HIST + "_count", (("gateway", gateway),), running))
         return tuple(out)
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds")
 
 
 def check_status(response: Response) -> None:

@@ -9,13 +9,16 @@ is a whole number of buckets and a late report lands in the submit's month):
 counts per outcome, error codes (a bounded label set) and the latency
 histogram of collectors/sms/latency.py.
 
-Everything one batch changes - message rows, aggregates, lifetime totals and
-the feed cursor - is written in ONE ledger transaction, so a crash or restart
-never loses a batch nor counts it twice.
+Everything one batch changes - message rows, aggregates, lifetime totals, the
+feed cursor and the feed time the feed is known complete over
+(collectors/sms/coverage_table.py) - is written in ONE ledger transaction, so a
+crash or restart never loses a batch nor counts it twice, and never claims
+coverage for a page that was not committed.
 
 Times are the gateway's, in integer Unix milliseconds. The *feed time* is how
 far the feed has been read: the newest record time while catching up, the
-agent's clock once caught up. Expiry (pending past ``grace`` becomes expired,
+agent's clock when the request was sent once caught up (a page's complete
+point, collectors/sms/coverage.py). Expiry (pending past ``grace`` becomes expired,
 code ``no_report``) and purging follow the feed time, not the wall clock, so
 reading a backlog after a long outage does not expire messages whose reports
 are still further down the feed.
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Callable, Iterable, Protocol, Sequence, TypeVar
 
-from collectors.sms import latency
+from collectors.sms import coverage, coverage_table, latency
 from collectors.sms.records import DELIVERED, EXPIRED, OUTCOMES, PENDING, Record
 
 BUCKET_MS = 900_000  # 15 minutes
@@ -195,13 +198,15 @@ class IngestResult:
     skipped: Counter[str]
     expired: int  # pending messages turned expired (no report within grace)
     purged: int
+    gap: coverage.Span | None = None  # feed time this batch leaves uncovered for good (a reset, a later since)
 
 
 class _Gateway:
     """In-memory mirror of one gateway's feed row and totals; replaced only after a commit."""
 
-    def __init__(self, feed: Feed, totals: dict[str, float], pending: int, waiting: int):
+    def __init__(self, feed: Feed, run: coverage.Run, totals: dict[str, float], pending: int, waiting: int):
         self.feed = feed
+        self.run = run
         self.totals = totals
         self.pending = pending
         self.waiting = waiting
@@ -213,6 +218,7 @@ class SmsStore:
 
     def __init__(self, ledger: LedgerLike, policies: dict[str, Policy]):
         ledger.ensure_schema(SCHEMA)
+        ledger.ensure_schema(coverage_table.SCHEMA)
         self._ledger = ledger
         self._policies = dict(policies)
         self._ingest_lock = threading.Lock()  # one batch at a time (pull and webhook)
@@ -224,6 +230,11 @@ class SmsStore:
     def feed(self, gateway: str) -> Feed:
         with self._view_lock:
             return self._gateways[gateway].feed
+
+    def run(self, gateway: str) -> coverage.Run:
+        """How far the feed is known read without a gap (collectors/sms/coverage.py)."""
+        with self._view_lock:
+            return self._gateways[gateway].run
 
     def snapshot(self, gateway: str) -> Snapshot:
         with self._view_lock:
@@ -240,13 +251,15 @@ class SmsStore:
         cursor: str | None | object = KEEP,
         epoch: str | None | object = KEEP,
         feed_time_ms: int | None = None,
-        reset: bool = False,
+        progress: coverage.Read | coverage.Reset | None = None,
     ) -> IngestResult:
         """Apply ``records`` (and move the cursor) in one transaction.
 
         ``feed_time_ms`` (pull feed only) advances the feed time, which drives
         expiry and purging; ``skipped`` carries records the parser refused so
-        their counts are persisted with the batch; ``reset`` counts a cursor reset.
+        their counts are persisted with the batch; ``progress`` (pull feed only)
+        is what the page says about the feed's completeness, or the cursor reset
+        (counted) that breaks it.
         """
         policy = self._policies[gateway]
         with self._ingest_lock:
@@ -255,9 +268,11 @@ class SmsStore:
             if skipped:
                 for reason, n in skipped.items():
                     delta.totals["skipped:" + reason] += n
-            if reset:
+            if isinstance(progress, coverage.Reset):
                 delta.totals["cursor_resets"] += 1
             old = state.feed
+            # A batch that says nothing about the feed (pushed reports) leaves the run as it is.
+            step = coverage.apply(state.run, progress, old.feed_time_ms) if progress is not None else None
             feed_time = max(old.feed_time_ms or 0, feed_time_ms or 0) or None
             new_feed = Feed(
                 old.cursor if cursor is KEEP else cursor,  # type: ignore[arg-type]
@@ -278,8 +293,10 @@ class SmsStore:
                         watermark = horizon
                 feed = Feed(new_feed.cursor, new_feed.epoch, new_feed.feed_time_ms, watermark)
                 _write(db, gateway, delta, feed, now)
+                if step is not None:
+                    coverage_table.save(db, gateway, step)
                 counted = Counter({k[8:]: int(v) for k, v in delta.totals.items() if k.startswith("skipped:")})
-                return IngestResult(accepted, counted, expired, purged), feed
+                return IngestResult(accepted, counted, expired, purged, step.gap if step else None), feed
 
             result, feed = self._ledger.write(work)
             with self._view_lock:
@@ -289,6 +306,8 @@ class SmsStore:
                 state.waiting += delta.waiting
                 state.labelled = delta.labelled
                 state.feed = feed
+                if step is not None:
+                    state.run = step.run
         return result
 
 
@@ -298,7 +317,7 @@ def _load(db: sqlite3.Connection, gateway: str) -> _Gateway:
     totals = {k: v for k, v in db.execute("SELECT key, value FROM sms_totals WHERE gateway=?", (gateway,))}
     pending = db.execute("SELECT COUNT(*) FROM sms_messages WHERE gateway=? AND state=0", (gateway,)).fetchone()[0]
     waiting = db.execute("SELECT COUNT(*) FROM sms_messages WHERE gateway=? AND state<0", (gateway,)).fetchone()[0]
-    return _Gateway(feed, totals, pending, waiting)
+    return _Gateway(feed, coverage_table.load_run(db, gateway), totals, pending, waiting)
 
 
 def _existing(db: sqlite3.Connection, gateway: str, ids: list[str]) -> dict[str, tuple[int, int | None, int | None, str | None]]:

@@ -50,6 +50,7 @@ from collectors.snmp.interfaces import (
     selector,
 )
 from collectors.snmp.session import DeviceSession, Engines, Value
+from collectors.snmp.v2c import Rejections
 
 log = logging.getLogger("collectors.snmp")
 
@@ -122,6 +123,7 @@ _LINK = samplers(
     "sla_link_transmit_discards_total",
 )
 _UPTIME = sampler("sla_snmp_device_uptime_seconds")
+_REJECTED = sampler("sla_snmp_rejected_responses_total")
 _RAW_COUNTERS = (
     ("sla_link_receive_errors_total", oids.IF_IN_ERRORS),
     ("sla_link_transmit_errors_total", oids.IF_OUT_ERRORS),
@@ -177,12 +179,18 @@ class SnmpCollector:
             )
         self._targets = tuple(targets)
         self._states: dict[str, _DeviceState] = {}
+        # Outlives the engines (re-created per event loop), so the counters only grow.
+        self._rejections = Rejections()
         self._engines: Engines | None = None
         self._sessions: dict[str, DeviceSession] = {}
 
     def targets(self) -> Sequence[SnmpTarget]:
         """One target per configured device, links or not."""
         return self._targets
+
+    def shared_samples(self) -> tuple[Sample, ...]:
+        """What belongs to no one device: replies discarded, by reason."""
+        return tuple(_REJECTED(reason, value=count) for reason, count in self._rejections.counts.items())
 
     def unknown(self, target: Target) -> tuple[Observation, ...]:
         """Every link series of ``target`` as None (unknown)."""
@@ -215,7 +223,7 @@ class SnmpCollector:
             # pysnmp engines are bound to the loop they were first used on.
             if self._engines is not None:
                 self._engines.close()
-            self._engines = Engines()
+            self._engines = Engines(self._rejections)
             self._sessions.clear()
         session = self._sessions.get(target.name)
         if session is None:
@@ -254,7 +262,7 @@ class SnmpCollector:
             if vanished:
                 reasons.append(f"ifIndex {vanished} vanished")
         if reasons:
-            await self._walk(target, state, session, reasons, uptime.at)
+            await self._walk(target, state, session, reasons, uptime.at, _int(if_number))
             values = await session.get(self._row_oids(state))
             rows_at = self._clock()
         # Remembered only now, so that a walk that failed is retried next poll.
@@ -325,14 +333,15 @@ class SnmpCollector:
         return reasons
 
     async def _walk(
-        self, target: SnmpTarget, state: _DeviceState, session: DeviceSession, reasons: list[str], now: float
+        self, target: SnmpTarget, state: _DeviceState, session: DeviceSession, reasons: list[str], now: float,
+        if_number: int | None,
     ) -> None:
         selectors = {selector(tl.link)[0] for tl in target.links}
         columns = [oids.SELECTOR_COLUMNS[s] for s in ("if_name", "if_descr", "if_alias") if s in selectors]
         # ifHighSpeed even when every link has a contracted capacity: the line
         # rate is what bounds a plausible counter rate.
         columns.append(oids.IF_HIGH_SPEED)
-        walked = await session.walk_columns([c.oid for c in columns])
+        walked = await session.walk_columns([c.oid for c in columns], if_number)
         by_name = {c.name: _by_index(walked[c.oid]) for c in columns}
 
         def texts(column: oids.Column) -> dict[int, str]:

@@ -1,40 +1,26 @@
-"""pysnmp plumbing: shared engines, per-device sessions, chunked GET, column walker.
+"""Per-device SNMP sessions: chunked GET and a column walker over a v2c or v3 transport.
 
-Everything pysnmp-specific lives here. Callers get plain Python values
-(int, bytes, or a :class:`Missing` marker) and see exactly one error type,
-:class:`~collectors.base.CollectorError`, whose one-line message never
-contains a community or key.
+Callers get plain Python values (int, bytes, or a :class:`Missing` marker)
+and see exactly one error type, :class:`~collectors.base.CollectorError`,
+whose one-line message never contains a community or key.
+
+SNMPv2c goes through the agent's own socket per device (collectors/snmp/v2c.py:
+requests pre-encoded by pysnmp, replies read by the lean decoder of
+collectors/snmp/ber.py); SNMPv3 through pysnmp's engine (collectors/snmp/v3.py).
+Either way a reply is accepted only from the address polled and only if it
+echoes, or follows, the OIDs asked; anything else is discarded and counted.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
-import hashlib
 import logging
-from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any, Sequence, Union
+import math
+import socket
+from typing import Any, Sequence
 
-from pyasn1.type.univ import Integer, OctetString
-from pydantic import SecretStr
 from pysnmp.error import PySnmpError
 from pysnmp.hlapi.v3arch.asyncio import (
-    USM_AUTH_HMAC96_MD5,
-    USM_AUTH_HMAC96_SHA,
-    USM_AUTH_HMAC128_SHA224,
-    USM_AUTH_HMAC192_SHA256,
-    USM_AUTH_HMAC256_SHA384,
-    USM_AUTH_HMAC384_SHA512,
-    USM_AUTH_NONE,
-    USM_PRIV_CBC56_DES,
-    USM_PRIV_CBC168_3DES,
-    USM_PRIV_CFB128_AES,
-    USM_PRIV_CFB192_AES,
-    USM_PRIV_CFB192_AES_BLUMENTHAL,
-    USM_PRIV_CFB256_AES,
-    USM_PRIV_CFB256_AES_BLUMENTHAL,
-    USM_PRIV_NONE,
     CommunityData,
     ContextData,
     EndOfMibView,
@@ -43,62 +29,56 @@ from pysnmp.hlapi.v3arch.asyncio import (
     ObjectIdentity,
     ObjectType,
     SnmpEngine,
-    UdpTransportTarget,
-    UsmUserData,
     bulk_cmd,
     get_cmd,
 )
+from pyasn1.type.univ import Integer, OctetString
 from pysnmp.proto import errind
 from pysnmp.proto.rfc1902 import ObjectName
 
 from agent.config import SnmpDevice
 from collectors.base import CollectorError
+from collectors.snmp import ber, replies, requests, v3
+from collectors.snmp.ber import Missing, Value
 from collectors.snmp.oids import Oid, dotted
+from collectors.snmp.v2c import UNEXPECTED_OIDS, NoResponse, Rejections, V2cEndpoint, bulk_check, get_check
+from collectors.snmp.v3 import AUTH_PROTOCOLS, PRIV_PROTOCOLS  # noqa: F401 - re-exported
 
 log = logging.getLogger("collectors.snmp")
 
-AUTH_PROTOCOLS: dict[str, tuple[int, ...]] = {
-    "md5": USM_AUTH_HMAC96_MD5,
-    "sha": USM_AUTH_HMAC96_SHA,
-    "sha224": USM_AUTH_HMAC128_SHA224,
-    "sha256": USM_AUTH_HMAC192_SHA256,
-    "sha384": USM_AUTH_HMAC256_SHA384,
-    "sha512": USM_AUTH_HMAC384_SHA512,
-}
-# aes192/aes256 follow net-snmp's naming (-x AES192/AES256): key extension per
-# draft-blumenthal. pysnmp's USM_PRIV_CFB192_AES/USM_PRIV_CFB256_AES are the
-# other, "Cisco" (Reeder) extension, net-snmp's AES192C/AES256C. The two differ
-# only when the auth hash is shorter than the AES key (e.g. SHA-1 + AES-192).
-PRIV_PROTOCOLS: dict[str, tuple[int, ...]] = {
-    "des": USM_PRIV_CBC56_DES,
-    "3des": USM_PRIV_CBC168_3DES,
-    "aes": USM_PRIV_CFB128_AES,
-    "aes128": USM_PRIV_CFB128_AES,
-    "aes192": USM_PRIV_CFB192_AES_BLUMENTHAL,
-    "aes256": USM_PRIV_CFB256_AES_BLUMENTHAL,
-    "aes192c": USM_PRIV_CFB192_AES,
-    "aes256c": USM_PRIV_CFB256_AES,
-}
+__all__ = ["AUTH_PROTOCOLS", "PRIV_PROTOCOLS", "DeviceSession", "Engines", "Missing", "Value", "auth_data"]
 
 GET_CHUNK = 40  # varbinds per GET PDU: well under a 1,500-byte MTU for counters
 BULK_REPETITIONS = 25  # rows per GETBULK response (x columns varbinds)
-MAX_WALK_REQUESTS = 64  # a walk that needs more is a misbehaving agent
-_VARBIND_CACHE_SIZE = 8192
+MIN_WALK_REQUESTS = 64  # requests a walk may take at least: 1,600 rows at 25 per response
+WALK_SLACK_ROWS = 16  # rows beyond ifNumber a walk tolerates (ifNumber may lag a row being added)
+Raw = tuple[str, int, Sequence[tuple[Oid, Value]]]  # error status name, error index, varbinds
 
 
-class Missing(enum.Enum):
-    """An SNMPv2 exception value in place of a variable's value."""
+def walk_request_limit(rows_expected: int | None, repetitions: int = BULK_REPETITIONS) -> int:
+    """How many GETBULK requests a walk of tables with ``rows_expected`` rows may take.
 
-    NO_SUCH_OBJECT = "noSuchObject"
-    NO_SUCH_INSTANCE = "noSuchInstance"
-    END_OF_MIB_VIEW = "endOfMibView"
+    Sized from ifNumber when the device told it: a table of 5,000 interfaces
+    needs 200 requests at 25 rows each, and an agent that never ends a column
+    is still stopped, a little after the rows it said it had.
+    """
+    if rows_expected is None or rows_expected < 0:
+        return MIN_WALK_REQUESTS
+    return max(MIN_WALK_REQUESTS, math.ceil((rows_expected + WALK_SLACK_ROWS) / max(1, repetitions)) + 2)
 
 
-Value = Union[int, bytes, Missing]
+def auth_data(device: SnmpDevice) -> CommunityData | Any:
+    """pysnmp credentials for a device whose defaults are already applied (v3: UsmUserData)."""
+    if device.version == "v2c":
+        community = v3.secret(device.community)
+        if community is None:
+            raise CollectorError("SNMPv2c device has no community configured")
+        return CommunityData(community, mpModel=1)
+    return v3.usm_user(device)
 
 
 def _plain(value: Any) -> Value:
-    """A pysnmp/pyasn1 value as int, bytes or Missing."""
+    """A pysnmp/pyasn1 value as int, bytes or Missing (as collectors/snmp/ber.py decodes it)."""
     if isinstance(value, NoSuchInstance):
         return Missing.NO_SUCH_INSTANCE
     if isinstance(value, NoSuchObject):
@@ -107,71 +87,35 @@ def _plain(value: Any) -> Value:
         return Missing.END_OF_MIB_VIEW
     if isinstance(value, Integer):  # Integer32, Counter32/64, Gauge32, TimeTicks, Unsigned32
         return int(value)
-    if isinstance(value, OctetString):  # also IpAddress, Opaque
+    if isinstance(value, OctetString):  # also IpAddress, Opaque, Null
         return value.asOctets()
     return str(value).encode()  # OBJECT IDENTIFIER etc.: not used by this collector
 
 
-def _secret(value: SecretStr | None) -> str | None:
-    return None if value is None else value.get_secret_value()
-
-
-def auth_data(device: SnmpDevice) -> CommunityData | UsmUserData:
-    """pysnmp credentials for a device whose defaults are already applied."""
-    if device.version == "v2c":
-        community = _secret(device.community)
-        if community is None:
-            raise CollectorError("SNMPv2c device has no community configured")
-        return CommunityData(community, mpModel=1)
-    if not device.user:
-        raise CollectorError("SNMPv3 device has no user configured")
-    auth_key, priv_key = _secret(device.auth_key), _secret(device.priv_key)
-    auth_protocol = AUTH_PROTOCOLS[device.auth_protocol or "sha"] if auth_key else USM_AUTH_NONE
-    priv_protocol = PRIV_PROTOCOLS[device.priv_protocol or "aes"] if priv_key else USM_PRIV_NONE
-    return UsmUserData(
-        device.user,
-        authKey=auth_key,
-        privKey=priv_key,
-        authProtocol=auth_protocol,
-        privProtocol=priv_protocol,
-    )
-
-
-def _credential_fingerprint(device: SnmpDevice) -> tuple[str, bytes] | None:
-    """(v3 user, digest of its key material), or None for v2c.
-
-    pysnmp keeps one USM user row per user name per engine: two devices with
-    the same user name but different keys cannot share an engine, or the
-    engine would re-key the row on every alternate request.
-    """
-    if device.version != "v3" or not device.user:
-        return None
-    material = "\x00".join(
-        str(part)
-        for part in (device.auth_protocol, _secret(device.auth_key), device.priv_protocol, _secret(device.priv_key))
-    )
-    return device.user, hashlib.sha256(material.encode()).digest()
-
-
 class Engines:
-    """The SNMP engines of one event loop, shared by every device polled on it.
+    """What every device polled on one event loop shares.
 
-    One engine (one UDP socket, one dispatcher) in practice; a further engine
+    The rejected-reply counters; the v2c sockets (one per device, closed
+    together); and pysnmp engines for SNMPv3: one in practice, a further one
     only for a v3 user name reused with different keys (see
-    :func:`_credential_fingerprint`). Also caches resolved request varbinds:
+    v3.credential_fingerprint). Also caches resolved v3 request varbinds:
     pysnmp resolves every request ObjectType against its MIB view even with
     ``lookupMib=False``, which costs about as much CPU as the rest of the
-    request; a resolved ObjectType is reused as-is.
+    request.
     """
 
-    def __init__(self) -> None:
+    _VARBIND_CACHE_SIZE = 8192
+
+    def __init__(self, rejections: Rejections | None = None) -> None:
         self.loop = asyncio.get_running_loop()
+        self.rejections = rejections or Rejections()
         self._engines: list[tuple[SnmpEngine, dict[str, bytes]]] = []
-        self._varbinds: OrderedDict[Oid, ObjectType] = OrderedDict()
+        self._endpoints: list[V2cEndpoint] = []
+        self._varbinds: dict[Oid, ObjectType] = {}
 
     def engine_for(self, device: SnmpDevice) -> SnmpEngine:
-        """An engine that can hold ``device``'s credentials next to the others'."""
-        fingerprint = _credential_fingerprint(device)
+        """A pysnmp engine that can hold ``device``'s v3 credentials next to the others'."""
+        fingerprint = v3.credential_fingerprint(device)
         for engine, users in self._engines:
             if fingerprint is None:
                 return engine
@@ -187,23 +131,28 @@ class Engines:
         return engine
 
     def __len__(self) -> int:
-        """How many engines are open."""
+        """How many pysnmp engines are open."""
         return len(self._engines)
 
+    async def endpoint(self, peer: tuple[str, int], family: int, community: bytes) -> V2cEndpoint:
+        endpoint = await V2cEndpoint.open(peer, family, community, self.rejections)
+        self._endpoints.append(endpoint)
+        return endpoint
+
     def object_type(self, oid: Oid) -> ObjectType:
-        """A request varbind for ``oid``, resolved once and then reused (LRU)."""
+        """A v3 request varbind for ``oid``, resolved once and then reused."""
         cached = self._varbinds.get(oid)
-        if cached is not None:
-            self._varbinds.move_to_end(oid)
-            return cached
-        cached = ObjectType(ObjectIdentity(ObjectName(oid)))
-        self._varbinds[oid] = cached
-        if len(self._varbinds) > _VARBIND_CACHE_SIZE:
-            self._varbinds.popitem(last=False)
+        if cached is None:
+            if len(self._varbinds) >= self._VARBIND_CACHE_SIZE:
+                self._varbinds.clear()
+            cached = self._varbinds[oid] = ObjectType(ObjectIdentity(ObjectName(oid)))
         return cached
 
     def close(self) -> None:
-        """Close every engine's dispatcher and socket."""
+        """Close every socket and engine."""
+        for endpoint in self._endpoints:
+            endpoint.close()
+        self._endpoints.clear()
         for engine, _ in self._engines:
             try:
                 engine.close_dispatcher()
@@ -213,45 +162,21 @@ class Engines:
         self._varbinds.clear()
 
 
-@dataclass(frozen=True, slots=True)
-class _Request:
-    """What an error message may name: where, and the per-request bound."""
-
-    where: str
-    timeout: float
-    retries: int
-
-
 class DeviceSession:
-    """One device's engine, credentials and transport target, created once and reused."""
+    """One device's transport and credentials, created once and reused; v2c or v3 below."""
 
-    def __init__(self, engines: Engines, device: SnmpDevice, target: UdpTransportTarget) -> None:
+    def __init__(self, engines: Engines, device: SnmpDevice, where: str) -> None:
         self._engines = engines
-        self._engine = engines.engine_for(device)
-        self._auth = auth_data(device)
-        self._target = target
-        self._context = ContextData(contextName=device.context.encode()) if device.version == "v3" else ContextData()
-        timeout, retries = float(device.timeout or 0), int(device.retries or 0)
-        self._request = _Request(f"{device.address}:{device.port}", timeout, retries)
-        # pysnmp retries on its own; this outer bound only catches a request
-        # that pysnmp never completes (it should not happen, but a hung
-        # request must never hang the poll).
-        self._bound = timeout * (retries + 1) + 1.0
+        self.where = where
+        self._timeout = float(device.timeout or 0)
+        self._retries = int(device.retries or 0)
 
     @classmethod
     async def create(cls, engines: Engines, device: SnmpDevice) -> "DeviceSession":
-        """Resolve the address (once) and build the session; CollectorError if it cannot."""
-        try:
-            target = await UdpTransportTarget.create(
-                (device.address, device.port), timeout=device.timeout, retries=device.retries
-            )
-        except (PySnmpError, OSError) as exc:
-            raise CollectorError(f"{device.address}:{device.port}: cannot resolve address: {_one_line(exc)}") from None
-        return cls(engines, device, target)
-
-    @property
-    def where(self) -> str:
-        return self._request.where
+        """Resolve the address (once) and open the session; CollectorError if it cannot."""
+        if device.version == "v3":
+            return await V3Session.open(engines, device)
+        return await V2cSession.open(engines, device)
 
     async def get(self, oids: Sequence[Oid]) -> dict[Oid, Value]:
         """GET ``oids``, in PDUs of at most GET_CHUNK varbinds sent concurrently."""
@@ -263,33 +188,31 @@ class DeviceSession:
         return merged
 
     async def _get_pdu(self, oids: Sequence[Oid]) -> dict[Oid, Value]:
-        varbinds = [self._engines.object_type(oid) for oid in oids]
-        status, index, response = await self._call(get_cmd, *varbinds)
+        status, index, values = await self._get(oids)
         if status == "tooBig" and len(oids) > 1:
             # The agent's message size is smaller than we assumed: split.
             half = len(oids) // 2
             first, second = await asyncio.gather(self._get_pdu(oids[:half]), self._get_pdu(oids[half:]))
             return {**first, **second}
         self._check_status(status, index, oids)
-        if len(response) != len(oids):
-            raise CollectorError(f"{self.where}: agent answered {len(response)} of {len(oids)} variables")
-        return {oid: _plain(value) for oid, (_, value) in zip(oids, response)}
+        return dict(zip(oids, values))
 
-    async def walk_columns(self, columns: Sequence[Oid]) -> dict[Oid, dict[Oid, Value]]:
+    async def walk_columns(self, columns: Sequence[Oid], rows_expected: int | None = None) -> dict[Oid, dict[Oid, Value]]:
         """Walk several table columns at once with GETBULK: ``{column: {index suffix: value}}``.
 
         Each request carries the columns that have not ended, each from its
         last OID; a column ends at the first OID outside it or endOfMibView.
+        ``rows_expected`` (ifNumber) sizes how many requests the walk may take.
         """
         result: dict[Oid, dict[Oid, Value]] = {column: {} for column in columns}
         cursor: dict[Oid, Oid] = {column: column for column in columns}
         active = list(columns)
         repetitions = BULK_REPETITIONS
-        for _ in range(MAX_WALK_REQUESTS):
+        limit = walk_request_limit(rows_expected)
+        for _ in range(limit):
             if not active:
                 return result
-            varbinds = [self._engines.object_type(cursor[column]) for column in active]
-            status, index, response = await self._call(bulk_cmd, 0, repetitions, *varbinds)
+            status, index, response = await self._bulk([cursor[c] for c in active], repetitions)
             if status == "tooBig" and repetitions > 1:
                 repetitions = max(1, repetitions // 2)
                 continue
@@ -298,36 +221,20 @@ class DeviceSession:
                 raise CollectorError(f"{self.where}: empty GETBULK response")
             ended: set[Oid] = set()
             # The response is rows of len(active) varbinds, in request order.
-            for position, (name, value) in enumerate(response):
+            for position, (oid, value) in enumerate(response):
                 column = active[position % len(active)]
                 if column in ended:
                     continue
-                oid = tuple(name)
-                if isinstance(value, EndOfMibView) or oid[: len(column)] != column or len(oid) == len(column):
+                if value is Missing.END_OF_MIB_VIEW or oid[: len(column)] != column or len(oid) == len(column):
                     ended.add(column)
                     continue
-                if oid <= cursor[column]:
-                    raise CollectorError(f"{self.where}: agent returned non-increasing OID {dotted(oid)}")
-                result[column][oid[len(column) :]] = _plain(value)
+                result[column][oid[len(column) :]] = value
                 cursor[column] = oid
             active = [column for column in active if column not in ended]
-        raise CollectorError(f"{self.where}: table walk did not end after {MAX_WALK_REQUESTS} requests")
-
-    async def _call(self, command: Any, *args: Any) -> tuple[str, int, Sequence[Any]]:
-        """Run one pysnmp request; map every failure to CollectorError."""
-        try:
-            async with asyncio.timeout(self._bound):
-                error_indication, error_status, error_index, response = await command(
-                    self._engine, self._auth, self._target, self._context, *args, lookupMib=False
-                )
-        except TimeoutError:
-            raise CollectorError(f"{self.where}: request did not complete within {self._bound:.1f}s") from None
-        except (PySnmpError, OSError) as exc:
-            raise CollectorError(f"{self.where}: SNMP request failed: {_one_line(exc)}") from None
-        if error_indication:
-            raise CollectorError(self._indication_message(error_indication))
-        status = error_status.prettyPrint() if hasattr(error_status, "prettyPrint") else str(error_status)
-        return ("noError" if status in ("0", "noError") else status), int(error_index or 0), response
+        if not active:
+            return result
+        raise CollectorError(f"{self.where}: table walk did not end after {limit} requests "
+                             f"(ifNumber {rows_expected if rows_expected is not None else 'unknown'})")
 
     def _check_status(self, status: str, index: int, oids: Sequence[Oid]) -> None:
         if status == "noError":
@@ -335,21 +242,168 @@ class DeviceSession:
         at = f" at {dotted(oids[index - 1])}" if 0 < index <= len(oids) else ""
         raise CollectorError(f"{self.where}: agent returned error-status {status}{at}")
 
+    def _no_response(self) -> str:
+        tries = self._retries + 1
+        return (
+            f"{self.where}: no response within {self._timeout:g}s x {tries} "
+            f"{'try' if tries == 1 else 'tries'} (agent down, unreachable, or wrong community/v3 keys)"
+        )
+
+    async def _get(self, oids: Sequence[Oid]) -> tuple[str, int, list[Value]]:
+        raise NotImplementedError
+
+    async def _bulk(self, cursors: Sequence[Oid], repetitions: int) -> Raw:
+        raise NotImplementedError
+
+
+async def _resolve(device: SnmpDevice) -> tuple[int, tuple[str, int]]:
+    """(address family, socket address) of the device; CollectorError if it does not resolve."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(device.address, device.port, type=socket.SOCK_DGRAM, proto=socket.IPPROTO_UDP)
+    except (socket.gaierror, OSError, UnicodeError) as exc:
+        raise CollectorError(f"{device.address}:{device.port}: cannot resolve address: {_one_line(exc)}") from None
+    family, _, _, _, sockaddr = infos[0]
+    return family, (str(sockaddr[0]), int(sockaddr[1]))
+
+
+class V2cSession(DeviceSession):
+    """SNMPv2c over the device's own socket, with GETs encoded once per OID set."""
+
+    def __init__(self, engines: Engines, device: SnmpDevice, endpoint: V2cEndpoint, community: bytes) -> None:
+        super().__init__(engines, device, f"{device.address}:{device.port}")
+        self._endpoint = endpoint
+        self._community = community
+        self._gets: dict[tuple[Oid, ...], tuple[requests.Request, Any]] = {}
+
+    @classmethod
+    async def open(cls, engines: Engines, device: SnmpDevice) -> "V2cSession":
+        community = v3.secret(device.community)
+        if community is None:
+            raise CollectorError("SNMPv2c device has no community configured")
+        family, peer = await _resolve(device)
+        endpoint = await engines.endpoint(peer, family, community.encode())
+        return cls(engines, device, endpoint, community.encode())
+
+    async def _send(self, request: requests.Request, check: Any) -> ber.Message:
+        try:
+            return await self._endpoint.request(request, check, self._timeout, self._retries)
+        except NoResponse:
+            raise CollectorError(self._no_response()) from None
+        except OSError as exc:
+            raise CollectorError(f"{self.where}: SNMP request failed: {_one_line(exc)}") from None
+
+    async def _get(self, oids: Sequence[Oid]) -> tuple[str, int, list[Value]]:
+        key = tuple(oids)
+        prepared = self._gets.get(key)
+        if prepared is None:
+            request = requests.build(self._community, ber.GET_REQUEST, key)
+            prepared = self._gets[key] = (request, get_check(request))
+        message = await self._send(*prepared)
+        return ber.error_status_name(message.error_status), message.error_index, [v for _, v in message.varbinds]
+
+    async def _bulk(self, cursors: Sequence[Oid], repetitions: int) -> Raw:
+        request = requests.build(self._community, ber.GET_BULK_REQUEST, cursors, repetitions)
+        message = await self._send(request, bulk_check(request))
+        rows = [(ber.decode_oid(name), value) for name, value in message.varbinds]
+        return ber.error_status_name(message.error_status), message.error_index, rows
+
+
+class V3Session(DeviceSession):
+    """SNMPv3 through pysnmp, on a transport of the device's own (see collectors/snmp/v3.py)."""
+
+    def __init__(self, engines: Engines, device: SnmpDevice, target: v3.DeviceTarget) -> None:
+        super().__init__(engines, device, f"{device.address}:{device.port}")
+        self._engine = engines.engine_for(device)
+        self._auth = v3.usm_user(device)
+        self._target = target
+        self._context = ContextData(contextName=device.context.encode())
+        self._engine_id: bytes | None = None
+        # pysnmp retries on its own; this outer bound only catches a request
+        # that pysnmp never completes (it should not happen, but a hung
+        # request must never hang the poll).
+        self._bound = self._timeout * (self._retries + 1) + 1.0
+
+    @classmethod
+    async def open(cls, engines: Engines, device: SnmpDevice) -> "V3Session":
+        try:
+            target = await v3.DeviceTarget.for_device(device, engines.rejections)
+        except (PySnmpError, OSError) as exc:
+            raise CollectorError(f"{device.address}:{device.port}: cannot resolve address: {_one_line(exc)}") from None
+        return cls(engines, device, target)
+
+    async def _get(self, oids: Sequence[Oid]) -> tuple[str, int, list[Value]]:
+        status, index, rows = await self._call(get_cmd, [self._engines.object_type(oid) for oid in oids])
+        if not replies.echoes(list(oids), [oid for oid, _ in rows], 0 if status == "noError" else 1):
+            self._engines.rejections.add(UNEXPECTED_OIDS)
+            raise CollectorError(f"{self.where}: reply does not carry the OIDs asked; discarded")
+        return status, index, [value for _, value in rows]
+
+    async def _bulk(self, cursors: Sequence[Oid], repetitions: int) -> Raw:
+        status, index, rows = await self._call(
+            bulk_cmd, [self._engines.object_type(oid) for oid in cursors], 0, repetitions
+        )
+        if status == "noError" and not replies.follows(cursors, repetitions, rows):
+            self._engines.rejections.add(UNEXPECTED_OIDS)
+            raise CollectorError(f"{self.where}: GETBULK reply does not follow the OIDs asked; discarded")
+        return status, index, rows
+
+    async def _call(self, command: Any, varbinds: list[ObjectType], *bulk: int) -> Raw:
+        known = self._engine_id is not None
+        try:
+            return await self._once(command, varbinds, *bulk)
+        except _TimedOut:
+            if not known:
+                raise CollectorError(self._no_response()) from None
+        # The engine answered before: it may have come back with a new engineID,
+        # whose reports pysnmp discards. Discover it again on a fresh transport.
+        old = self._engine_id
+        v3.release(self._engine, self._target)
+        self._target = self._target.renewed()
+        self._engine_id = None
+        try:
+            result = await self._once(command, varbinds, *bulk)
+        except _TimedOut:
+            raise CollectorError(self._no_response()) from None
+        if self._engine_id != old:
+            log.warning("%s: SNMPv3 engine re-discovered, snmpEngineID changed %s -> %s (device replaced, "
+                        "failed over, or its engineID is not persistent)", self.where,
+                        old.hex() if old else "?", self._engine_id.hex() if self._engine_id else "?")
+        return result
+
+    async def _once(self, command: Any, varbinds: list[ObjectType], *bulk: int) -> Raw:
+        """Run one pysnmp request; map every failure to CollectorError (a timeout to _TimedOut)."""
+        try:
+            async with asyncio.timeout(self._bound):
+                error_indication, error_status, error_index, response = await command(
+                    self._engine, self._auth, self._target, self._context, *bulk, *varbinds, lookupMib=False
+                )
+        except TimeoutError:
+            raise CollectorError(f"{self.where}: request did not complete within {self._bound:.1f}s") from None
+        except (PySnmpError, OSError) as exc:
+            raise CollectorError(f"{self.where}: SNMP request failed: {_one_line(exc)}") from None
+        if isinstance(error_indication, errind.RequestTimedOut):
+            raise _TimedOut()
+        if error_indication:
+            raise CollectorError(self._indication_message(error_indication))
+        if self._engine_id is None:
+            self._engine_id = v3.peer_engine_id(self._engine, self._target)
+        status = error_status.prettyPrint() if hasattr(error_status, "prettyPrint") else str(error_status)
+        rows = [(tuple(name), _plain(value)) for name, value in response]
+        return ("noError" if status in ("0", "noError") else status), int(error_index or 0), rows
+
     def _indication_message(self, indication: Any) -> str:
-        request = self._request
-        if isinstance(indication, errind.RequestTimedOut):
-            tries = request.retries + 1
-            return (
-                f"{request.where}: no response within {request.timeout:g}s x {tries} "
-                f"{'try' if tries == 1 else 'tries'} (agent down, unreachable, or wrong community/v3 keys)"
-            )
         if isinstance(indication, errind.WrongDigest):
-            return f"{request.where}: SNMPv3 authentication failed (wrong auth_key or auth_protocol)"
+            return f"{self.where}: SNMPv3 authentication failed (wrong auth_key or auth_protocol)"
         if isinstance(indication, errind.UnknownUserName):
-            return f"{request.where}: SNMPv3 user unknown to the agent"
+            return f"{self.where}: SNMPv3 user unknown to the agent"
         if isinstance(indication, errind.DecryptionError):
-            return f"{request.where}: SNMPv3 decryption failed (wrong priv_key or priv_protocol)"
-        return f"{request.where}: SNMP error: {_one_line(indication)}"
+            return f"{self.where}: SNMPv3 decryption failed (wrong priv_key or priv_protocol)"
+        return f"{self.where}: SNMP error: {_one_line(indication)}"
+
+
+class _TimedOut(Exception):
+    """pysnmp gave up after its retries (RequestTimedOut)."""
 
 
 def _one_line(exc: object) -> str:

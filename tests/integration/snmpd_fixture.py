@@ -77,15 +77,9 @@ def _wait_ready(proc: subprocess.Popen[bytes], port: int, community: str, log: P
     raise RuntimeError(f"snmpd did not answer within {START_TIMEOUT}s: {log.read_text(errors='replace')[-2000:]}")
 
 
-@pytest.fixture(scope="module")
-def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpd]:
-    """A running snmpd with a v2c community and an SHA/AES authPriv v3 user."""
-    if not SNMPD.exists():
-        pytest.skip(f"net-snmp snmpd not installed at {SNMPD} (CI installs it with .ci/install)")
-    workdir = tmp_path_factory.mktemp("snmpd")
-    persist = workdir / "persist"
-    persist.mkdir()
-    agent = Snmpd(
+def new_snmpd(workdir: Path) -> Snmpd:
+    """Where a private snmpd will listen, and the credentials it will accept."""
+    return Snmpd(
         host=HOST,
         port=free_udp_port(),
         community="sla-test-ro",
@@ -94,13 +88,20 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpd]:
         priv_key="sla-priv-key-1",
         log=workdir / "snmpd.log",
     )
+
+
+def start_snmpd(workdir: Path, agent: Snmpd, engine_id: str | None = None) -> subprocess.Popen[bytes]:
+    """Start snmpd as ``agent`` describes (``engine_id``: its snmpEngineID text) and wait until it answers."""
+    persist = workdir / "persist"
+    persist.mkdir(exist_ok=True)
     conf = workdir / "snmpd.conf"
     conf.write_text(
         f"agentaddress udp:{HOST}:{agent.port}\n"
         f"rocommunity {agent.community} {HOST}\n"
         f'createUser {agent.user} SHA "{agent.auth_key}" AES "{agent.priv_key}"\n'
         f"rouser {agent.user} priv\n"
-        "dontLogTCPWrappersConnects yes\n",
+        "dontLogTCPWrappersConnects yes\n"
+        + (f"engineID {engine_id}\n" if engine_id else ""),
         encoding="utf-8",
     )
     env = {
@@ -109,11 +110,30 @@ def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpd]:
         "SNMP_PERSISTENT_DIR": str(persist),
     }
     command = [str(SNMPD), "-f", "-Lf", str(agent.log), "-C", "-c", str(conf), "-p", str(workdir / "snmpd.pid")]
-    with open(workdir / "snmpd.out", "wb") as out:
+    with open(workdir / "snmpd.out", "ab") as out:
         # Tied to pytest: a killed test run leaves no snmpd behind.
         proc = spawn_tied(command, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         _wait_ready(proc, agent.port, agent.community, agent.log)
+    except BaseException:
+        stop_process(proc)
+        raise
+    return proc
+
+
+def require_snmpd() -> None:
+    if not SNMPD.exists():
+        pytest.skip(f"net-snmp snmpd not installed at {SNMPD} (CI installs it with .ci/install)")
+
+
+@pytest.fixture(scope="module")
+def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snmpd]:
+    """A running snmpd with a v2c community and an SHA/AES authPriv v3 user."""
+    require_snmpd()
+    workdir = tmp_path_factory.mktemp("snmpd")
+    agent = new_snmpd(workdir)
+    proc = start_snmpd(workdir, agent)
+    try:
         yield agent
     finally:
         stop_process(proc)

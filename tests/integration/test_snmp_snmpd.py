@@ -142,14 +142,15 @@ async def test_v2c_lo_state_capacity_counters_and_rate(snmpd: Snmpd, make_collec
     assert s2.get(("sla_link_receive_bytes_per_second", "by-name"), 0.0) >= 0
 
 
-async def test_v3_authpriv_and_v2c_share_an_engine(snmpd: Snmpd, make_collector: Callable[[Config], SnmpCollector]) -> None:
+async def test_v3_authpriv_and_v2c_poll_side_by_side(snmpd: Snmpd, make_collector: Callable[[Config], SnmpCollector]) -> None:
     config = make_config(snmpd, [v2c(snmpd), v3(snmpd, context="")], [lo("v2", "srv"), lo("v3", "srv3")])
     collector = make_collector(config)
     results = await asyncio.gather(*(collector.poll(t) for t in collector.targets()))
     merged = {k: v for r in results for k, v in observations(r).items()}
     assert merged["link:v2:up"] == merged["link:v3:up"] == 1.0
     assert samples(results[1])[("sla_link_receive_bytes_total", "v3")] > 0
-    # One engine (one socket) for both: only a v3 user name reused with other keys needs another.
+    # One pysnmp engine, for v3 (v2c devices have sockets of their own): only a v3 user name
+    # reused with other keys needs another.
     assert collector._engines is not None and len(collector._engines) == 1
 
 

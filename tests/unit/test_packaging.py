@@ -118,7 +118,7 @@ def test_every_snmpv3_privacy_protocol_encrypts(protocol):
     from pyasn1.type.univ import OctetString
     from pysnmp.proto.secmod.rfc3414.service import SnmpUSMSecurityModel
 
-    from collectors.snmp.session import PRIV_PROTOCOLS
+    from collectors.snmp.v3 import PRIV_PROTOCOLS
 
     service = SnmpUSMSecurityModel.PRIV_SERVICES[PRIV_PROTOCOLS[protocol]]
     key = OctetString(bytes(range(32)))  # long enough for every protocol's localized key

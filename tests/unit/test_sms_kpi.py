@@ -14,6 +14,7 @@ from agent.series import sms_feed
 from collectors.sms.collector import policy_of
 from collectors.sms.records import DELIVERED, FAILED, PENDING, Record
 from collectors.sms.store import SmsStore
+from tests.sms_feed import read_over
 
 SH = ZoneInfo("Asia/Shanghai")
 GATEWAYS = [{"name": "gw-a", "url": "http://127.0.0.1:1/a"}, {"name": "gw-b", "url": "http://127.0.0.1:1/b"}]
@@ -73,8 +74,9 @@ def test_gateways_are_summed_and_coverage_is_feed_time(ledger):
                                   Record("b2", PENDING, sub, None, None)], sub / 1000)
     month = periods.month(2026, 11, SH)
     now = ts(2026, 11, 21)  # 20 days into November
-    # gw-a read for the whole 20 days, gw-b for 5: (20 + 5) / 40 gateway-days.
-    ledger.record([(sms_feed("gw-a"), 1.0, month.start, 20 * 86400), (sms_feed("gw-b"), 1.0, month.start, 5 * 86400)])
+    # gw-a's feed known complete for the whole 20 days, gw-b's for 5: (20 + 5) / 40 gateway-days.
+    read_over(ledger, "gw-a", month.start, month.start + 20 * 86400)
+    read_over(ledger, "gw-b", month.start, month.start + 5 * 86400)
     results = {r.definition.id: r for r in KpiEngine(config, ledger).evaluate_period(month, now)}
     rate = results["sms_delivery_rate"]
     assert rate.value == pytest.approx(2 / 3) and rate.met is False
@@ -98,7 +100,7 @@ def test_annual_volume_pace_in_a_leap_year(ledger):
     feb = ms(2028, 2, 10, 8, 0)
     fill(ledger, config, "gw-a", [Record(f"m{i}", PENDING, feb + i, None, None) for i in range(100)], feb / 1000)
     fill(ledger, config, "gw-a", [Record("dec", PENDING, ms(2027, 12, 31, 23, 59), None, None)], feb / 1000)
-    ledger.record([(sms_feed("gw-a"), 1.0, ts(2028, 1, 1), 40 * 86400)])
+    read_over(ledger, "gw-a", ts(2028, 1, 1), ts(2028, 1, 1) + 40 * 86400)
     (result,) = KpiEngine(config, ledger).evaluate_period(periods.month(2028, 2, SH), ts(2028, 2, 10, 12))
     # 40.5 days of 366 elapsed: pro-rated 1000 x 40.5/366 = 110.66 > 100, so behind pace.
     assert result.value == 100  # December 2027's message belongs to last year

@@ -171,7 +171,7 @@ class FakeAgent:
     async def get(self, wanted: Sequence[oids.Oid]) -> dict[oids.Oid, Value]:
         return {oid: self.mib.get(oid, Missing.NO_SUCH_INSTANCE if oid[-1] != 0 else Missing.NO_SUCH_OBJECT) for oid in wanted}
 
-    async def walk_columns(self, columns: Sequence[oids.Oid]) -> dict[oids.Oid, dict[oids.Oid, Value]]:
+    async def walk_columns(self, columns: Sequence[oids.Oid], rows_expected: int | None = None) -> dict[oids.Oid, dict[oids.Oid, Value]]:
         self.walks += 1
         return {c: {o[len(c):]: v for o, v in sorted(self.mib.items()) if o[: len(c)] == c and len(o) > len(c)} for c in columns}
 

@@ -1,0 +1,71 @@
+"""SNMPv2c requests encoded once by pysnmp and re-sent with a fresh request-id.
+
+A device is asked the same OIDs poll after poll, so the PDU is built and
+BER-encoded (pysnmp's protocol layer) once and kept; each send patches only
+the four request-id bytes (see collectors/snmp/ber.py for why four).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from pyasn1.codec.ber import encoder
+from pysnmp.proto import api
+
+from collectors.snmp import ber
+from collectors.snmp.oids import Oid
+
+_V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One pre-encoded request and what a reply to it must echo."""
+
+    packet: bytes
+    id_offset: int  # where the request-id's four content bytes start
+    kind: int  # ber.GET_REQUEST or ber.GET_BULK_REQUEST
+    oids: tuple[Oid, ...]
+    names: tuple[bytes, ...]  # the OIDs' BER content bytes, as a reply carries them
+    repetitions: int = 0
+
+    def with_id(self, request_id: int) -> bytes:
+        packet = bytearray(self.packet)
+        ber.patch_request_id(packet, self.id_offset, request_id)
+        return bytes(packet)
+
+
+def _request_id_offset(packet: bytes) -> int:
+    """Offset of the request-id content: message -> version -> community -> PDU -> first INTEGER."""
+    _, start, end = ber._header(packet, 0, len(packet))
+    _, _, at = ber._header(packet, start, end)  # version
+    _, _, at = ber._header(packet, at, end)  # community
+    _, at, pdu_end = ber._header(packet, at, end)  # PDU
+    tag, content, stop = ber._header(packet, at, pdu_end)
+    if tag != ber.INTEGER or stop - content != 4:
+        raise AssertionError("the request-id was not encoded in four bytes")
+    return content
+
+
+def build(community: bytes, kind: int, oids: Sequence[Oid], repetitions: int = 0) -> Request:
+    """A GET (``kind`` ber.GET_REQUEST) or GETBULK (ber.GET_BULK_REQUEST, no non-repeaters) of ``oids``."""
+    if kind == ber.GET_REQUEST:
+        pdu = _V2C.GetRequestPDU()
+        _V2C.apiPDU.set_defaults(pdu)
+    elif kind == ber.GET_BULK_REQUEST:
+        pdu = _V2C.GetBulkRequestPDU()
+        _V2C.apiBulkPDU.set_defaults(pdu)
+        _V2C.apiBulkPDU.set_non_repeaters(pdu, 0)
+        _V2C.apiBulkPDU.set_max_repetitions(pdu, repetitions)
+    else:
+        raise ValueError(f"not a request kind: 0x{kind:02x}")
+    _V2C.apiPDU.set_request_id(pdu, ber.REQUEST_ID_MIN)  # the shape of every id sent later
+    _V2C.apiPDU.set_varbinds(pdu, [(oid, _V2C.Null("")) for oid in oids])
+    message = _V2C.Message()
+    _V2C.apiMessage.set_defaults(message)
+    _V2C.apiMessage.set_community(message, community)
+    _V2C.apiMessage.set_pdu(message, pdu)
+    packet = bytes(encoder.encode(message))
+    return Request(packet, _request_id_offset(packet), kind, tuple(oids),
+                   tuple(ber.oid_bytes(oid) for oid in oids), repetitions)
