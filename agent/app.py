@@ -72,7 +72,21 @@ class Agent:
         self._shared = {c.kind: c.shared_samples for c in self.collectors if hasattr(c, "shared_samples")}
         self._pending: list[Entry] = []
         self._ledger_failing = False
-        self._dropped = 0  # observations dropped during the current ledger outage
+        self._overflowed = 0  # observations dropped from the full buffer during the current ledger outage
+        self._clock_went_back = False
+        # Until the start-up cut (Ledger.begin_run) is written nothing else may be: a new
+        # observation within an old segment's validity would extend it across the dead time.
+        self._run_begun = False
+        with contextlib.suppress(LedgerError):  # a locked or full ledger: retried by every flush
+            self._begin_run()
+
+    def _begin_run(self) -> None:
+        cut = self.ledger.begin_run(self.clock())
+        self._run_begun = True
+        if cut is not None:
+            log.warning(
+                "the last run did not stop cleanly: open ledger segments cut back to its last heartbeat "
+                "(%.0f s before this start); the time since reads as unknown", max(0.0, self.clock() - cut))
 
     def _on_outcome(self, outcome: PollOutcome) -> None:
         self.state.apply(outcome)
@@ -82,12 +96,16 @@ class Agent:
         self._pending.extend((o.series, o.value, outcome.at, outcome.validity) for o in outcome.observations)
 
     async def flush(self) -> None:
-        """Write pending observations to the ledger; keep them for retry on failure."""
-        if not self._pending:
-            return
+        """Write pending observations and the heartbeat to the ledger; keep them for retry on failure.
+
+        Runs every FLUSH_INTERVAL even with nothing pending: the heartbeat is
+        what a start after a crash cuts open segments back to.
+        """
         batch, self._pending = self._pending, []
         try:
-            await asyncio.to_thread(self.ledger.record, batch)
+            if not self._run_begun:
+                await asyncio.to_thread(self._begin_run)
+            dropped = await asyncio.to_thread(self.ledger.record, batch, self.clock())
         except LedgerError as exc:
             self.state.ledger.failures += 1
             if not self._ledger_failing:
@@ -95,20 +113,30 @@ class Agent:
                 self._ledger_failing = True
             self._pending = batch + self._pending
             if len(self._pending) > MAX_PENDING:
-                dropped = len(self._pending) - MAX_PENDING
-                del self._pending[:dropped]
-                if not self._dropped:  # once per outage, not on every flush (every second)
+                over = len(self._pending) - MAX_PENDING
+                del self._pending[:over]
+                if not self._overflowed:  # once per outage, not on every flush (every second)
                     log.error("ledger still failing: dropping the oldest observations beyond %d "
                               "(that time will read as unknown)", MAX_PENDING)
-                self._dropped += dropped
+                self._overflowed += over
             return
         self.state.ledger.writes += 1
         self.state.ledger.last_write = self.clock()
         if self._ledger_failing:
-            lost = f"; {self._dropped} observations were dropped meanwhile" if self._dropped else ""
+            lost = f"; {self._overflowed} observations were dropped meanwhile" if self._overflowed else ""
             log.info("ledger writes recovered%s", lost)
             self._ledger_failing = False
-            self._dropped = 0
+            self._overflowed = 0
+        self._note_dropped(dropped, len(batch))
+
+    def _note_dropped(self, dropped: int, written: int) -> None:
+        """Say once per episode that the wall clock went back and observations were dropped."""
+        if dropped and not self._clock_went_back:
+            log.warning("the wall clock went back: %d observations older than what the ledger holds were dropped; "
+                        "until the clock passes the ledger's newest data that time reads as unknown", dropped)
+            self._clock_went_back = True
+        elif written and not dropped:
+            self._clock_went_back = False
 
     async def evaluate(self) -> None:
         """Recompute the month-to-date KPI figures from the ledger."""
@@ -146,8 +174,14 @@ class Agent:
         with contextlib.suppress(Exception):
             await self.flush()
         try:
-            self.ledger.truncate_open(self.clock())
-        except Exception as exc:  # the file stays consistent; the open segments just keep their validity
+            if self._pending or not self._run_begun:
+                # Not all was written: leave the run unclean, so the next start cuts
+                # back to the last heartbeat as after a crash.
+                log.error("stopping with %d observations not written: the next start reads the time since "
+                          "the last successful ledger write as unknown", len(self._pending))
+            else:
+                self.ledger.end_run(self.clock())
+        except Exception as exc:  # the file stays consistent; the next start cuts back to the heartbeat
             log.warning("could not close open ledger segments: %s", exc)
         for collector in self.collectors:
             with contextlib.suppress(Exception):

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Annotated, Any, Literal, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
@@ -42,6 +42,8 @@ from agent.schema import (
     Name,
     Secret,
     TimeZoneName,
+    below_minimum,
+    duration_at_least,
 )
 from agent.yamlfile import read_yaml
 from collectors.cloud.config import (
@@ -51,12 +53,30 @@ from collectors.cloud.config import (
 from collectors.sms.config import SmsGateway, check_gateways
 
 
+# Lower bounds of the durations that set how often the agent works, and why: below
+# them it would load a source or itself without measuring anything better, or read
+# healthy sources as unknown. (seconds, what a shorter one would break)
+MIN_KPI_INTERVAL = (1.0, "each evaluation reads the month so far of every KPI from the ledger")
+MIN_SNMP_INTERVAL = (1.0, "each poll walks the device's interface tables, which devices refresh every few seconds")
+MIN_SNMP_TIMEOUT = (0.1, "a busy device's SNMP agent takes tens of milliseconds to answer; shorter reads it unknown")
+MIN_CLOUD_INTERVAL = (10.0, "each poll authenticates and reads every region's inventory, and capacity changes in days")
+MIN_CLOUD_TIMEOUT = (1.0, "one poll is several HTTPS requests per region")
+MIN_SMS_INTERVAL = (1.0, "each poll reads the gateway's delivery-record feed from its cursor; nothing is missed between polls")
+MIN_SMS_TIMEOUT = (1.0, "one poll is one or more HTTPS requests")
+MIN_CANARY_INTERVAL = (10.0, "each probe sends a real text message")
+MIN_CANARY_TIMEOUT = (1.0, "a delivery report takes seconds to come back; shorter fails every probe")
+
+KpiInterval = Annotated[Duration, duration_at_least(*MIN_KPI_INTERVAL)]
+SnmpInterval = Annotated[Duration, duration_at_least(*MIN_SNMP_INTERVAL)]
+SnmpTimeout = Annotated[Duration, duration_at_least(*MIN_SNMP_TIMEOUT)]
+
+
 class AgentSettings(Listens, Model):
     listen: ListenAddress = "127.0.0.1:9877"
     data_dir: Path = Path("data")
     timezone: TimeZoneName = "Asia/Shanghai"
     # How often month-to-date KPI figures are recomputed from the ledger.
-    kpi_interval: Duration = 15.0
+    kpi_interval: KpiInterval = 15.0
 
 
     @property
@@ -72,9 +92,9 @@ class SnmpDefaults(Model):
     port: int = Field(default=161, ge=1, le=65535)
     version: Literal["v2c", "v3"] = "v2c"
     community: Secret | None = None
-    timeout: Duration = 2.0
+    timeout: SnmpTimeout = 2.0
     retries: int = Field(default=1, ge=0, le=10)
-    interval: Duration = 30.0
+    interval: SnmpInterval = 30.0
 
 
 class SnmpDevice(Model):
@@ -91,9 +111,9 @@ class SnmpDevice(Model):
     priv_protocol: PrivProtocol | None = None
     priv_key: Secret | None = None
     context: str = ""
-    timeout: Duration | None = None
+    timeout: SnmpTimeout | None = None
     retries: int | None = Field(None, ge=0, le=10)
-    interval: Duration | None = None
+    interval: SnmpInterval | None = None
 
     @field_validator("auth_key", "priv_key")
     @classmethod
@@ -103,11 +123,24 @@ class SnmpDevice(Model):
         return value
 
 
+LinkMetric = Literal["traffic", "errors", "rates"]
+
+
 class SnmpSettings(Model):
     defaults: SnmpDefaults = SnmpDefaults()
     # Polls in flight at once across all devices.
     max_concurrency: int = Field(default=64, ge=1, le=4096)
+    # What is read for each link besides its state (ifOperStatus, ifAdminStatus): each costs
+    # columns on every poll of every link, so only what is asked for is polled.
+    link_metrics: Items[LinkMetric] = ("traffic", "errors")
     devices: Items[SnmpDevice] = ()
+
+    @field_validator("link_metrics")
+    @classmethod
+    def _rates_need_traffic(cls, metrics: tuple[str, ...]) -> tuple[str, ...]:
+        if "rates" in metrics and "traffic" not in metrics:
+            raise ValueError("rates are computed from the traffic counters: add traffic")
+        return metrics
 
 
 class Link(Model):
@@ -161,10 +194,32 @@ class KpiConfig(Model):
 
 
 class MaintenanceWindow(Model):
-    """Excluded time: a one-off ``start``/``end`` or a recurring ``rrule`` + ``duration``."""
+    """Excluded time: a one-off ``start``/``end`` or a recurring ``rrule`` + ``duration``.
+
+    Scope: the listed ``links`` and every link of the listed ``link_groups``
+    (either or both); with neither, everything (every link, cloud and SMS KPI).
+    """
 
     name: str
-    link_groups: Items[str] | None = None  # None: every group
+    link_groups: Items[str] | None = None
+    links: Items[str] | None = None
+
+    @field_validator("link_groups", "links")
+    @classmethod
+    def _not_empty(cls, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if names is not None and not names:
+            raise ValueError("an empty list scopes the window to nothing: name at least one, or leave the key out "
+                             "(no links and no link_groups: a window for everything)")
+        return names
+
+    @property
+    def is_global(self) -> bool:
+        return self.link_groups is None and self.links is None
+
+    def applies_to(self, group: str | None, link: str | None) -> bool:
+        """Whether the window covers ``link`` of ``group`` (None: a KPI not about one link / group)."""
+        return (self.is_global or (group is not None and group in (self.link_groups or ()))
+                or (link is not None and link in (self.links or ())))
     start: datetime | None = None
     end: datetime | None = None
     rrule: str | None = None
@@ -252,6 +307,7 @@ class _Checkable:
     device_names: frozenset[str] | None
     groups: Sequence[LinkGroup | None]
     links: Sequence[tuple[str, Link]]  # (key path, link) of every link that validated
+    link_names: frozenset[str] | None
     group_names: frozenset[str] | None
     kpis: Sequence[KpiConfig | None]
     clouds: Sequence[Any] | None
@@ -277,6 +333,7 @@ class _Checkable:
             device_names=frozenset(d.name for d in config.snmp.devices),
             groups=config.link_groups,
             links=links,
+            link_names=frozenset(link.name for _, link in links),
             group_names=frozenset(g.name for g in config.link_groups),
             kpis=config.kpis,
             clouds=config.clouds,
@@ -336,7 +393,7 @@ class _Checkable:
                 return []
             return list(raw) if isinstance(raw, list) else None
 
-        def names(raw: list[Any] | None, *where: str) -> frozenset[str] | None:
+        def names(raw: list[Any] | None, *where: str | int) -> frozenset[str] | None:
             if raw is None:
                 return None
             for loc in errors:
@@ -357,9 +414,12 @@ class _Checkable:
         raw_groups = entries(data.get("link_groups", absent))
         groups: list[LinkGroup | None] = []
         links: list[tuple[str, Link]] = []
+        link_names: set[str] | None = None if raw_groups is None else set()
         for g, raw_group in enumerate(raw_groups or []):
             groups.append(one(LinkGroup, raw_group))
             raw_links = raw_group.get("links") if isinstance(raw_group, dict) else None
+            in_group = names(raw_links if isinstance(raw_links, list) else None, "link_groups", g, "links")
+            link_names = None if link_names is None or in_group is None else link_names | in_group
             for l, raw_link in enumerate(raw_links if isinstance(raw_links, list) else []):
                 link = entry(Link, raw_link, "link_groups", g, "links", l)
                 if link is not None:
@@ -373,6 +433,7 @@ class _Checkable:
             device_names=names(raw_devices, "snmp", "devices"),
             groups=groups,
             links=links,
+            link_names=None if link_names is None else frozenset(link_names),
             group_names=names(raw_groups, "link_groups"),
             kpis=[entry(KpiConfig, raw, "kpis", k) for k, raw in enumerate(raw_kpis or [])],
             clouds=one(Items[CloudConfig], raw_clouds) if raw_clouds is not None else None,
@@ -393,7 +454,7 @@ _CROSS_CHECKED: dict[type, frozenset[str]] = {
     SnmpDevice: frozenset({"name", "version", "community", "user", "auth_key", "priv_key"}),
     Link: frozenset({"name", "device"}),
     KpiConfig: frozenset({"id", "link_group", "clouds", "gateways", "name", "kind", "unit", "target"}),
-    MaintenanceWindow: frozenset({"link_groups"}),
+    MaintenanceWindow: frozenset({"link_groups", "links"}),
 }
 # The fields a model's own check (its model_validator) reads.
 _MODEL_CHECKED: dict[type, frozenset[str]] = {
@@ -499,10 +560,31 @@ def _check(seen_: _Checkable) -> list[tuple[str, str]]:
             except ValueError as exc:
                 problems.append((f"{where}.target", str(exc)))
     for m, window in enumerate(seen_.maintenance):
-        for name in (window.link_groups if window is not None else None) or []:
-            if groups is not None and name not in groups:
-                problems.append((f"maintenance[{m}].link_groups", f"no link group named {name!r}"))
+        if window is None:
+            continue
+        for key, listed, known, what in (("link_groups", window.link_groups, groups, "link group"),
+                                         ("links", window.links, seen_.link_names, "link")):
+            for name in listed or ():
+                if known is not None and name not in known:
+                    problems.append((f"maintenance[{m}].{key}", f"no {what} named {name!r}"))
+    problems.extend(_polling_too_fast(seen_))
     return problems
+
+
+def _polling_too_fast(seen_: _Checkable) -> list[tuple[str, str]]:
+    """Cloud and SMS durations below their minimums (their models belong to the collectors)."""
+    checks: list[tuple[str, float, tuple[float, str]]] = []
+    for c, cloud in enumerate(seen_.clouds or ()):
+        checks += [(f"clouds[{c}].interval", cloud.interval, MIN_CLOUD_INTERVAL),
+                   (f"clouds[{c}].timeout", cloud.timeout, MIN_CLOUD_TIMEOUT)]
+    for g, gateway in enumerate(seen_.sms or ()):
+        checks += [(f"sms[{g}].interval", gateway.interval, MIN_SMS_INTERVAL),
+                   (f"sms[{g}].timeout", gateway.timeout, MIN_SMS_TIMEOUT)]
+        if gateway.canary is not None:
+            checks += [(f"sms[{g}].canary.interval", gateway.canary.interval, MIN_CANARY_INTERVAL),
+                       (f"sms[{g}].canary.timeout", gateway.canary.timeout, MIN_CANARY_TIMEOUT)]
+    found = [(where, below_minimum(seconds, *bound)) for where, seconds, bound in checks]
+    return [(where, problem) for where, problem in found if problem is not None]
 
 
 def _format_loc(loc: tuple[Any, ...], data: Any) -> str:

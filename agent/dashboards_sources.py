@@ -35,15 +35,13 @@ def links(queries: list[KpiQueries], job: str) -> g.Json:
                         g.targets((f"1 - {error_ratio(30 * 86400)}{rsel}", "{{kpi}}")), "percentunit",
                         g.thresholds((None, g.RED), (availability[0].objective, g.GREEN)), decimals=3), 8, 8)
     grid.row("流量与容量 Traffic and capacity")
-    grid.add(g.timeseries("流量", "Receive and transmit rate of each link between the agent's last two polls.",
-                          g.targets((f"8 * sla_link_receive_bytes_per_second{sel}", "{{link}} 入 in"),
-                                    (f"8 * sla_link_transmit_bytes_per_second{sel}", "{{link}} 出 out")), "bps"),
+    rx, tx = (f"rate(sla_link_{way}_bytes_total{sel}[$__rate_interval])" for way in ("receive", "transmit"))
+    grid.add(g.timeseries("流量", "Receive and transmit rate of each link, from its HC octet counters.",
+                          g.targets((f"8 * {rx}", "{{link}} 入 in"), (f"8 * {tx}", "{{link}} 出 out")), "bps"),
              12, 8)
     grid.add(g.timeseries("利用率", "Traffic / link capacity (contracted, else ifHighSpeed), each direction.",
-                          g.targets((f"sla_link_receive_bytes_per_second{sel} / sla_link_capacity_bytes_per_second{sel}",
-                                     "{{link}} 入 in"),
-                                    (f"sla_link_transmit_bytes_per_second{sel} / sla_link_capacity_bytes_per_second{sel}",
-                                     "{{link}} 出 out")),
+                          g.targets((f"{rx} / sla_link_capacity_bytes_per_second{sel}", "{{link}} 入 in"),
+                                    (f"{tx} / sla_link_capacity_bytes_per_second{sel}", "{{link}} 出 out")),
                           "percentunit", minimum=0, steps=g.thresholds((None, g.GREEN), (0.8, g.YELLOW), (0.9, g.RED)),
                           threshold_style="line"), 12, 8)
     capacity = [(f"8 * sum by (group) (sla_link_capacity_bytes_per_second{sel} * sla_link_up{sel})",

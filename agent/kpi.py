@@ -9,18 +9,18 @@ entry in ``SOURCES`` or ``EVALUATORS``.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from agent import kpi_sms, periods, series, sli
 from agent.catalogue import KpiDefinition
 from agent.config import Config, KpiConfig, kpi_definition
-from agent.kpi_types import Evaluator, KpiResult, LedgerReader, Plan
+from agent.kpi_types import Evaluator, KpiResult, LedgerReader, Maintenance, Plan
 from agent.sli import Totals
 from agent.units import parse_target
 from collectors.cloud.config import cloud_regions, cloud_resources
 
-__all__ = ["KpiEngine", "KpiResult", "Plan", "evaluate", "plan", "EVALUATORS", "SOURCES"]
+__all__ = ["KpiEngine", "KpiResult", "Maintenance", "Plan", "evaluate", "plan", "EVALUATORS", "SOURCES"]
 
 Inputs = tuple[tuple[str, ...], str | None]
 
@@ -52,12 +52,13 @@ SOURCES: dict[str, Callable[[KpiDefinition, KpiConfig, Config], Inputs]] = {
 
 
 def _availability(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float,
-                  maintenance: Sequence[sli.Span]) -> KpiResult:
+                  maintenance: Maintenance) -> KpiResult:
     segments = ledger.segments(kpi.series(), period.start, end)
     totals = Totals()
     for name in kpi.series():
-        totals = totals + sli.classify(segments.get(name, []), period.start, end, maintenance, sli.is_up)
-    # Per-link totals add up: coverage is link-time with data / link-time expected.
+        totals = totals + sli.classify(segments.get(name, []), period.start, end, maintenance.of(name), sli.is_up)
+    # Per-link totals add up: coverage is link-time with data / link-time expected, and a
+    # window on one link takes only that link's time out.
     value = sli.availability(totals)
     return KpiResult(
         definition=kpi.definition, target=kpi.target, period=period, until=end,
@@ -67,8 +68,9 @@ def _availability(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: 
 
 
 def _capacity_sum(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float,
-                  maintenance: Sequence[sli.Span]) -> KpiResult:
+                  maintenance: Maintenance) -> KpiResult:
     segments = ledger.segments(kpi.series(), period.start, end)
+    # One figure for all inputs: excluded while any of them is in maintenance (the union).
     summed = sli.sum_series([segments.get(name, []) for name in kpi.series()], period.start, end)
     summary = sli.summarise_gauge(summed, period.start, end, maintenance, kpi.target.met_by)
     objective = kpi.definition.objective if kpi.definition.objective is not None else 1.0
@@ -99,7 +101,7 @@ def plan(config: Config) -> list[Plan]:
 
 
 def evaluate(kpi: Plan, ledger: LedgerReader, period: periods.Period, until: float,
-             maintenance: Sequence[sli.Span]) -> KpiResult:
+             maintenance: Maintenance) -> KpiResult:
     """One KPI over ``[period.start, min(until, period.end))``."""
     return EVALUATORS[kpi.definition.kind](kpi, ledger, period, min(until, period.end), maintenance)
 
@@ -112,15 +114,23 @@ class KpiEngine:
         self._zone = ZoneInfo(config.agent.timezone)
         self._ledger = ledger
         self.plans = plan(config)
+        # Which link a series measures, for windows that list links.
+        self._link_of = {name(link.name): link.name for group in config.link_groups for link in group.links
+                         for name in (series.link_up, series.link_available)}
+
+    def maintenance(self, kpi: Plan, start: float, end: float) -> Maintenance:
+        """The maintenance of ``kpi``'s inputs in ``[start, end)``: per link, and their union."""
+        links = sorted({self._link_of[name] for name in kpi.inputs if name in self._link_of})
+        by_link = periods.maintenance_by_link(self._config.maintenance, kpi.group, links, start, end, self._zone)
+        by_series = {name: tuple(by_link[self._link_of[name]]) for name in kpi.inputs if name in self._link_of}
+        union = sli.merge(span for spans in by_link.values() for span in spans)
+        return Maintenance(tuple(union), by_series)
 
     def evaluate_period(self, period: periods.Period, now: float) -> list[KpiResult]:
         """Every KPI over ``period``, up to ``now`` if the period is still running."""
         end = min(now, period.end)
-        results = []
-        for kpi in self.plans:
-            maintenance = periods.maintenance_spans(self._config.maintenance, kpi.group, period.start, end, self._zone)
-            results.append(evaluate(kpi, self._ledger, period, end, maintenance))
-        return results
+        return [evaluate(kpi, self._ledger, period, end, self.maintenance(kpi, period.start, end))
+                for kpi in self.plans]
 
     def month_to_date(self, now: float) -> list[KpiResult]:
         return self.evaluate_period(periods.month_containing(now, self._zone), now)

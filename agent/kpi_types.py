@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Protocol, Sequence
+from typing import Mapping, Protocol, Sequence, overload
 
 from agent import periods
 from agent.catalogue import KpiDefinition
@@ -52,6 +52,35 @@ class Plan:
         return list(self.inputs)
 
 
+@dataclass(frozen=True, slots=True)
+class Maintenance(Sequence[Span]):
+    """A KPI's maintenance over a range: per input series, and (as a sequence of spans) their union.
+
+    Availability is summed link-time, so a window on one link excludes only
+    that link's time (``of``). A figure that treats its inputs as one, such as
+    a sum of capacities, is excluded while any input is in maintenance (the
+    union). Inputs without spans of their own (not links) use the union.
+    """
+
+    spans: tuple[Span, ...] = ()
+    by_series: Mapping[str, tuple[Span, ...]] = field(default_factory=dict)
+
+    def of(self, series: str) -> Sequence[Span]:
+        return self.by_series.get(series, self.spans)
+
+    @overload
+    def __getitem__(self, index: int) -> Span: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Span]: ...
+
+    def __getitem__(self, index: int | slice) -> Span | Sequence[Span]:
+        return self.spans[index]
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+
 class LedgerReader(Protocol):
     """The part of agent.ledger.Ledger that evaluators read."""
 
@@ -62,5 +91,5 @@ class Evaluator(Protocol):
     """Computes one KPI kind over ``[period.start, end)`` from the ledger (no writes)."""
 
     def __call__(
-        self, kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float, maintenance: Sequence[Span]
+        self, kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float, maintenance: Maintenance
     ) -> KpiResult: ...

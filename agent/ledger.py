@@ -10,10 +10,18 @@ never invents data for the time the agent was not running.
 Writes are transactional (one transaction per batch); WAL with
 synchronous=NORMAL never corrupts the file on a crash, at worst it loses the
 last batches, which then read as unknown.
+
+A crash must not credit the time after it: an open segment reaches up to
+``validity`` past its last observation, beyond the moment the agent died. So
+every batch also moves a *heartbeat* (the latest time a write committed, so
+the agent was certainly alive then) and a clean stop leaves a mark. The next
+start that finds no mark cuts every open segment back to the heartbeat
+(``begin_run``); a clean stop cuts them at the stop time (``end_run``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -38,7 +46,16 @@ CREATE TABLE IF NOT EXISTS segments (
     PRIMARY KEY (series_id, start)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated REAL NOT NULL);
+-- One row: the newest time a write of the running agent committed, and whether
+-- its run ended cleanly (1) or is running / died (0).
+CREATE TABLE IF NOT EXISTS liveness (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    heartbeat REAL NOT NULL,
+    clean INTEGER NOT NULL
+);
 """
+# How long a write waits for another connection's lock before it fails (and is retried).
+BUSY_TIMEOUT_MS = 5000
 
 
 T = TypeVar("T")
@@ -67,7 +84,7 @@ class Ledger:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self._db.executescript(_SCHEMA)
             row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
@@ -79,6 +96,7 @@ class Ledger:
         self._lock = threading.Lock()
         self._ids: dict[str, int] = {}
         self._open: dict[int, _Open] = {}
+        self._stale = False  # a failed write may have left the mirror ahead of the file
         self._load()
 
     def _load(self) -> None:
@@ -99,29 +117,63 @@ class Ledger:
             self._ids[name] = sid
         return sid
 
-    def record(self, entries: Iterable[tuple[str, float | None, float, float]]) -> None:
+    def _transact(self, work: Callable[[], T]) -> T:
+        """Run ``work`` in one write transaction (the caller holds the lock): all of it, or LedgerError."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            if self._stale:
+                self._load()
+                self._stale = False
+            result = work()
+            self._db.execute("COMMIT")
+            return result
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # a failed ROLLBACK still leaves the file consistent
+                    self._db.execute("ROLLBACK")
+            self._stale = True
+            raise LedgerError(f"{self.path}: write failed: {exc}") from None
+
+    def record(self, entries: Iterable[tuple[str, float | None, float, float]], heartbeat: float | None = None) -> int:
         """Record ``(series, value, at, validity)`` observations in one transaction.
 
         Each value was observed at ``at`` and holds for ``validity`` seconds
-        unless a newer observation of the series says otherwise.
+        unless a newer observation of the series says otherwise. With
+        ``heartbeat`` (the writer's clock now) the same transaction moves the
+        heartbeat, so it never runs ahead of what was written. Returns how many
+        observations were dropped as older than their series' newest segment
+        (the wall clock went back).
         """
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                for name, value, at, validity in entries:
-                    self._record_one(self._series_id(name), value, at, validity)
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                self._load()  # the in-memory mirror may be ahead of the file now
-                raise LedgerError(f"{self.path}: write failed: {exc}") from None
 
-    def _record_one(self, sid: int, value: float | None, at: float, validity: float) -> None:
+        def work() -> int:
+            latest, dropped = heartbeat, 0
+            for name, value, at, validity in entries:
+                dropped += not self._record_one(self._series_id(name), value, at, validity)
+                latest = None if latest is None else max(latest, at)  # a clock step back between poll and flush
+            if latest is not None:
+                self._beat(latest, clean=False)
+            return dropped
+
+        with self._lock:
+            return self._transact(work)
+
+    def _beat(self, at: float, clean: bool) -> None:
+        # max(): a wall clock that stepped back must not move the heartbeat back
+        # (a cut to it would then drop time that was observed).
+        self._db.execute(
+            "INSERT INTO liveness VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "heartbeat = max(heartbeat, excluded.heartbeat), clean = excluded.clean",
+            (at, int(clean)),
+        )
+
+    def _record_one(self, sid: int, value: float | None, at: float, validity: float) -> bool:
+        """Apply one observation; False if it was dropped."""
         current = self._open.get(sid)
         until = at + validity
         if current is not None and at < current.start:
-            return  # an observation older than the newest segment: the clock went back; drop it
+            # Older than the newest segment: the clock went back. Dropped, never
+            # written over what was recorded: that time reads as recorded or unknown.
+            return False
         if current is not None and at <= current.end:
             if current.value == value:
                 if until > current.end:
@@ -129,7 +181,7 @@ class Ledger:
                         'UPDATE segments SET "end"=? WHERE series_id=? AND start=?', (until, sid, current.start)
                     )
                     current.end = until
-                return
+                return True
             if at == current.start:
                 # Two different values at one instant: the later observation wins.
                 self._db.execute(
@@ -137,10 +189,11 @@ class Ledger:
                     (value, until, sid, current.start),
                 )
                 current.value, current.end = value, until
-                return
+                return True
             self._db.execute('UPDATE segments SET "end"=? WHERE series_id=? AND start=?', (at, sid, current.start))
         self._db.execute("INSERT INTO segments VALUES (?, ?, ?, ?)", (sid, at, until, value))
         self._open[sid] = _Open(at, until, value)
+        return True
 
     def segments(self, names: Sequence[str], start: float, end: float) -> dict[str, list[Segment]]:
         """Segments of each series overlapping ``[start, end)``, clipped to it, oldest first."""
@@ -160,15 +213,48 @@ class Ledger:
                 result[name] = [(max(s, start), min(e, end), v) for s, e, v in rows]
         return result
 
-    def truncate_open(self, at: float) -> None:
-        """On a clean stop, end every open segment at ``at`` instead of its validity."""
+    def _cut_open(self, at: float) -> None:
+        """End every open segment that started by ``at`` and runs past it at ``at``."""
+        for sid, current in self._open.items():
+            if current.start <= at < current.end:
+                self._db.execute('UPDATE segments SET "end"=? WHERE series_id=? AND start=?', (at, sid, current.start))
+                current.end = at
+
+    def begin_run(self, now: float) -> float | None:
+        """Start a run of the agent; after one that did not stop cleanly, cut open segments to its heartbeat.
+
+        Returns the heartbeat cut to, or None when the last run stopped cleanly
+        (or the ledger is new). Segments that started after that heartbeat
+        were written by a writer that keeps none (an older sla-agent) and are
+        left alone.
+        """
+
+        def work() -> float | None:
+            row = self._db.execute("SELECT heartbeat, clean FROM liveness WHERE id = 1").fetchone()
+            cut = float(row[0]) if row is not None and not row[1] else None
+            if cut is not None:
+                self._cut_open(cut)
+            self._beat(now, clean=False)
+            return cut
+
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            for sid, current in self._open.items():
-                if current.start <= at < current.end:
-                    self._db.execute('UPDATE segments SET "end"=? WHERE series_id=? AND start=?', (at, sid, current.start))
-                    current.end = at
-            self._db.execute("COMMIT")
+            return self._transact(work)
+
+    def end_run(self, at: float) -> None:
+        """On a clean stop, end every open segment at ``at`` instead of its validity, and say so."""
+
+        def work() -> None:
+            self._cut_open(at)
+            self._beat(at, clean=True)
+
+        with self._lock:
+            self._transact(work)
+
+    def heartbeat(self) -> tuple[float, bool] | None:
+        """The last heartbeat and whether that run stopped cleanly (None before any run)."""
+        with self._lock:
+            row = self._db.execute("SELECT heartbeat, clean FROM liveness WHERE id = 1").fetchone()
+        return None if row is None else (float(row[0]), bool(row[1]))
 
     def ensure_schema(self, sql: str) -> None:
         """Create a component's own tables (idempotent ``CREATE ... IF NOT EXISTS`` statements)."""
@@ -181,15 +267,7 @@ class Ledger:
     def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in one transaction: all of it is written, or none (LedgerError)."""
         with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                result = work(self._db)
-                self._db.execute("COMMIT")
-                return result
-            except sqlite3.Error as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise LedgerError(f"{self.path}: write failed: {exc}") from None
+            return self._transact(lambda: work(self._db))
 
     def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run read-only ``work`` against the ledger."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from agent.config import MaintenanceWindow, parse_rrule
@@ -86,6 +86,27 @@ def window_spans(window: MaintenanceWindow, start: float, end: float, default_zo
     return [(max(s, start), min(e, end)) for s, e in spans if e > start and s < end]
 
 
+def maintenance_by_link(
+    windows: Sequence[MaintenanceWindow],
+    group: str | None,
+    links: Sequence[str],
+    start: float,
+    end: float,
+    default_zone: ZoneInfo,
+) -> dict[str | None, list[Span]]:
+    """Merged maintenance time in ``[start, end)`` of link ``group`` (key None) and of each of its ``links``.
+
+    A window applies to a link it lists, to every link of a group it lists,
+    and, with neither listed, to everything (see MaintenanceWindow). Each
+    window is expanded once, however many links it covers.
+    """
+    keys: tuple[str | None, ...] = (None, *links)
+    expanded = [(window, window_spans(window, start, end, default_zone))
+                for window in windows if any(window.applies_to(group, key) for key in keys)]
+    return {key: merge(span for window, spans in expanded if window.applies_to(group, key) for span in spans)
+            for key in keys}
+
+
 def maintenance_spans(
     windows: Sequence[MaintenanceWindow],
     group: str | None,
@@ -93,18 +114,13 @@ def maintenance_spans(
     end: float,
     default_zone: ZoneInfo,
 ) -> list[Span]:
-    """Merged maintenance time in ``[start, end)`` that applies to link ``group``.
+    """Merged maintenance time in ``[start, end)`` that applies to link ``group`` as a whole.
 
-    Global windows (no ``link_groups``) apply to every group; with ``group``
-    None only global windows count.
+    Global windows apply to every group; with ``group`` None only global
+    windows count. Windows that list links apply only to those links
+    (``maintenance_by_link``).
     """
-    chosen: Iterable[MaintenanceWindow] = (
-        w for w in windows if w.link_groups is None or (group is not None and group in w.link_groups)
-    )
-    spans: list[Span] = []
-    for window in chosen:
-        spans.extend(window_spans(window, start, end, default_zone))
-    return merge(spans)
+    return maintenance_by_link(windows, group, (), start, end, default_zone)[None]
 
 
 def shift(period: Period, zone: ZoneInfo, months: int) -> Period:

@@ -28,6 +28,25 @@ from pydantic import (
 from agent import units
 
 Duration = Annotated[float, BeforeValidator(units.parse_duration)]
+
+
+def below_minimum(seconds: float, minimum: float, why: str) -> str | None:
+    """The problem with a duration shorter than ``minimum`` seconds (``why`` says what it would break), or None."""
+    if seconds >= minimum:
+        return None
+    return f"{seconds:g}s is below the minimum of {minimum:g}s: {why}"
+
+
+def duration_at_least(minimum: float, why: str) -> AfterValidator:
+    """A Duration's lower bound: ``Annotated[Duration, duration_at_least(1.0, "...")]``."""
+
+    def check(seconds: float) -> float:
+        problem = below_minimum(seconds, minimum, why)
+        if problem is not None:
+            raise ValueError(problem)
+        return seconds
+
+    return AfterValidator(check)
 BitRate = Annotated[float, BeforeValidator(units.parse_bit_rate)]
 
 MIN_BODY_LIMIT, MAX_BODY_LIMIT = 2**10, 2**28  # 1 KiB .. 256 MiB

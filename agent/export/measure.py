@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from agent import kpi_sms, sli
-from agent import periods as agent_periods
 from agent.catalogue import KpiDefinition
 from agent.config import Config
 from agent.export.rows import Charts, Distribution, GaugeChart, Outage, Timeline
 from agent.kpi import KpiEngine
-from agent.kpi_types import KpiResult, LedgerReader, Plan
+from agent.kpi_types import KpiResult, LedgerReader, Maintenance, Plan
 from agent.periods import Period
 from collectors.sms import latency
 
@@ -63,12 +62,12 @@ class LedgerMeasurements:
     def _end(self, period: Period) -> float:
         return min(self._now, period.end)
 
-    def _maintenance(self, plan: Plan, period: Period) -> list[sli.Span]:
-        return agent_periods.maintenance_spans(self._config.maintenance, plan.group, period.start,
-                                               self._end(period), self._zone)
+    def _maintenance(self, plan: Plan, period: Period) -> Maintenance:
+        return self._engine.maintenance(plan, period.start, self._end(period))
 
     def maintenance_seconds(self, kpi: str, period: Period) -> float:
-        """Wall-clock maintenance time excluded from ``kpi`` in ``period`` (not multiplied by links)."""
+        """Wall-clock time in ``period`` during which maintenance excluded ``kpi``'s time, of at least one
+        of its links (not multiplied by links)."""
         plan = self._plans.get(kpi)
         return 0.0 if plan is None else sli.length(self._maintenance(plan, period))
 
@@ -82,13 +81,13 @@ class LedgerMeasurements:
         if plan is None:
             return []
         end = self._end(period)
-        mask = self._maintenance(plan, period)
+        maintenance = self._maintenance(plan, period)
         segments = self._ledger.segments(plan.series(), period.start, end)
         found: list[Outage] = []
         for name in plan.series():
             down = sli.merge((s, e) for s, e, v in segments.get(name, []) if v is not None and not sli.is_up(v))
             for start, stop in down:
-                seconds = sli.length(sli.subtract(start, stop, mask))
+                seconds = sli.length(sli.subtract(start, stop, maintenance.of(name)))
                 if seconds > 0:
                     found.append(Outage(series_label(name), start, stop, seconds))
         return sorted(found, key=lambda o: (o.start, o.series))
@@ -104,10 +103,10 @@ class LedgerMeasurements:
         for plan in self._engine.plans:
             definition = plan.definition
             if definition.kind == "availability":
-                mask = self._maintenance(plan, period)
+                maintenance = self._maintenance(plan, period)
                 segments = self._ledger.segments(plan.series(), period.start, end)
                 for name in plan.series():
-                    spans = _states(segments.get(name, []), period.start, end, mask)
+                    spans = _states(segments.get(name, []), period.start, end, maintenance.of(name))
                     timelines.append(Timeline(definition.id, definition.name_zh, series_label(name),
                                               tuple(_bucket_states(spans, period.start, period.end))))
             elif definition.kind == "capacity_sum":

@@ -20,14 +20,15 @@ from agent.series import (
     link_available as available_series,  # the KPI engine reads these series
 )
 from agent.series import link_up as up_series
+from agent.metrics import METRICS
 from collectors.base import (
     CollectorError,
+    Labels,
     Observation,
     PollResult,
     Sample,
     Target,
     sampler,
-    samplers,
 )
 from collectors.snmp import oids
 from collectors.snmp.counters import (
@@ -62,10 +63,11 @@ POLL_SLACK = 1.0  # seconds on top of the request bounds: scheduling, decoding
 
 @dataclass(frozen=True, slots=True)
 class TargetLink:
-    """A configured link and the name of the group it belongs to."""
+    """A configured link, the name of the group it belongs to, and its metric labels."""
 
     link: Link
     group: str
+    labels: Labels = ()  # (link, group, device), in agent.metrics' order
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,22 +111,13 @@ def poll_timeout(device: SnmpDevice, has_links: bool) -> float:
 
 
 
-_LINK = samplers(
-    "sla_link_up",
-    "sla_link_admin_up",
-    "sla_link_capacity_bytes_per_second",
-    "sla_link_receive_bytes_total",
-    "sla_link_transmit_bytes_total",
-    "sla_link_receive_bytes_per_second",
-    "sla_link_transmit_bytes_per_second",
-    "sla_link_receive_errors_total",
-    "sla_link_transmit_errors_total",
-    "sla_link_receive_discards_total",
-    "sla_link_transmit_discards_total",
-)
+_LINK_LABELS = METRICS["sla_link_up"].labels
+_SCALARS = (oids.SYS_UPTIME, oids.IF_NUMBER, oids.IF_TABLE_LAST_CHANGE)
 _UPTIME = sampler("sla_snmp_device_uptime_seconds")
 _REJECTED = sampler("sla_snmp_rejected_responses_total")
 _RAW_COUNTERS = (
+    ("sla_link_receive_bytes_total", oids.IF_HC_IN_OCTETS),
+    ("sla_link_transmit_bytes_total", oids.IF_HC_OUT_OCTETS),
     ("sla_link_receive_errors_total", oids.IF_IN_ERRORS),
     ("sla_link_transmit_errors_total", oids.IF_OUT_ERRORS),
     ("sla_link_receive_discards_total", oids.IF_IN_DISCARDS),
@@ -132,11 +125,29 @@ _RAW_COUNTERS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class RowLayout:
+    """Where each matched interface's columns sit in the values a poll's GET returns."""
+
+    oids: tuple[oids.Oid, ...]  # every matched row's columns, row after row
+    offsets: Mapping[int, int]  # ifIndex -> offset of its first column
+
+    @classmethod
+    def of(cls, indices: set[int], columns: Sequence[oids.Column]) -> "RowLayout":
+        ordered = sorted(indices)
+        return cls(tuple(c.instance(i) for i in ordered for c in columns),
+                   {i: n * len(columns) for n, i in enumerate(ordered)})
+
+
+_NO_ROWS = RowLayout((), {})
+
+
 @dataclass
 class _DeviceState:
     """What the collector remembers about a device between polls."""
 
     table: InterfaceTable | None = None
+    layout: RowLayout = _NO_ROWS
     walked_at: float = 0.0
     uptime: Reading | None = None
     if_number: Value | None = None
@@ -147,6 +158,19 @@ class _DeviceState:
     missing: set[str] = field(default_factory=set)
     ambiguous: set[str] = field(default_factory=set)
     no_speed: set[str] = field(default_factory=set)
+
+
+def columns_for(link_metrics: Sequence[str]) -> tuple[oids.Column, ...]:
+    """The row columns a poll reads: state always, then what ``snmp.link_metrics`` asks for.
+
+    ifOperStatus comes first (the collector reads it at the row's offset).
+    """
+    columns = [oids.IF_OPER_STATUS, oids.IF_ADMIN_STATUS]
+    if "traffic" in link_metrics:
+        columns += [oids.IF_HC_IN_OCTETS, oids.IF_HC_OUT_OCTETS]
+    if "errors" in link_metrics:
+        columns += [oids.IF_IN_ERRORS, oids.IF_OUT_ERRORS, oids.IF_IN_DISCARDS, oids.IF_OUT_DISCARDS]
+    return tuple(columns)
 
 
 def _int(value: Value | None) -> int | None:
@@ -163,7 +187,16 @@ class SnmpCollector:
         links: dict[str, list[TargetLink]] = {}
         for group in config.link_groups:
             for link in group.links:
-                links.setdefault(link.device, []).append(TargetLink(link, group.name))
+                labels = tuple(zip(_LINK_LABELS, (link.name, group.name, link.device)))
+                links.setdefault(link.device, []).append(TargetLink(link, group.name, labels))
+        # The columns polled for every link: what the configured metrics need (see README).
+        wanted = config.snmp.link_metrics
+        self._columns = columns_for(wanted)
+        position = {column.name: k for k, column in enumerate(self._columns)}
+        self._rx, self._tx = position.get("ifHCInOctets"), position.get("ifHCOutOctets")
+        self._counters = tuple((metric, position[column.name]) for metric, column in _RAW_COUNTERS
+                               if column.name in position)
+        self._rates = "rates" in wanted
         targets = []
         for device in config.snmp.devices:
             resolved = resolve_device(device, config.snmp.defaults)
@@ -240,30 +273,29 @@ class SnmpCollector:
             discontinuities = self._note_uptime(target, state, uptime_change(state.uptime, reading), reading)
             return PollResult(samples=(self._uptime_sample(target, reading),), discontinuities=discontinuities)
 
-        scalars = [oids.SYS_UPTIME, oids.IF_NUMBER, oids.IF_TABLE_LAST_CHANGE]
-        values = await session.get(scalars + self._row_oids(state))
-        uptime = Reading(self._clock(), self._uptime(values, session))
-        if_number, last_change = values[oids.IF_NUMBER], values[oids.IF_TABLE_LAST_CHANGE]
+        polled = await session.get_values(_SCALARS + state.layout.oids)
+        uptime = Reading(self._clock(), self._uptime_of(polled[0], session))
+        if_number, last_change = polled[1], polled[2]
+        layout, rows = state.layout, polled[3:]
         rows_at = uptime.at
         # The uptime verdict, once, before any walk: a reboot (uptime went back, or
         # grew by clearly less than the time elapsed) may have renumbered ifIndex,
         # so it triggers the walk, and the same verdict re-seeds the rates. The
         # counters compared are the rows read just now at the indices the baselines
         # were taken from.
-        rising = counters_rising(self._counter_pairs(target, state, values))
+        rising = counters_rising(self._counter_pairs(target, state, layout, rows))
         change = uptime_change(state.uptime, uptime, rising)
         reasons = self._walk_reasons(target, state, uptime, change, if_number, last_change)
         if not reasons:
             # A configured row that answers noSuchInstance: the interface is
             # gone or was renumbered without the change markers moving.
-            vanished = sorted(
-                i for i in set(state.matches.values()) if not isinstance(values[oids.IF_OPER_STATUS.instance(i)], int)
-            )
+            vanished = sorted(i for i, at in layout.offsets.items() if not isinstance(rows[at], int))
             if vanished:
                 reasons.append(f"ifIndex {vanished} vanished")
         if reasons:
             await self._walk(target, state, session, reasons, uptime.at, _int(if_number))
-            values = await session.get(self._row_oids(state))
+            layout = state.layout
+            rows = await session.get_values(layout.oids)
             rows_at = self._clock()
         # Remembered only now, so that a walk that failed is retried next poll.
         state.if_number, state.last_change = if_number, last_change
@@ -272,14 +304,17 @@ class SnmpCollector:
         observations: list[Observation] = []
         samples: list[Sample] = [self._uptime_sample(target, uptime)]
         for tl in target.links:
-            discontinuities += self._link(target, state, tl, values, rows_at, change, observations, samples)
+            discontinuities += self._link(target, state, tl, layout, rows, rows_at, change, observations, samples)
         return PollResult(tuple(observations), tuple(samples), discontinuities)
 
     # -- scalars and walking -------------------------------------------------
 
     @staticmethod
     def _uptime(values: Mapping[oids.Oid, Value], session: DeviceSession) -> int:
-        ticks = values.get(oids.SYS_UPTIME)
+        return SnmpCollector._uptime_of(values.get(oids.SYS_UPTIME), session)
+
+    @staticmethod
+    def _uptime_of(ticks: Value | None, session: DeviceSession) -> int:
         if not isinstance(ticks, int):
             raise CollectorError(f"{session.where}: sysUpTime.0 not returned ({getattr(ticks, 'value', ticks)})")
         return ticks
@@ -300,10 +335,6 @@ class SnmpCollector:
     @staticmethod
     def _uptime_sample(target: SnmpTarget, uptime: Reading) -> Sample:
         return _UPTIME(target.name, value=uptime.value / 100.0)
-
-    @staticmethod
-    def _row_oids(state: _DeviceState) -> list[oids.Oid]:
-        return [column.instance(i) for i in sorted(set(state.matches.values())) for column in oids.LINK_COLUMNS]
 
     def _walk_reasons(
         self,
@@ -389,21 +420,24 @@ class SnmpCollector:
             if old is not None and old != found[0].index:
                 log.info("%s: link %s: ifIndex changed %d -> %d", target.name, name, old, found[0].index)
             state.matches[name] = found[0].index
+        state.layout = RowLayout.of(set(state.matches.values()), self._columns)
 
     # -- per link ------------------------------------------------------------
 
-    @staticmethod
     def _counter_pairs(
-        target: SnmpTarget, state: _DeviceState, values: Mapping[oids.Oid, Value]
+        self, target: SnmpTarget, state: _DeviceState, layout: RowLayout, rows: Sequence[Value]
     ) -> list[tuple[int, int]]:
         """(previous, current) HC octet counters of links read from the same ifIndex as last time."""
+        if self._rx is None or self._tx is None:
+            return []
         pairs = []
         for tl in target.links:
             index, base = state.matches.get(tl.link.name), state.baselines.get(tl.link.name)
-            if index is None or base is None or base.if_index != index:
+            at = layout.offsets.get(index) if index is not None else None
+            if at is None or base is None or base.if_index != index:
                 continue
-            for before, column in ((base.rx, oids.IF_HC_IN_OCTETS), (base.tx, oids.IF_HC_OUT_OCTETS)):
-                now = _int(values.get(column.instance(index)))
+            for before, column in ((base.rx, self._rx), (base.tx, self._tx)):
+                now = _int(rows[at + column])
                 if before is not None and now is not None:
                     pairs.append((before, now))
         return pairs
@@ -417,7 +451,8 @@ class SnmpCollector:
         target: SnmpTarget,
         state: _DeviceState,
         tl: TargetLink,
-        values: Mapping[oids.Oid, Value],
+        layout: RowLayout,
+        rows: Sequence[Value],
         at: float,
         change: UptimeChange,
         observations: list[Observation],
@@ -426,8 +461,9 @@ class SnmpCollector:
         """Add one link's observations and samples; return its discontinuities (0 or 1)."""
         link = tl.link
         index = state.matches.get(link.name)
-        oper = _int(values.get(oids.IF_OPER_STATUS.instance(index))) if index is not None else None
-        if index is None or oper is None:
+        offset = layout.offsets.get(index) if index is not None else None
+        oper = _int(rows[offset]) if offset is not None else None  # ifOperStatus is the first column
+        if index is None or offset is None or oper is None:
             observations.extend(self._unknown_link(link.name))
             return 0
         interface = state.table.rows.get(index) if state.table else None
@@ -444,22 +480,20 @@ class SnmpCollector:
         available = None if up is None else capacity * up
         observations += [Observation(up_series(link.name), up), Observation(available_series(link.name), available)]
 
-        labels = (link.name, tl.group, target.name)
-
-        def emit(name: str, value: float | None) -> None:
-            if value is not None:
-                samples.append(_LINK[name](*labels, value=value))
-
-        row = {column.name: _int(values.get(column.instance(index))) for column in oids.LINK_COLUMNS}
-        emit("sla_link_up", up)
-        emit("sla_link_admin_up", admin_up(row["ifAdminStatus"]))
-        emit("sla_link_capacity_bytes_per_second", capacity)
-        rx, tx = row["ifHCInOctets"], row["ifHCOutOctets"]
-        emit("sla_link_receive_bytes_total", rx)
-        emit("sla_link_transmit_bytes_total", tx)
-        for metric, column in _RAW_COUNTERS:
-            emit(metric, row[column.name])
-
+        labels = tl.labels
+        if up is not None:
+            samples.append(Sample("sla_link_up", labels, up))
+        admin = admin_up(_int(rows[offset + 1]))
+        if admin is not None:
+            samples.append(Sample("sla_link_admin_up", labels, admin))
+        samples.append(Sample("sla_link_capacity_bytes_per_second", labels, capacity))
+        for metric, column in self._counters:
+            value = rows[offset + column]
+            if isinstance(value, int):
+                samples.append(Sample(metric, labels, float(value)))
+        if self._rx is None or self._tx is None:
+            return 0
+        rx, tx = _int(rows[offset + self._rx]), _int(rows[offset + self._tx])
         if rx is None and tx is None:
             state.baselines.pop(link.name, None)
             return 0
@@ -474,8 +508,11 @@ class SnmpCollector:
             rebooted=change is UptimeChange.REBOOT,
         )
         state.baselines[link.name] = rates.baseline
-        emit("sla_link_receive_bytes_per_second", rates.rx)
-        emit("sla_link_transmit_bytes_per_second", rates.tx)
+        if self._rates:
+            if rates.rx is not None:
+                samples.append(Sample("sla_link_receive_bytes_per_second", labels, rates.rx))
+            if rates.tx is not None:
+                samples.append(Sample("sla_link_transmit_bytes_per_second", labels, rates.tx))
         if rates.discontinuity:
             log.info(
                 "%s: link %s: counter discontinuity (cleared, implausible, or interface changed)",

@@ -179,23 +179,28 @@ class DeviceSession:
         return await V2cSession.open(engines, device)
 
     async def get(self, oids: Sequence[Oid]) -> dict[Oid, Value]:
-        """GET ``oids``, in PDUs of at most GET_CHUNK varbinds sent concurrently."""
-        chunks = [oids[i : i + GET_CHUNK] for i in range(0, len(oids), GET_CHUNK)]
-        results = await asyncio.gather(*(self._get_pdu(chunk) for chunk in chunks))
-        merged: dict[Oid, Value] = {}
-        for result in results:
-            merged.update(result)
-        return merged
+        """GET ``oids``: ``{oid: value}``."""
+        return dict(zip(oids, await self.get_values(oids)))
 
-    async def _get_pdu(self, oids: Sequence[Oid]) -> dict[Oid, Value]:
+    async def get_values(self, oids: Sequence[Oid]) -> list[Value]:
+        """GET ``oids``, in PDUs of at most GET_CHUNK varbinds sent concurrently; values in ``oids`` order."""
+        if len(oids) <= GET_CHUNK:
+            return await self._get_pdu(oids)
+        chunks = [oids[i : i + GET_CHUNK] for i in range(0, len(oids), GET_CHUNK)]
+        values: list[Value] = []
+        for part in await asyncio.gather(*(self._get_pdu(chunk) for chunk in chunks)):
+            values += part
+        return values
+
+    async def _get_pdu(self, oids: Sequence[Oid]) -> list[Value]:
         status, index, values = await self._get(oids)
         if status == "tooBig" and len(oids) > 1:
             # The agent's message size is smaller than we assumed: split.
             half = len(oids) // 2
             first, second = await asyncio.gather(self._get_pdu(oids[:half]), self._get_pdu(oids[half:]))
-            return {**first, **second}
+            return first + second
         self._check_status(status, index, oids)
-        return dict(zip(oids, values))
+        return values
 
     async def walk_columns(self, columns: Sequence[Oid], rows_expected: int | None = None) -> dict[Oid, dict[Oid, Value]]:
         """Walk several table columns at once with GETBULK: ``{column: {index suffix: value}}``.

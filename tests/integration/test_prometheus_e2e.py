@@ -229,9 +229,9 @@ def test_rules_and_dashboards_against_a_real_prometheus(stack):
     def ready() -> bool:
         assert demo.poll() is None and prom.poll() is None, (demo.stderr.read() if demo.poll() is not None
                                                             else prom.stderr.read())
-        # Every KPI with a value, link rates (two polls), and the last recording-rule groups.
+        # Every KPI with a value, link traffic rates (two scrapes), and the last recording-rule groups.
         return (len(query(base, "sla_kpi_value")["data"]["result"]) == len(KPIS)
-                and has_data(query(base, "sla_link_receive_bytes_per_second"))
+                and has_data(query(base, "rate(sla_link_receive_bytes_total[1m])"))
                 and len(query(base, "kpi:sla_error_budget_remaining:ratio_rate30d")["data"]["result"]) == RATIO_KPIS
                 and len(query(base, "kpi:sla_error_budget_remaining:ratio_month")["data"]["result"]) == BUDGET_KPIS
                 # The first failed SMS with an error code, scraped twice so rate() has data

@@ -38,6 +38,7 @@ def lab_config(lab: SnmpLab) -> Config:
         {
             "snmp": {
                 "defaults": {"port": lab.port, "timeout": "1s", "retries": 1},
+                "link_metrics": ["traffic", "errors", "rates"],  # the tests read the agent's rate verdicts
                 "devices": [{"name": "lab-r1", "address": lab.host, "community": lab.community("lab-r1")}],
             },
             "link_groups": [

@@ -24,7 +24,8 @@ SNMPD_IF_CACHE = 3.2  # seconds net-snmp serves IF-MIB counters from its cache
 
 def make_config(agent: Snmpd, devices: list[dict[str, Any]], links: list[dict[str, Any]] = ()) -> Config:
     data: dict[str, Any] = {
-        "snmp": {"defaults": {"port": agent.port, "timeout": "0.5s", "retries": 1}, "devices": devices},
+        "snmp": {"defaults": {"port": agent.port, "timeout": "0.5s", "retries": 1}, "devices": devices,
+                 "link_metrics": ["traffic", "errors", "rates"]},  # the tests read the agent's rate verdicts
     }
     if links:
         data["link_groups"] = [{"name": "wan", "links": list(links)}]

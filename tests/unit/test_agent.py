@@ -50,7 +50,13 @@ def kpis(agent):
     return {r.definition.id: r for r in agent.state.kpis}
 
 
-async def test_restart_in_the_middle_of_an_outage_keeps_one_outage(tmp_path):
+async def test_crash_in_an_outage_reads_the_dead_time_as_unknown_not_down(tmp_path):
+    """Killed at T0+60 right after a flush, restarted at T0+70, first poll at T0+75.
+
+    Without the heartbeat cut the open segments (valid 60 s) ran to T0+120 and
+    the restart's first observation extended them: 15 s of dead time read as
+    down (ct) and up (cu).
+    """
     config = make_config(tmp_path)
     clock = FakeClock(T0)
     fake = collector()
@@ -58,24 +64,36 @@ async def test_restart_in_the_middle_of_an_outage_keeps_one_outage(tmp_path):
     await poll_at(agent, fake, clock, T0)
     fake.states["ct"] = False
     await poll_at(agent, fake, clock, T0 + 30)
-    await poll_at(agent, fake, clock, T0 + 60)
-    agent.ledger.close()  # a crash: no clean shutdown, open segments keep their validity
+    await poll_at(agent, fake, clock, T0 + 60)  # the last flush: heartbeat T0+60
+    agent.ledger.close()  # a crash: no clean stop
 
+    clock.now = T0 + 70
     restarted = Agent(config, [fake], clock)
-    await poll_at(restarted, fake, clock, T0 + 75)  # back within the validity (60 s)
+    await poll_at(restarted, fake, clock, T0 + 75)
     fake.states["ct"] = True
     await poll_at(restarted, fake, clock, T0 + 105)
     clock.now = T0 + 120
     await restarted.evaluate()
     avail = kpis(restarted)["egress_link_availability"]
-    assert avail.totals.bad == 75  # down from T0+30 to T0+105, across the restart
-    assert avail.totals.good == 30 + 15 + 120  # ct: 0-30, 105-120; cu: 0-120
-    assert avail.value == pytest.approx(165 / 240)
+    assert avail.totals.bad == 30 + 30  # ct down T0+30..60 and T0+75..105
+    assert avail.totals.good == 30 + 15 + 60 + 45  # ct: 0-30, 105-120; cu: 0-60, 75-120
+    month_start = datetime(2026, 11, 1, tzinfo=SH).timestamp()
+    assert avail.totals.unknown == pytest.approx(2 * 15 + 2 * (T0 - month_start))  # 60-75 on both links
+    assert avail.value == pytest.approx(150 / 210)
     bandwidth = kpis(restarted)["egress_bandwidth"]
-    # 20G for 30 s, 10G for 75 s, 20G for 15 s.
-    assert bandwidth.value == pytest.approx((30 * 20 + 75 * 10 + 15 * 20) / 120 * GBIT)
-    assert bandwidth.minimum == pytest.approx(10 * GBIT)
+    # 20G for 30 s, 10G for 30 s, unknown 15 s, 10G for 30 s, 20G for 15 s.
+    assert bandwidth.value == pytest.approx((30 * 20 + 30 * 10 + 30 * 10 + 15 * 20) / 105 * GBIT)
     restarted.ledger.close()
+
+
+async def test_every_flush_moves_the_heartbeat_even_with_nothing_to_write(tmp_path):
+    clock = FakeClock(T0)
+    agent = Agent(make_config(tmp_path), [collector()], clock)
+    assert agent.ledger.heartbeat() == (T0, False)  # the start is a heartbeat too
+    clock.advance(1)
+    await agent.flush()
+    assert agent.ledger.heartbeat() == (T0 + 1, False)
+    agent.ledger.close()
 
 
 async def test_failed_poll_is_unknown_and_shown_per_target(tmp_path):

@@ -133,3 +133,31 @@ def test_dockerfile_is_slim_non_root_and_checks_healthz():
     assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", text, re.M)
     assert re.search(r"^EXPOSE 9877$", text, re.M)
     assert "pip install ." in text
+
+
+def dockerfile() -> str:
+    return (DOCKER / "Dockerfile").read_text(encoding="utf-8")
+
+
+def test_agent_container_writes_only_its_data_volume(compose):
+    agent = compose["services"]["agent"]
+    assert agent["read_only"] is True
+    assert agent["tmpfs"] == ["/tmp"]  # the demo's simulated devices keep their files there
+    assert agent["cap_drop"] == ["ALL"] and "no-new-privileges:true" in agent["security_opt"]
+    # The user is the image's own unprivileged one, so the volume (created from the image's
+    # directory, owned by it) is writable and nothing else is.
+    uid = re.search(r"useradd .*--uid (\d+)", dockerfile()).group(1)
+    assert agent["user"] == f"{uid}:{uid}" and uid != "0"
+    (volume,) = agent["volumes"]
+    source, target = volume.split(":")
+    assert source in compose["volumes"] and not volume.endswith(":ro")
+    assert re.search(rf'^VOLUME \["{re.escape(target)}"\]$', dockerfile(), re.M)
+    assert re.search(rf"--home-dir {re.escape(target)} ", dockerfile())  # HOME is the volume too
+    command = agent["command"]
+    assert command[command.index("--data-dir") + 1] == target
+
+
+def test_image_writes_no_bytecode_at_run_time():
+    text = dockerfile()
+    env = re.search(r"^ENV (.*?)(?<!\\)$", text, re.M | re.S).group(1)
+    assert re.search(r"\bPYTHONDONTWRITEBYTECODE=1\b", env)

@@ -381,6 +381,35 @@ CASES: list[tuple[str, list[Callable[[dict], None]], list[str]]] = [
     ("maintenance_unknown_group", [edit("maintenance.0", {"name": "m", "link_groups": ["internet_egress", "egress"],
                                                           "start": "2026-11-01T02:00:00", "end": "2026-11-01T04:00:00"})],
      ["maintenance[0].link_groups: no link group named 'egress'"]),
+    ("maintenance_unknown_link", [edit("maintenance.0", {"name": "m", "links": ["ct", "cx"],
+                                                         "start": "2026-11-01T02:00:00", "end": "2026-11-01T04:00:00"})],
+     ["maintenance[0].links: no link named 'cx'"]),
+    ("maintenance_group_name_as_link", [edit("maintenance.0", {"name": "m", "links": ["internet_egress"],
+                                                               "start": "2026-11-01T02:00:00",
+                                                               "end": "2026-11-01T04:00:00"})],
+     ["maintenance[0].links: no link named 'internet_egress'"]),
+    ("maintenance_empty_links", [edit("maintenance.0", {"name": "m", "links": [], "start": "2026-11-01T02:00:00",
+                                                        "end": "2026-11-01T04:00:00"})],
+     ["maintenance[0].links: an empty list scopes the window to nothing: name at least one, or leave the key out "
+      "(no links and no link_groups: a window for everything)"]),
+    ("maintenance_empty_link_groups", [edit("maintenance.0", {"name": "m", "link_groups": [],
+                                                              "start": "2026-11-01T02:00:00",
+                                                              "end": "2026-11-01T04:00:00"})],
+     ["maintenance[0].link_groups: an empty list scopes the window to nothing: name at least one, or leave the key "
+      "out (no links and no link_groups: a window for everything)"]),
+    # lower bounds of how often the agent works
+    ("snmp_interval_1ms", [edit("snmp.defaults.interval", "1ms")],
+     ["snmp.defaults.interval: 0.001s is below the minimum of 1s: each poll walks the device's interface tables, "
+      "which devices refresh every few seconds"]),
+    ("snmp_device_interval_short", [edit("snmp.devices.0.interval", 0.5)],
+     ["snmp.devices[0].interval: 0.5s is below the minimum of 1s: each poll walks the device's interface tables, "
+      "which devices refresh every few seconds"]),
+    ("snmp_timeout_1ms", [edit("snmp.devices.0.timeout", "1ms")],
+     ["snmp.devices[0].timeout: 0.001s is below the minimum of 0.1s: a busy device's SNMP agent takes tens of "
+      "milliseconds to answer; shorter reads it unknown"]),
+    ("kpi_interval_1ms", [edit("agent.kpi_interval", "1ms")],
+     ["agent.kpi_interval: 0.001s is below the minimum of 1s: each evaluation reads the month so far of every KPI "
+      "from the ledger"]),
     # SNMP versions and credentials
     ("v2c_without_community", [edit("snmp.defaults.community", delete=True)],
      ["snmp.devices[0].community: SNMPv2c needs a community (here or in snmp.defaults)"]),
@@ -451,6 +480,42 @@ def test_field_and_cross_reference_problems_reported_in_one_pass(
         ],
         capsys,
     )
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    # The link exists with a wrong field: the window naming it is fine.
+    (edit("link_groups.0.links.0.capacity", "ten gig"),
+     "link_groups[0].links[0].capacity: 'ten gig' is not a bit rate (use e.g. 10Gbit/s, 500Mbit/s)"),
+    # A link's name cannot be read: the window may mean it, so it is not judged.
+    (edit("link_groups.0.links.0.name", "c t"),
+     "link_groups[0].links[0].name: String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$'"),
+], ids=["field_error", "unreadable_name"])
+def test_a_window_naming_a_broken_link_is_not_called_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Callable[[dict], None], expected: str
+) -> None:
+    window = edit("maintenance.0", {"name": "m", "links": ["ct"], "start": "2026-11-01T02:00:00",
+                                    "end": "2026-11-01T04:00:00"})
+    assert_rejected(write(tmp_path, config_with(change, window)), [expected], capsys)
+
+
+def test_cloud_and_sms_polling_has_lower_bounds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cloud = {"type": "openstack", "name": "gov-cloud", "auth_url": "https://iam.example.gov.cn:5000/v3",
+             "regions": ["r1"], "interval": "5s", "timeout": "500ms",
+             "auth": {"type": "password", "username": "u", "password": "p", "project_name": "p"}}
+    gateway = {"name": "gw", "url": "https://sms.example.gov.cn", "interval": "500ms", "timeout": "200ms",
+               "canary": {"to": "+8613800000000", "interval": "5s", "timeout": "500ms"}}
+    data = config_with(edit("clouds", [cloud]), edit("sms", [gateway]))
+    assert_rejected(write(tmp_path, data), [
+        "clouds[0].interval: 5s is below the minimum of 10s: each poll authenticates and reads every region's "
+        "inventory, and capacity changes in days",
+        "clouds[0].timeout: 0.5s is below the minimum of 1s: one poll is several HTTPS requests per region",
+        "sms[0].interval: 0.5s is below the minimum of 1s: each poll reads the gateway's delivery-record feed from "
+        "its cursor; nothing is missed between polls",
+        "sms[0].timeout: 0.2s is below the minimum of 1s: one poll is one or more HTTPS requests",
+        "sms[0].canary.interval: 5s is below the minimum of 10s: each probe sends a real text message",
+        "sms[0].canary.timeout: 0.5s is below the minimum of 1s: a delivery report takes seconds to come back; "
+        "shorter fails every probe",
+    ], capsys)
 
 
 def test_entries_with_field_errors_are_not_called_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

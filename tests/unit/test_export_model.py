@@ -135,6 +135,31 @@ def test_outage_entirely_inside_maintenance_is_not_an_outage(tmp_path, ledger):
     assert row.maintenance_seconds == 7200
 
 
+def test_a_window_on_one_link_forgives_only_that_links_outage(tmp_path, ledger):
+    # November: ct down 10:00-12:00 on the 10th, in its carrier's works (a window on ct only);
+    # cu down 11:00-11:30 the same day, inside that window but not in one of its own.
+    put(ledger, "ct", ts(2026, 11, 1), ts(2026, 11, 10, 10), 1.0)
+    put(ledger, "ct", ts(2026, 11, 10, 10), ts(2026, 11, 10, 12), 0.0)
+    put(ledger, "ct", ts(2026, 11, 10, 12), ts(2026, 12, 1), 1.0)
+    put(ledger, "cu", ts(2026, 11, 1), ts(2026, 11, 10, 11), 1.0)
+    put(ledger, "cu", ts(2026, 11, 10, 11), ts(2026, 11, 10, 11, 30), 0.0)
+    put(ledger, "cu", ts(2026, 11, 10, 11, 30), ts(2026, 12, 1), 1.0)
+    window = {"name": "ct carrier works", "links": ["ct"],
+              "start": "2026-11-10T10:00:00+08:00", "end": "2026-11-10T12:00:00+08:00"}
+    config = make_config(tmp_path, [window])
+    november = agent_periods.month(2026, 11, SH)
+    measurements = LedgerMeasurements(config, ledger, ts(2026, 12, 2))
+    row = rows(report_for(config, ledger, november, ts(2026, 12, 2)))["egress_link_availability"]
+    assert [(o.series, o.seconds) for o in row.outages] == [("cu", 1800)]
+    assert row.note == "中断 1 次，共 30 分钟"
+    assert row.value == pytest.approx(1 - 1800 / (2 * 30 * DAY - 7200))  # ct's 2 h out of the link-time
+    assert row.maintenance_seconds == 7200  # wall-clock time a window applied to one of its links
+    timelines = {t.series: t for t in measurements.charts(november).timelines if t.kpi == "egress_link_availability"}
+    assert any(state == "maintenance" for _, _, state in timelines["ct"].spans)
+    assert not any(state == "maintenance" for _, _, state in timelines["cu"].spans)
+    assert any(state == "down" for _, _, state in timelines["cu"].spans)
+
+
 def test_a_month_with_too_little_data_says_insufficient(tmp_path, ledger):
     # Only the first 10 days of November have data: coverage 1/3, below the default 90 %.
     put(ledger, "ct", ts(2026, 11, 1), ts(2026, 11, 11), 1.0)

@@ -141,7 +141,7 @@ async def test_expected_faults_log_no_traceback(caplog):
 
 
 class FullLedger:
-    def record(self, batch):
+    def record(self, *args):
         raise LedgerError("/data/ledger.sqlite: write failed: database or disk is full")
 
 

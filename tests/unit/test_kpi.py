@@ -202,3 +202,62 @@ def test_cloud_kpi_can_name_its_clouds(tmp_path):
     assert plans["cloud_vcpu_capacity"].series() == ["cloud:mo:default:vcpu:capacity"]
     assert plans["cloud_memory_capacity"].series() == ["cloud:gov:sz-1:memory:capacity", "cloud:gov:sz-2:memory:capacity"]
     assert plans["cloud_memory_capacity"].target.value == 100000 * 2**30
+
+
+def _carrier_works_day(ledger, day, cu_down=None):
+    """Nov 10: ct down 10-12h (its carrier's works), up otherwise; cu up all day, or down over ``cu_down``."""
+    put(ledger, link_up_series("ct"), day, day + 10 * 3600, 1.0)
+    put(ledger, link_up_series("ct"), day + 10 * 3600, day + 12 * 3600, 0.0)
+    put(ledger, link_up_series("ct"), day + 12 * 3600, day + 86400, 1.0)
+    cuts = [day, *(cu_down or ()), day + 86400]
+    for i, (a, b) in enumerate(zip(cuts, cuts[1:])):
+        put(ledger, link_up_series("cu"), a, b, 0.0 if i == 1 else 1.0)
+    for link in ("ct", "cu"):
+        put(ledger, link_available_series(link), day, day + 86400, 10 * GBIT)
+
+
+CT_WORKS = {"name": "ct carrier works", "links": ["ct"],
+            "start": "2026-11-10T10:00:00+08:00", "end": "2026-11-10T12:00:00+08:00"}
+
+
+def test_a_window_on_one_link_excludes_only_that_links_time(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    day = ts(2026, 11, 10)
+    _carrier_works_day(ledger, day)
+    engine = KpiEngine(make_config([CT_WORKS]), ledger)
+    res = results_by_id(engine, periods.Period("d", day, day + 86400), day + 86400)
+    egress = res["egress_link_availability"].totals
+    # ct's 2 h are excluded; cu's same 2 h are counted (up): 22 h + 24 h good, nothing bad.
+    assert (egress.maintenance, egress.good, egress.bad, egress.unknown) == (2 * 3600, 46 * 3600, 0, 0)
+    assert res["egress_link_availability"].value == 1.0
+    # The sum of capacities is one figure for both links: out while either is in maintenance.
+    assert res["egress_bandwidth"].totals.maintenance == 2 * 3600
+    assert res["mobile_office_link_availability"].totals.maintenance == 0  # another group: untouched
+
+
+def test_the_other_link_failing_during_the_window_still_counts(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    day = ts(2026, 11, 10)
+    _carrier_works_day(ledger, day, cu_down=(day + 11 * 3600, day + 11.5 * 3600))
+    for windows, excluded, bad in (
+        ([CT_WORKS], 2 * 3600, 1800),  # cu's 30 min outage inside ct's window is cu's own
+        ([{**CT_WORKS, "links": None, "link_groups": ["egress"]}], 2 * 2 * 3600, 0),  # a group window forgives both
+    ):
+        windows = [{k: v for k, v in w.items() if v is not None} for w in windows]
+        engine = KpiEngine(make_config(windows), ledger)
+        totals = results_by_id(engine, periods.Period("d", day, day + 86400), day + 86400)[
+            "egress_link_availability"].totals
+        assert (totals.maintenance, totals.bad) == (excluded, bad)
+        assert totals.good + totals.bad + totals.maintenance == 2 * 86400
+
+
+def test_links_and_link_groups_together_cover_both(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite")
+    day = ts(2026, 11, 10)
+    for link in ("ct", "cu", "m1"):
+        put(ledger, link_up_series(link), day, day + 86400, 0.0)
+    window = {**CT_WORKS, "link_groups": ["mobile"]}  # ct of egress, and all of mobile
+    engine = KpiEngine(make_config([window]), ledger)
+    res = results_by_id(engine, periods.Period("d", day, day + 86400), day + 86400)
+    assert res["egress_link_availability"].totals.maintenance == 2 * 3600  # ct only
+    assert res["mobile_office_link_availability"].totals.maintenance == 2 * 3600  # m1

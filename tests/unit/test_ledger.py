@@ -67,18 +67,76 @@ def test_reopen_continues_the_open_segment(path):
     ledger.record([(S, 0.0, 100, 60), ("other", 5.0, 100, 60)])
     ledger.close()
     reopened = Ledger(path)
-    reopened.record([(S, 0.0, 150, 60)])  # restarted within the validity: still one outage
+    # A plain reopen (export, tools: no begin_run) cuts nothing; the next observation extends.
+    reopened.record([(S, 0.0, 150, 60)])
     assert segs(reopened) == [(100, 210, 0.0)]
     assert segs(reopened, name="other") == [(100, 160, 5.0)]
 
 
-def test_truncate_open_ends_segments_at_stop_time(path):
+def test_end_run_ends_segments_at_stop_time(path):
     ledger = Ledger(path)
     ledger.record([(S, 1.0, 100, 60)])
-    ledger.truncate_open(120)
+    ledger.end_run(120)
     assert segs(ledger) == [(100, 120, 1.0)]
     ledger.record([(S, 1.0, 130, 60)])  # after the stop: a new segment, the gap is unknown
     assert segs(ledger) == [(100, 120, 1.0), (130, 190, 1.0)]
+
+
+def test_start_after_a_crash_cuts_open_segments_back_to_the_heartbeat(path):
+    ledger = Ledger(path)
+    assert ledger.begin_run(90) is None  # a new ledger: nothing to cut
+    ledger.record([(S, 1.0, 100, 60), ("stale", 5.0, 10, 60)], heartbeat=101)
+    ledger.record([(S, 1.0, 130, 60), ("other", 0.0, 125, 60)], heartbeat=131.5)
+    assert segs(ledger) == [(100, 190, 1.0)]
+    ledger.close()  # killed at about 132: no end_run
+
+    restarted = Ledger(path)
+    assert restarted.begin_run(200) == 131.5
+    assert segs(restarted) == [(100, 131.5, 1.0)]  # not to 190: nothing after the heartbeat is known
+    assert segs(restarted, name="other") == [(125, 131.5, 0.0)]
+    assert segs(restarted, name="stale") == [(10, 70, 5.0)]  # ended before the heartbeat: as it was
+    restarted.record([(S, 1.0, 205, 60)], heartbeat=205)
+    assert segs(restarted) == [(100, 131.5, 1.0), (205, 265, 1.0)]  # 131.5-205 is unknown
+    assert restarted.heartbeat() == (205, False)
+
+
+def test_clean_stop_is_not_cut_again_at_the_next_start(path):
+    ledger = Ledger(path)
+    ledger.begin_run(90)
+    ledger.record([(S, 1.0, 100, 60)], heartbeat=101)
+    ledger.end_run(150)
+    assert ledger.heartbeat() == (150, True)
+    ledger.close()
+    restarted = Ledger(path)
+    assert restarted.begin_run(300) is None
+    assert segs(restarted) == [(100, 150, 1.0)]
+    assert restarted.heartbeat() == (300, False)
+
+
+def test_heartbeat_never_goes_back_and_covers_the_newest_observation(path):
+    ledger = Ledger(path)
+    ledger.record([(S, 1.0, 100, 60)], heartbeat=131)
+    ledger.record([], heartbeat=50)  # the wall clock stepped back by 81 s
+    assert ledger.heartbeat() == (131, False)
+    ledger.record([(S, 1.0, 140, 60)], heartbeat=135)  # polled at 140, flushed after a step back to 135
+    assert ledger.heartbeat() == (140, False)
+    ledger.close()
+    restarted = Ledger(path)
+    assert restarted.begin_run(150) == 140
+    assert segs(restarted) == [(100, 140, 1.0)]
+
+
+def test_segments_started_after_the_heartbeat_are_not_cut(path):
+    """An older sla-agent (no heartbeats) ran in between: its segments are not shortened to nothing."""
+    ledger = Ledger(path)
+    ledger.record([(S, 1.0, 100, 60)], heartbeat=101)
+    ledger.close()
+    old_agent = Ledger(path)
+    old_agent.record([(S, 0.0, 500, 60)])
+    old_agent.close()
+    restarted = Ledger(path)
+    assert restarted.begin_run(600) == 101
+    assert segs(restarted) == [(100, 160, 1.0), (500, 560, 0.0)]
 
 
 def test_wal_mode_and_cursors(path):
@@ -93,15 +151,16 @@ def test_wal_mode_and_cursors(path):
 
 def test_failed_write_rolls_back_whole_batch(path):
     ledger = Ledger(path)
-    ledger.record([(S, 1.0, 100, 60)])
+    ledger.record([(S, 1.0, 100, 60)], heartbeat=100)
     # A second connection holds the write lock: the batch must fail as a whole.
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     ledger._db.execute("PRAGMA busy_timeout=50")
     with pytest.raises(LedgerError, match="write failed"):
-        ledger.record([(S, 0.0, 130, 60), ("new", 1.0, 130, 60)])
+        ledger.record([(S, 0.0, 130, 60), ("new", 1.0, 130, 60)], heartbeat=131)
     blocker.execute("ROLLBACK")
     assert segs(ledger) == [(100, 160, 1.0)]
+    assert ledger.heartbeat() == (100, False)  # the heartbeat never runs ahead of what was written
     ledger.record([(S, 0.0, 130, 60)])  # the in-memory mirror was reloaded, writes go on
     assert segs(ledger) == [(100, 130, 1.0), (130, 190, 0.0)]
 

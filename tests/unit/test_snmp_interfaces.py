@@ -169,7 +169,10 @@ class FakeAgent:
             del self.mib[oid]
 
     async def get(self, wanted: Sequence[oids.Oid]) -> dict[oids.Oid, Value]:
-        return {oid: self.mib.get(oid, Missing.NO_SUCH_INSTANCE if oid[-1] != 0 else Missing.NO_SUCH_OBJECT) for oid in wanted}
+        return dict(zip(wanted, await self.get_values(wanted)))
+
+    async def get_values(self, wanted: Sequence[oids.Oid]) -> list[Value]:
+        return [self.mib.get(oid, Missing.NO_SUCH_INSTANCE if oid[-1] != 0 else Missing.NO_SUCH_OBJECT) for oid in wanted]
 
     async def walk_columns(self, columns: Sequence[oids.Oid], rows_expected: int | None = None) -> dict[oids.Oid, dict[oids.Oid, Value]]:
         self.walks += 1
@@ -198,7 +201,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeAgent:
 def fake_collector(*links: dict[str, Any]) -> tuple[SnmpCollector, SnmpTarget, Clock]:
     config = parse_config(
         {
-            "snmp": {"devices": [{"name": "r1", "address": "192.0.2.1", "community": "c"}]},
+            "snmp": {"devices": [{"name": "r1", "address": "192.0.2.1", "community": "c"}],
+                     "link_metrics": ["traffic", "errors", "rates"]},  # rates: the tests read the verdicts
             "link_groups": [{"name": "g", "links": list(links) or [{"name": "wan", "device": "r1", "if_name": "GE1"}]}],
         },
         "fake.yaml",
