@@ -13,8 +13,9 @@ The hostile sources answer 404 (a cheap failed poll) during the warm-up, then
 misbehave for ``--duration`` seconds: generic vendor APIs answering a 30 MiB
 JSON body streamed without a Content-Length (under the old 32 MiB cap), a
 body declared as 1 GiB, a body dribbled a byte every 0.2 s, JSON nested
-100,000 deep, and a Keystone that resets every connection; an SMS gateway
-whose feed page is a 30 MiB list. Each is polled every 5 s (SMS every 2 s).
+100,000 deep, and a Keystone that resets every connection (two clouds of
+each, every 10 s: one poll every 5 s of each fault); an SMS gateway whose feed
+page is a 30 MiB list, every 2 s.
 
 Reported: /metrics latency (p50, p99, max over the sequential scrapes of the
 hostile phase), the agent's RSS at the end of the warm-up (normal), its peak
@@ -48,8 +49,9 @@ import yaml  # noqa: E402
 from agent.lab.processes import spawn_tied, stop_process  # noqa: E402
 from tests.processes import free_port  # noqa: E402
 
-HOSTILE_INTERVAL = "5s"
+HOSTILE_INTERVAL = "10s"
 HOSTILE_TIMEOUT = "4s"
+HOSTILE_COPIES = 2  # of each hostile cloud: together polled every 5 s
 HUGE = 30 * 2**20
 HEALTHY = ("egress-r1", "egress-r2", "mobile-r1", "gov-cloud/shenzhen-1", "gov-cloud/shenzhen-2", "gov-sms",
            "gov-sms/canary")
@@ -87,12 +89,14 @@ def agent_config(lab: Any, cloud: Any, sms: Any, hostile: str) -> dict[str, Any]
     data = demo_data(lab, cloud, "LISTEN", Path("DATA"), sms)
     mapping = {"vcpu": {"capacity": "cpu.total", "used": "cpu.used", "unit": "count"}}
     bounds = {"interval": HOSTILE_INTERVAL, "timeout": HOSTILE_TIMEOUT, "retries": 1}
-    for name in ("huge", "declared", "slow", "nested"):
-        data["clouds"].append({"type": "generic", "name": f"hostile-{name}", "url": f"{hostile}/{name}",
-                               "mapping": mapping, **bounds})
-    data["clouds"].append({"type": "openstack", "name": "hostile-keystone", "auth_url": hostile, "regions": ["r1"],
-                           "auth": {"type": "password", "username": "u", "password": "${HOSTILE_PASSWORD}",
-                                    "project_name": "p"}, **bounds})
+    for copy in range(HOSTILE_COPIES):  # several of each: clouds may not be polled more often than every 10 s
+        for name in ("huge", "declared", "slow", "nested"):
+            data["clouds"].append({"type": "generic", "name": f"hostile-{name}-{copy}", "url": f"{hostile}/{name}",
+                                   "mapping": mapping, **bounds})
+        data["clouds"].append({"type": "openstack", "name": f"hostile-keystone-{copy}", "auth_url": hostile,
+                               "regions": ["r1"], **bounds,
+                               "auth": {"type": "password", "username": "u", "password": "${HOSTILE_PASSWORD}",
+                                        "project_name": "p"}})
     data["sms"].append({"name": "hostile-sms", "url": hostile, "api_key": "${HOSTILE_PASSWORD}", "interval": "2s",
                         "timeout": "2s", "retries": 1})
     return data

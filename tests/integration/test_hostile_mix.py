@@ -29,7 +29,7 @@ from agent.lab.sms import SmsLab
 from tests.hostile_http import HostileServer, huge, nested, reset, slow_body
 from tests.processes import free_port
 
-RUN = 12.0  # seconds the agent runs
+RUN = 15.0  # seconds the agent runs
 HUGE = 30 * 2**20
 EXPECTED_ERRORS = {
     "hostile-huge/default": "larger than the 1 MiB limit",
@@ -41,16 +41,16 @@ EXPECTED_ERRORS = {
 
 
 def config(tmp_path, port: int, cloud: CloudLab, sms: SmsLab, hostile: str):
-    bounds = {"interval": "2s", "timeout": "1.5s", "retries": 1}
+    bounds = {"interval": "10s", "timeout": "1.5s", "retries": 1}  # clouds: every 10 s at the most
     mapping = {"vcpu": {"capacity": "cpu.total", "unit": "count"}}
-    clouds = [cloud.cloud_config("gov-cloud", interval="2s", timeout="1.5s")]
+    clouds = [cloud.cloud_config("gov-cloud", interval="10s", timeout="1.5s")]
     clouds += [{"type": "generic", "name": f"hostile-{name}", "url": f"{hostile}/{name}", "mapping": mapping, **bounds}
                for name in ("huge", "nested", "slow")]
     clouds.append({"type": "openstack", "name": "hostile-keystone", "auth_url": hostile, "regions": ["r1"],
                    "auth": {"type": "password", "username": "u", "password": "pw-S3cret", "project_name": "p"},
                    **bounds})
     gateways = [sms.gateway_config("gov-sms", interval="1s", timeout="1s",
-                                   canary={"to": sms.probe_number, "interval": "4s", "timeout": "3s"}),
+                                   canary={"to": sms.probe_number, "interval": "10s", "timeout": "3s"}),
                 {"name": "hostile-sms", "url": hostile, "api_key": "key-S3cret", "interval": "1s", "timeout": "1s"}]
     return parse_config({"agent": {"listen": f"127.0.0.1:{port}", "data_dir": str(tmp_path), "kpi_interval": "2s"},
                          "clouds": clouds, "sms": gateways}, "hostile-mix.yaml")
@@ -98,9 +98,9 @@ async def test_hostile_sources_leave_the_healthy_ones_and_metrics_untouched(tmp_
     assert {"gov-sms", "gov-sms/canary"} <= set(healthy) and len(healthy) == 4
     assert {name: status.error for name, status in healthy.items() if status.failures} == {}
     for name, status in healthy.items():
-        interval = 4.0 if name.endswith("/canary") else 1.0 if name == "gov-sms" else 2.0
+        interval = 1.0 if name == "gov-sms" else 10.0
         # A poll per interval once the first polls' spread is over: none skipped for a stall.
-        assert status.polls >= RUN / interval - 3, (name, status.polls)
+        assert status.polls >= max(1, RUN / interval - 3), (name, status.polls)
     for name, expected in EXPECTED_ERRORS.items():
         assert targets[name].failures == targets[name].polls > 0
         assert expected in (targets[name].error or ""), (name, targets[name].error)
