@@ -72,6 +72,7 @@ class Agent:
         self._shared = {c.kind: c.shared_samples for c in self.collectors if hasattr(c, "shared_samples")}
         self._pending: list[Entry] = []
         self._ledger_failing = False
+        self._overflowed = 0  # observations dropped from the full buffer during the current ledger outage
         self._clock_went_back = False
         # Until the start-up cut (Ledger.begin_run) is written nothing else may be: a new
         # observation within an old segment's validity would extend it across the dead time.
@@ -112,15 +113,20 @@ class Agent:
                 self._ledger_failing = True
             self._pending = batch + self._pending
             if len(self._pending) > MAX_PENDING:
-                dropped = len(self._pending) - MAX_PENDING
-                del self._pending[:dropped]
-                log.error("ledger still failing: dropped %d oldest observations (that time will read as unknown)", dropped)
+                over = len(self._pending) - MAX_PENDING
+                del self._pending[:over]
+                if not self._overflowed:  # once per outage, not on every flush (every second)
+                    log.error("ledger still failing: dropping the oldest observations beyond %d "
+                              "(that time will read as unknown)", MAX_PENDING)
+                self._overflowed += over
             return
         self.state.ledger.writes += 1
         self.state.ledger.last_write = self.clock()
         if self._ledger_failing:
-            log.info("ledger writes recovered")
+            lost = f"; {self._overflowed} observations were dropped meanwhile" if self._overflowed else ""
+            log.info("ledger writes recovered%s", lost)
             self._ledger_failing = False
+            self._overflowed = 0
         self._note_dropped(dropped, len(batch))
 
     def _note_dropped(self, dropped: int, written: int) -> None:

@@ -127,6 +127,13 @@ _SPECS = (
                "Times the gateway no longer knew the feed cursor and the feed was re-read by time."),
     MetricSpec("sla_sms_feed_lag_seconds", "gauge", ("gateway",),
                "How far behind the agent's clock the feed has been read (0 once caught up)."),
+    MetricSpec("sla_sms_webhook_up", "gauge", ("gateway",),
+               "1 if the gateway's push endpoint (webhook) is listening, 0 if its address cannot be bound (the feed "
+               "is read all the same; binding is tried again on every poll). Only for gateways with a webhook."),
+    MetricSpec("sla_sms_webhook_pushes_total", "counter", ("gateway", "result"),
+               "Pushes to the webhook by result: accepted, unauthorized (no or wrong token or signature, or a "
+               "timestamp outside the window), replayed, too_large, malformed, not_stored (ledger refused, 503), "
+               "busy. Kept in memory."),
     # SMS canary (collectors/sms/canary.py), per gateway with a canary: a real test
     # message submitted on the canary's interval, timed on the agent's own clock.
     # Counters are kept in memory (they restart at 0 with the agent).

@@ -65,7 +65,7 @@ class Scheduler:
         self._limits = {c.kind: asyncio.Semaphore(max_concurrency) for c in collectors}
         failing_slots = max(1, max_concurrency // FAILING_SHARE)
         self._failing_limits = {c.kind: asyncio.Semaphore(failing_slots) for c in collectors}
-        self._failing: set[tuple[str, str]] = set()
+        self._failing: dict[tuple[str, str], str] = {}  # failing targets and their last error
 
     async def run(self) -> None:
         """Poll forever (until cancelled)."""
@@ -91,8 +91,10 @@ class Scheduler:
             except TimeoutError:
                 error = f"no complete answer within {target.poll_timeout:g}s"
             except Exception as exc:  # a bug must not stop the other targets
-                log.exception("%s target %s: unexpected error in poll", collector.kind, target.name)
                 error = f"internal error: {type(exc).__name__}"
+                # The traceback once when the fault starts, not on every poll while it lasts.
+                if self._failing.get((collector.kind, target.name)) != error:
+                    log.exception("%s target %s: unexpected error in poll", collector.kind, target.name)
             duration = time.monotonic() - started
         observations = result.observations if result is not None else collector.unknown(target)
         outcome = PollOutcome(
@@ -104,11 +106,12 @@ class Scheduler:
 
     def _log_change(self, outcome: PollOutcome) -> None:
         key = (outcome.collector, outcome.target)
-        if outcome.error is not None and key not in self._failing:
-            self._failing.add(key)
-            log.warning("%s target %s is unknown: %s", outcome.collector, outcome.target, outcome.error)
-        elif outcome.error is None and key in self._failing:
-            self._failing.discard(key)
+        if outcome.error is not None:
+            if key not in self._failing:
+                log.warning("%s target %s is unknown: %s", outcome.collector, outcome.target, outcome.error)
+            self._failing[key] = outcome.error
+        elif key in self._failing:
+            del self._failing[key]
             log.info("%s target %s recovered", outcome.collector, outcome.target)
 
     async def _loop(self, collector: Collector, target: Target) -> None:

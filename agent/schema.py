@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Annotated, Any, Mapping, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -47,6 +48,49 @@ def duration_at_least(minimum: float, why: str) -> AfterValidator:
 
     return AfterValidator(check)
 BitRate = Annotated[float, BeforeValidator(units.parse_bit_rate)]
+
+MIN_BODY_LIMIT, MAX_BODY_LIMIT = 2**10, 2**28  # 1 KiB .. 256 MiB
+
+
+def _body_limit(value: object) -> int:
+    size = units.parse_bytes(value)
+    if not MIN_BODY_LIMIT <= size <= MAX_BODY_LIMIT:
+        raise ValueError("a body limit is between 1KiB and 256MiB (e.g. 64KiB, 4MiB)")
+    return int(size)
+
+
+# The largest HTTP body the agent reads from (or takes from) a source: ``4MiB``, ``64KiB``.
+BodyLimit = Annotated[int, BeforeValidator(_body_limit)]
+
+
+def _http_url(value: str) -> str:
+    """An http(s) URL with a host and no user info; trailing slashes dropped."""
+    if not value.startswith(("http://", "https://")) or len(value) < 10:
+        raise ValueError(f"{value!r} is not an http:// or https:// URL")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise ValueError("not a valid URL (check the host and port)") from None
+    if "@" in parts.netloc:
+        # Never echoed: it would show the password. aiohttp would send it as
+        # Basic auth beside (or instead of) the configured key, or refuse the request.
+        raise ValueError("user info (user:password@) is not allowed in the URL: give the credentials in their "
+                         "own secret fields (api_key, auth, headers)")
+    if not parts.hostname:
+        raise ValueError(f"{value!r} has no host")
+    return value.rstrip("/")
+
+
+def _base_url(value: str) -> str:
+    url = _http_url(value)
+    if "?" in url or "#" in url:
+        raise ValueError("a base URL takes no ?query or #fragment: the agent appends API paths to it")
+    return url
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]  # an endpoint as given (a query is kept)
+BaseUrl = Annotated[str, AfterValidator(_base_url)]  # a prefix the agent appends API paths to
 
 
 class ConfigError(Exception):

@@ -6,6 +6,13 @@ truncated bodies) are retried with exponential backoff and jitter while time
 is left, and every failure becomes one :class:`CollectorError` line naming the
 service, method and URL - never a header, so never a token or key.
 
+Bodies are capped per source (``max_body``, sized to what the API really
+answers: a capacity answer is kilobytes): an answer declaring more is refused
+on its Content-Length before any of it is read, and one streamed without a
+length is read in chunks and refused as soon as it passes the cap, so a
+hostile or broken source costs at most the cap in memory. :func:`decode_json`
+decodes in a parsing thread (collectors/parsing.py), never on the event loop.
+
 :class:`HttpClients` owns what a collector shares across its targets: one
 aiohttp session (bound to the running loop) and one TLS context per source.
 """
@@ -13,7 +20,6 @@ aiohttp session (bound to the running loop) and one TLS context per source.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import ssl
 from dataclasses import dataclass
@@ -25,8 +31,9 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from collectors.base import CollectorError
+from collectors.parsing import JsonProblem, loads, off_loop
 
-MAX_BODY = 32 * 2**20  # a capacity answer is kilobytes; refuse to buffer a runaway body
+KIB, MIB = 2**10, 2**20
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER = 30.0
 
@@ -46,22 +53,19 @@ class Response:
     where: str  # "placement GET http://host/path", for messages
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+def _document(body: bytes) -> Any:
+    # NaN / Infinity are not JSON, and a NaN capacity must never reach a KPI.
+    return loads(body, allow_nan=False)
 
 
-def decode_json(response: Response) -> Any:
-    """The body as JSON; CollectorError (one line) when it is empty, truncated or not JSON."""
+async def decode_json(response: Response) -> Any:
+    """The body as JSON, decoded in a parsing thread; CollectorError (one line) when it is empty or not JSON."""
     if not response.body.strip():
         raise CollectorError(f"{response.where}: empty body (HTTP {response.status})")
     try:
-        # NaN / Infinity are not JSON, and a NaN capacity must never reach a KPI.
-        return json.loads(response.body.decode("utf-8"), parse_constant=_reject_constant)
-    except UnicodeDecodeError:
-        raise CollectorError(f"{response.where}: body is not UTF-8") from None
-    except ValueError as exc:
-        reason = str(exc).splitlines()[0][:120]
-        raise CollectorError(f"{response.where}: malformed or truncated JSON ({reason})") from None
+        return await off_loop(_document, response.body)
+    except JsonProblem as exc:
+        raise CollectorError(f"{response.where}: {exc}") from None
 
 
 class JsonHttp:
@@ -74,6 +78,7 @@ class JsonHttp:
         deadline: float,
         timeout: float,
         retries: int,
+        max_body: int,
         ssl: Any = None,
         backoff_base: float = 0.5,
         rng: Callable[[], float] = random.random,
@@ -82,6 +87,7 @@ class JsonHttp:
         self._deadline = deadline
         self._timeout = timeout  # the poll's budget, for messages
         self._retries = retries
+        self._max_body = max_body  # the source's cap; a request may set a smaller one for its API
         self._ssl = ssl
         self._backoff = backoff_base
         self._rng = rng
@@ -96,14 +102,18 @@ class JsonHttp:
         url: str | URL,
         headers: Mapping[str, str] | None = None,
         json_body: Any = None,
+        max_body: int | None = None,
     ) -> Response:
         """One request, retried on transient failures; returns any non-retryable answer.
 
         2xx and 4xx (other than 429) come back for the caller to judge; 5xx,
         429 and connection errors are retried up to ``retries`` times, after
-        which (or when the deadline is near) a CollectorError is raised.
+        which (or when the deadline is near) a CollectorError is raised. A body
+        over ``max_body`` (default: the source's cap) is refused, not retried:
+        the same request would get the same answer.
         """
         where = f"{service} {method} {safe_url(url)}"
+        cap = self._max_body if max_body is None else max_body
         problem = "no attempt made"
         for attempt in range(self._retries + 1):
             left = self.remaining()
@@ -111,7 +121,7 @@ class JsonHttp:
                 raise CollectorError(f"{where}: no complete answer within {self._timeout:g}s ({problem})")
             retry_after = 0.0
             try:
-                response = await self._once(method, url, headers, json_body, left, where)
+                response = await self._once(method, url, headers, json_body, left, where, cap)
             except asyncio.TimeoutError:
                 raise CollectorError(f"{where}: no complete answer within {self._timeout:g}s") from None
             except aiohttp.ClientConnectorCertificateError:
@@ -139,22 +149,30 @@ class JsonHttp:
         raise CollectorError(f"{where}: {problem} (after {attempts} attempt{'s' if attempts > 1 else ''})")
 
     async def _once(
-        self, method: str, url: str | URL, headers: Mapping[str, str] | None, json_body: Any, left: float, where: str
+        self, method: str, url: str | URL, headers: Mapping[str, str] | None, json_body: Any, left: float, where: str,
+        cap: int,
     ) -> Response:
         timeout = aiohttp.ClientTimeout(total=left)
         async with self._session.request(
             method, url, headers=headers, json=json_body, ssl=self._ssl, timeout=timeout, allow_redirects=False
         ) as resp:
-            if (resp.content_length or 0) > MAX_BODY:
-                raise CollectorError(f"{where}: body of {resp.content_length} bytes is larger than {MAX_BODY}")
-            chunks: list[bytes] = []
-            size = 0
+            if (resp.content_length or 0) > cap:
+                raise CollectorError(f"{where}: answer of {resp.content_length} bytes refused: "
+                                     f"larger than the {size_text(cap)} limit")
+            body = bytearray()
             async for chunk in resp.content.iter_chunked(65536):
-                size += len(chunk)
-                if size > MAX_BODY:
-                    raise CollectorError(f"{where}: body larger than {MAX_BODY} bytes")
-                chunks.append(chunk)
-            return Response(resp.status, resp.reason or "", resp.headers, b"".join(chunks), where)
+                body += chunk
+                if len(body) > cap:
+                    raise CollectorError(f"{where}: answer refused: larger than the {size_text(cap)} limit")
+            return Response(resp.status, resp.reason or "", resp.headers, bytes(body), where)
+
+
+def size_text(size: int) -> str:
+    """``4 MiB``, ``64 KiB``, ``1000 bytes``: a limit as an operator writes it in the config."""
+    for unit, name in ((MIB, "MiB"), (KIB, "KiB")):
+        if size >= unit and size % unit == 0:
+            return f"{size // unit} {name}"
+    return f"{size} bytes"
 
 
 def _retry_after(value: str | None) -> float:

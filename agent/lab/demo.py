@@ -7,6 +7,7 @@ import logging
 import os
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -25,8 +26,8 @@ FLAP_DEVICE, FLAP_IF_INDEX = "mobile-r1", 2
 FLAP_EVERY, FLAP_DOWN = 180.0, 20.0
 
 
-def demo_config(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path, sms: SmsLab) -> Config:
-    """The bundled demo config, pointed at the running labs."""
+def demo_data(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path, sms: SmsLab) -> dict[str, Any]:
+    """The bundled demo config as parsed YAML, pointed at the running labs (secrets as references)."""
     text = resources.files("agent.lab").joinpath("demo.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     data["agent"]["listen"] = listen
@@ -36,14 +37,19 @@ def demo_config(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path, sms:
         entry["auth_url"] = cloud.auth_url
     for entry in data["sms"]:
         entry["url"] = sms.url
-    env = {
-        **os.environ,
-        "SLA_DEMO_V3_AUTH_KEY": lab.v3_auth_key,
-        "SLA_DEMO_V3_PRIV_KEY": lab.v3_priv_key,
-        **cloud.demo_env(),
-        **sms.demo_env(),
-    }
-    return parse_config(data, "demo.yaml (bundled)", env=env)
+    return data
+
+
+def demo_env(lab: SnmpLab, cloud: CloudLab, sms: SmsLab) -> dict[str, str]:
+    """The secrets the demo config refers to."""
+    return {"SLA_DEMO_V3_AUTH_KEY": lab.v3_auth_key, "SLA_DEMO_V3_PRIV_KEY": lab.v3_priv_key,
+            **cloud.demo_env(), **sms.demo_env()}
+
+
+def demo_config(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path, sms: SmsLab) -> Config:
+    """The bundled demo config, pointed at the running labs."""
+    env = {**os.environ, **demo_env(lab, cloud, sms)}
+    return parse_config(demo_data(lab, cloud, listen, data_dir, sms), "demo.yaml (bundled)", env=env)
 
 
 async def _flap(lab: SnmpLab) -> None:

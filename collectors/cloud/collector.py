@@ -48,7 +48,6 @@ USER_AGENT = "sla-agent cloud-capacity collector"
 
 
 
-
 @dataclass(frozen=True, slots=True, eq=False)  # eq=False: hash by identity, the config holds lists
 class CloudTarget:
     """One region of one cloud (implements collectors.base.Target)."""
@@ -59,7 +58,6 @@ class CloudTarget:
     cloud: OpenStackCloud | GenericCloud = field(repr=False)
     region: str
     resources: tuple[str, ...]  # resources whose series this target reports
-
 
 
 
@@ -136,6 +134,7 @@ class CloudCollector:
                 deadline=loop.time() + cloud.timeout,
                 timeout=cloud.timeout,
                 retries=cloud.retries,
+                max_body=cloud.max_body,
                 ssl=self._http.ssl_for(cloud.name, cloud.verify_tls, cloud.ca_file),
                 backoff_base=self._backoff,
             )

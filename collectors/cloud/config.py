@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Sequence, Union
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from agent.schema import Duration, Items, Model, Name, Secret
+from agent.schema import BaseUrl, BodyLimit, Duration, HttpUrl, Items, Model, Name, Secret
 from collectors.cloud import capacity
 
 
@@ -26,19 +26,12 @@ def _no_colon(value: str) -> str:
     return value
 
 
-def _http_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")) or len(value) < 10:
-        raise ValueError(f"{value!r} is not an http:// or https:// URL")
-    return value.rstrip("/")
-
-
 def _json_path(value: str) -> str:
     capacity.parse_path(value)  # raises ValueError with a one-line reason
     return value
 
 
 CloudName = Annotated[Name, AfterValidator(_no_colon)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
 JsonPath = Annotated[str, AfterValidator(_json_path)]
 
 
@@ -97,7 +90,7 @@ class OpenStackCloud(_Polled):
     """An OpenStack-compatible cloud (Huawei FusionSphere, Kunpeng-based 政务云, ...)."""
 
     type: Literal["openstack"]
-    auth_url: HttpUrl  # Keystone, e.g. https://iam.example:5000/v3 (a trailing /v3 is optional)
+    auth_url: BaseUrl  # Keystone, e.g. https://iam.example:5000/v3 (a trailing /v3 is optional)
     regions: Items[CloudName] = Field(min_length=1)
     auth: Auth
     interface: Literal["public", "internal"] = "public"
@@ -107,6 +100,10 @@ class OpenStackCloud(_Polled):
     storage_sources: tuple[Literal["cinder", "placement"], ...] = Field(("cinder",), min_length=1)
     # Inventory/usage requests in flight at once per region.
     max_concurrency: int = Field(8, ge=1, le=64)
+    # Largest Placement provider list or Cinder pool list page read (about 600 bytes a
+    # provider: 4 MiB is some 7,000 providers). Token and per-provider answers have
+    # fixed limits of their own (collectors/cloud/openstack.py).
+    max_body: BodyLimit = 4 * 2**20
 
     @model_validator(mode="after")
     def _unique(self) -> "OpenStackCloud":
@@ -162,6 +159,7 @@ class GenericCloud(_Polled):
     body: dict[str, Any] | None = None  # JSON body for POST
     headers: dict[str, Secret] = {}  # e.g. X-Auth-Token: ${MO_TOKEN}; values are secrets
     mapping: GenericMapping
+    max_body: BodyLimit = 2**20  # the largest vendor document read; a statistics answer is kilobytes
 
     @field_validator("body")
     @classmethod

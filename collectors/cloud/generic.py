@@ -24,7 +24,7 @@ async def read_generic(http: JsonHttp, cloud: GenericCloud) -> dict[str, Totals]
         raise CollectorError(f"{response.where}: HTTP {response.status}: credentials rejected (check the configured headers)")
     if not 200 <= response.status < 300:
         raise CollectorError(f"{response.where}: HTTP {response.status} {response.reason}".rstrip())
-    document = decode_json(response)
+    document = await decode_json(response)
     totals: dict[str, Totals] = {}
     for resource in mapped_resources(cloud):
         spec = getattr(cloud.mapping, resource)

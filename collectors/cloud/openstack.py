@@ -39,7 +39,7 @@ from collectors.cloud.capacity import (
     placement_totals,
 )
 from collectors.cloud.config import OpenStackCloud, PasswordAuth
-from collectors.http import JsonHttp, Response, decode_json, safe_url
+from collectors.http import KIB, MIB, JsonHttp, Response, decode_json, safe_url
 
 log = logging.getLogger("collectors.cloud")
 
@@ -47,6 +47,10 @@ PLACEMENT_VERSION = "placement 1.14"
 # service-types-authority name first, then the aliases catalogs still use.
 BLOCK_STORAGE_TYPES = ("block-storage", "volumev3", "volume")
 MAX_PAGES = 100
+# Fixed body limits where the answer's size does not grow with the cloud; provider
+# and pool lists are limited by the cloud's ``max_body``.
+MAX_TOKEN_ANSWER = MIB  # the catalog: some 4,000 endpoints
+MAX_PROVIDER_PART = 64 * KIB  # one provider's inventories or usages: a few resource classes
 REFRESH_MARGIN = 120.0  # renew a token this long before expiry (or 10 % of its life if shorter)
 
 T = TypeVar("T")
@@ -136,7 +140,8 @@ class Keystone:
 
     async def _authenticate(self, http: JsonHttp) -> Token:
         url = tokens_url(self._cloud.auth_url)
-        response = await http.request("keystone", "POST", url, {"Accept": "application/json"}, auth_body(self._cloud))
+        response = await http.request("keystone", "POST", url, {"Accept": "application/json"}, auth_body(self._cloud),
+                                      max_body=MAX_TOKEN_ANSWER)
         if response.status == 401:
             raise CollectorError(f"{response.where}: authentication failed (HTTP 401): check the credentials")
         if response.status != 201 and response.status != 200:
@@ -144,7 +149,7 @@ class Keystone:
         value = response.headers.get("X-Subject-Token")
         if not value:
             raise CollectorError(f"{response.where}: no X-Subject-Token header in the answer")
-        body = decode_json(response)
+        body = await decode_json(response)
         token = body.get("token") if isinstance(body, dict) else None
         if not isinstance(token, dict):
             raise CollectorError(f"{response.where}: answer has no 'token' object")
@@ -220,12 +225,13 @@ class OpenStackReader:
         self._keystone = keystone
         self._http = http
 
-    async def get(self, service: str, url: str, headers: Mapping[str, str] | None = None) -> Response:
+    async def get(self, service: str, url: str, headers: Mapping[str, str] | None = None,
+                  max_body: int | None = None) -> Response:
         """GET with the cached token; on 401 re-authenticate once and retry."""
         for reauthenticated in (False, True):
             token = await self._keystone.token(self._http)
             sent = {"Accept": "application/json", "X-Auth-Token": token.value, **(headers or {})}
-            response = await self._http.request(service, "GET", url, sent)
+            response = await self._http.request(service, "GET", url, sent, max_body=max_body)
             if response.status != 401:
                 return response
             # Expired or revoked mid-poll: drop it; the loop fetches a new one.
@@ -242,7 +248,7 @@ class OpenStackReader:
             raise CollectorError(f"{response.where}: HTTP 403: the account may not read this (needs reader/admin role)")
         if response.status != 200:
             raise CollectorError(f"{response.where}: HTTP {response.status} {response.reason}".rstrip())
-        document = decode_json(response)
+        document = await decode_json(response)
         if not isinstance(document, dict):
             raise CollectorError(f"{response.where}: answer is a JSON {type(document).__name__}, expected an object")
         return document
@@ -343,12 +349,12 @@ class OpenStackReader:
         return ProviderReport(uuid, inventories, usages)
 
     async def _provider_part(self, url: str, key: str, uuid: str, headers: Mapping[str, str]) -> Mapping[str, Any]:
-        response = await self.get("placement", url, headers)
+        response = await self.get("placement", url, headers, max_body=MAX_PROVIDER_PART)
         if response.status == 404:
             raise ProviderGone(uuid)
         if response.status != 200:
             raise CollectorError(f"{response.where}: HTTP {response.status} {response.reason}".rstrip())
-        document = decode_json(response)
+        document = await decode_json(response)
         part = document.get(key) if isinstance(document, dict) else None
         if not isinstance(part, dict):
             raise CollectorError(f"{response.where}: answer has no {key!r} object")

@@ -42,7 +42,7 @@ from collectors.base import (
     Target,
     samplers,
 )
-from collectors.http import HttpClients, JsonHttp, decode_json
+from collectors.http import KIB, HttpClients, JsonHttp, decode_json
 from collectors.sms.collector import SmsTarget, check_status
 from collectors.sms.config import SmsGateway
 from collectors.sms.records import (
@@ -63,6 +63,7 @@ STEP = 0.5  # seconds between status requests: the latency's resolution
 POLL_SLACK = 1.0  # seconds beyond the canary's timeout for the scheduler's own bound
 LAST_ANSWER = 0.4  # seconds the status request sent at the deadline may take to answer
 USER_AGENT = "sla-agent sms canary"
+MAX_ANSWER = 64 * KIB  # a submit or status answer is one record: well under a kilobyte
 SERVICE = "sms canary"
 TARGET_SUFFIX = "/canary"
 SUBMIT, STATUS_API, TIMEOUT = "submit", "status", "timeout"
@@ -178,12 +179,12 @@ class SmsCanaryCollector:
         deadline = started + canary.timeout
         submit_budget = min(canary.timeout, gateway.timeout)
         http = JsonHttp(session, deadline=started + submit_budget, timeout=submit_budget, retries=gateway.retries,
-                        ssl=ssl, backoff_base=self._backoff)
+                        max_body=MAX_ANSWER, ssl=ssl, backoff_base=self._backoff)
         body = {"to": canary.to.get_secret_value(), "text": canary.text}
         try:
             response = await http.request(SERVICE, "POST", URL(base), headers, json_body=body)
             check_status(response)
-            message_id = _message_id(decode_json(response), response.where)
+            message_id = _message_id(await decode_json(response), response.where)
         except CollectorError as exc:
             raise _Failed(SUBMIT, f"submit failed: {exc}") from None
 
@@ -200,7 +201,8 @@ class SmsCanaryCollector:
                 await asyncio.sleep(at - now)
             requests += 1
             http = JsonHttp(session, deadline=min(deadline + LAST_ANSWER, loop.time() + gateway.timeout),
-                            timeout=gateway.timeout, retries=0, ssl=ssl, backoff_base=self._backoff)
+                            timeout=gateway.timeout, retries=0, max_body=MAX_ANSWER, ssl=ssl,
+                            backoff_base=self._backoff)
             try:
                 response = await http.request(SERVICE, "GET", status_url, headers)
             except CollectorError as exc:  # transient (5xx, 429, connection): ask again on the next step
@@ -209,7 +211,7 @@ class SmsCanaryCollector:
                 answered = loop.time()
                 try:
                     check_status(response)
-                    outcome, code = _status_of(decode_json(response), response.where)
+                    outcome, code = _status_of(await decode_json(response), response.where)
                 except CollectorError as exc:
                     raise _Failed(STATUS_API, f"message {message_id}: {exc}") from None
                 answers += 1

@@ -31,6 +31,7 @@ from typing import Callable, Sequence
 from prometheus_client.utils import floatToGoString
 from yarl import URL
 
+from agent.ledger import LedgerError
 from agent.series import sms_feed
 from collectors.base import (
     CollectorError,
@@ -42,7 +43,7 @@ from collectors.base import (
 )
 from collectors.http import HttpClients, JsonHttp, Response
 from collectors.sms import coverage, latency
-from collectors.sms.config import SmsGateway, check_gateways
+from collectors.sms.config import SmsGateway, check_gateways, max_page_body
 from collectors.sms.records import BAD_TIMESTAMP, MALFORMED, PageError, parse_page
 from collectors.sms.store import (
     DUPLICATE,
@@ -129,16 +130,19 @@ class SmsCollector:
         if not isinstance(target, SmsTarget):
             raise CollectorError(f"not an SMS target: {target.name}")
         gateway = target.gateway
+        webhook = self._webhooks.get(gateway.name)
+        if webhook is not None:
+            await webhook.ensure_started()  # its own state (sla_sms_webhook_up): never fails the feed poll
         try:
-            webhook = self._webhooks.get(gateway.name)
-            if webhook is not None:
-                await webhook.ensure_started()
             async with asyncio.timeout(gateway.timeout + POLL_SLACK / 2):
                 await self._read_feed(gateway)
         except TimeoutError:
             # The scheduler's log line names the target; the message says only what went wrong.
             raise CollectorError(f"poll did not finish within {gateway.timeout:g}s") from None
-        return PollResult((Observation(sms_feed(gateway.name), 1.0),), self.samples(gateway.name))
+        except LedgerError as exc:  # e.g. the disk is full: an expected fault, logged once by the scheduler
+            raise CollectorError(f"ledger cannot store the page: {str(exc).splitlines()[0]}") from None
+        webhook_samples = webhook.samples() if webhook is not None else ()
+        return PollResult((Observation(sms_feed(gateway.name), 1.0),), self.samples(gateway.name) + webhook_samples)
 
     async def _read_feed(self, gateway: SmsGateway) -> None:
         loop = asyncio.get_running_loop()
@@ -146,6 +150,7 @@ class SmsCollector:
         http = JsonHttp(
             self._http.session(), deadline=started + gateway.timeout, timeout=gateway.timeout,
             retries=gateway.retries, ssl=self._http.ssl_for(gateway.name, gateway.verify_tls, gateway.ca_file), backoff_base=self._backoff,
+            max_body=max_page_body(gateway),
         )
         headers = {"Accept": "application/json"}
         if gateway.api_key is not None:

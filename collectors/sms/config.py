@@ -12,7 +12,7 @@ from typing import Annotated, Sequence
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
-from agent.schema import Duration, ListenAddress, Listens, Model, Name, Secret
+from agent.schema import BaseUrl, BodyLimit, Duration, ListenAddress, Listens, Model, Name, Secret
 
 
 def _no_colon(value: str) -> str:
@@ -22,23 +22,53 @@ def _no_colon(value: str) -> str:
     return value
 
 
-def _http_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")) or len(value) < 10:
-        raise ValueError(f"{value!r} is not an http:// or https:// URL")
-    return value.rstrip("/")
-
-
 GatewayName = Annotated[Name, AfterValidator(_no_colon)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+def _not_blank(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise ValueError("the secret is empty")
+    return value
+
+
+HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")]
+PushSecret = Annotated[Secret, AfterValidator(_not_blank)]
+MAX_WINDOW = 3600.0
+
+
+class WebhookHmac(Model):
+    """Signed pushes (docs/sms.md): HMAC-SHA256 of ``<timestamp>.<body>`` with ``secret``, hex, in ``header``."""
+
+    secret: PushSecret
+    header: HeaderName = "X-Signature"
+    timestamp_header: HeaderName = "X-Timestamp"  # Unix seconds when the push was signed
+    # A push signed further than this from the agent's clock (either way) is refused,
+    # and a signature already accepted within it is refused as a replay.
+    window: Duration = 300.0
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "WebhookHmac":
+        if self.window > MAX_WINDOW:
+            raise ValueError(f"window ({self.window:g}s) is at most {MAX_WINDOW:g}s: a longer one lets a "
+                             "captured push be replayed for longer")
+        if self.header.lower() == self.timestamp_header.lower():
+            raise ValueError("header and timestamp_header must be two different headers")
+        return self
 
 
 class Webhook(Listens, Model):
-    """Optional receiver for delivery reports the gateway pushes (fed into the same path as the pull feed)."""
+    """Optional receiver for delivery reports the gateway pushes (fed into the same path as the pull feed).
+
+    It never listens without authentication: a push either carries the
+    ``token`` as ``Authorization: Bearer`` or is signed with the ``hmac`` secret.
+    """
 
     listen: ListenAddress  # HOST:PORT the agent listens on for this gateway's reports
     path: str = "/sms/delivery-reports"
-    # When set, a push must carry ``Authorization: Bearer <token>``.
-    token: Secret | None = None
+    token: PushSecret | None = None  # a push must carry ``Authorization: Bearer <token>``
+    hmac: WebhookHmac | None = None  # or: a push must be signed (and recent, and not a replay)
+    # The largest push taken (413 beyond): about 3,000 reports at a few hundred bytes each.
+    max_body: BodyLimit = 2**20
 
     @field_validator("path")
     @classmethod
@@ -47,6 +77,16 @@ class Webhook(Listens, Model):
             raise ValueError(f"{value!r}: the path starts with /")
         return value
 
+    @model_validator(mode="after")
+    def _authenticated(self) -> "Webhook":
+        # Unauthenticated, anyone who reaches the port could post "failed" reports
+        # and move the delivery rate: such an endpoint is not started at all.
+        if self.token is None and self.hmac is None:
+            raise ValueError("a push endpoint needs authentication: give webhook.token (Bearer) or webhook.hmac "
+                             "(signed pushes, docs/sms.md)")
+        if self.token is not None and self.hmac is not None:
+            raise ValueError("give one of webhook.token and webhook.hmac, not both")
+        return self
 
 
 CANARY_TEXT = "sla-agent SMS canary: test message, please ignore."
@@ -83,7 +123,7 @@ class SmsGateway(Model):
     """One SMS gateway's delivery-record feed (API in docs/sms.md)."""
 
     name: GatewayName
-    url: HttpUrl  # base URL; the feed is {url}/v1/delivery-records
+    url: BaseUrl  # base URL; the feed is {url}/v1/delivery-records
     api_key: Secret | None = None  # sent as Authorization: Bearer <api_key>
     interval: Duration = 15.0
     # Whole poll, every page and retry included; a poll that catches up sooner ends sooner.
@@ -99,6 +139,8 @@ class SmsGateway(Model):
     margin: Duration = 3600.0
     backfill: Duration = 3600.0  # first start: read the feed from this long ago
     max_error_codes: int = Field(20, ge=1, le=200)  # error codes with their own label; the rest are "other"
+    # Largest feed page read; default page_size x RECORD_BYTES + PAGE_SLACK (max_page_body).
+    max_body: BodyLimit | None = None
     verify_tls: bool = True
     ca_file: Path | None = None
     webhook: Webhook | None = None
@@ -111,6 +153,17 @@ class SmsGateway(Model):
         if self.ca_file is not None and not self.verify_tls:
             raise ValueError("ca_file is given but verify_tls is false: drop one")
         return self
+
+
+RECORD_BYTES = 2**11  # a generous record: a 128-character id, two RFC 3339 times, a code and vendor extras
+PAGE_SLACK = 2**16
+
+
+def max_page_body(gateway: SmsGateway) -> int:
+    """The largest feed page the agent reads from ``gateway``."""
+    if gateway.max_body is not None:
+        return gateway.max_body
+    return gateway.page_size * RECORD_BYTES + PAGE_SLACK
 
 
 def check_gateways(gateways: Sequence[SmsGateway], where: str = "sms") -> list[tuple[str, str]]:

@@ -14,13 +14,14 @@ date`` / ``done date`` are minute-resolution and are not used for latency.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from collectors.parsing import JsonProblem, loads
 
 # Outcomes, also stored in the ledger (collectors/sms/store.py).
 PENDING, DELIVERED, FAILED, EXPIRED = 0, 1, 2, 3
@@ -156,10 +157,9 @@ def parse_records(items: list[Any], now_ms: int, skipped: Counter[str]) -> list[
 
 def _document(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        reason = str(exc).splitlines()[0][:100] if str(exc) else type(exc).__name__
-        raise PageError(f"malformed or truncated JSON ({reason})") from None
+        return loads(body)  # NaN is let through: a NaN time is one record's bad_timestamp, not a bad page
+    except JsonProblem as exc:
+        raise PageError(str(exc)) from None
 
 
 def parse_page(body: bytes, now_ms: int) -> Page:

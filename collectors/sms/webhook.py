@@ -5,24 +5,35 @@ as the pull feed, so a report that arrives both ways counts once. The feed
 cursor is not touched: pushes are a faster path, the feed stays the record.
 
 ``POST {path}`` with a JSON list of records (or ``{"records": [...]}``, or
-one record); ``Authorization: Bearer <token>`` when a token is configured.
-Answers 200 ``{"accepted": n, "skipped": {...}}``, 400 for a body that is not
-JSON of that shape, 401 for a wrong token, 413 for a body over 8 MiB, 503
-when the ledger cannot take it (the gateway should retry then).
+one record), authenticated by a Bearer token or an HMAC signature
+(collectors/sms/push_auth.py); there is no unauthenticated mode. Answers 200
+``{"accepted": n, "skipped": {...}}``, 400 for a body that is not JSON of that
+shape, 401 unauthenticated, 409 a replayed signature, 413 a body over the
+webhook's ``max_body``, 503 when the ledger cannot take it (the gateway should
+retry then). The body is parsed in a parsing thread, never on the event loop.
+
+The listener is started by the feed's polls and its failure is its own: a
+port that cannot be bound leaves ``sla_sms_webhook_up`` at 0, is logged once
+(and once when it binds again), is tried again on the next poll, and never
+fails the feed poll.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
+import os
+from collections import Counter
 from typing import TYPE_CHECKING, Callable
 
 from aiohttp import web
 
 from agent.ledger import LedgerError
-from collectors.base import CollectorError
+from collectors.base import Sample, samplers
+from collectors.http import size_text
+from collectors.parsing import off_loop
 from collectors.sms.config import SmsGateway
+from collectors.sms.push_auth import BUSY, REPLAYED, UNAUTHORIZED, push_check
 from collectors.sms.records import PageError, parse_reports
 
 if TYPE_CHECKING:
@@ -30,30 +41,37 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_PUSH = 8 * 2**20
+ACCEPTED, TOO_LARGE, MALFORMED, NOT_STORED = "accepted", "too_large", "malformed", "not_stored"
+RESULTS = (ACCEPTED, UNAUTHORIZED, REPLAYED, TOO_LARGE, MALFORMED, NOT_STORED, BUSY)
+
+_S = samplers("sla_sms_webhook_up", "sla_sms_webhook_pushes_total")
 
 
 class WebhookServer:
-    """The listener of one gateway's pushed reports; started by the collector's first poll."""
+    """The listener of one gateway's pushed reports; started by the collector's polls."""
 
     def __init__(self, gateway: SmsGateway, store: "SmsStore", clock: Callable[[], float]):
         assert gateway.webhook is not None
         self._gateway = gateway
         self._settings = gateway.webhook
+        self._check = push_check(gateway.webhook)  # ValueError without authentication: never listen open
         self._store = store
         self._clock = clock
         self._runner: web.AppRunner | None = None
+        self._bind_problem: str | None = None  # why the last start failed, while it does
+        self._store_failing = False
+        self.results: Counter[str] = Counter()
         self.received = 0  # batches accepted, for tests and diagnostics
 
     @property
     def running(self) -> bool:
         return self._runner is not None
 
-    async def ensure_started(self) -> None:
-        """Listen if not yet listening; CollectorError (one line) when the address cannot be bound."""
+    async def ensure_started(self) -> bool:
+        """Listen if not yet listening; False (logged once per outage) when the address cannot be bound."""
         if self._runner is not None:
-            return
-        app = web.Application(client_max_size=MAX_PUSH)
+            return True
+        app = web.Application(client_max_size=self._settings.max_body)
         app.router.add_post(self._settings.path, self._receive)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -61,40 +79,64 @@ class WebhookServer:
             await web.TCPSite(runner, self._settings.host, self._settings.port).start()
         except OSError as exc:
             await runner.cleanup()
-            raise CollectorError(f"webhook cannot listen on {self._settings.listen}: {exc.strerror or exc}") from None
+            problem = os.strerror(exc.errno) if exc.errno else str(exc)  # asyncio's text repeats the address
+            if self._bind_problem is None:
+                log.warning("sms gateway %s: webhook cannot listen on %s (%s); the feed is still read, and the "
+                            "webhook is tried again on every poll", self._gateway.name, self._settings.listen, problem)
+            self._bind_problem = problem
+            return False
         self._runner = runner
-        log.info("sms gateway %s: receiving pushed reports on http://%s%s",
-                 self._gateway.name, self._settings.listen, self._settings.path)
+        if self._bind_problem is not None:
+            log.info("sms gateway %s: webhook listening on %s again", self._gateway.name, self._settings.listen)
+        else:
+            log.info("sms gateway %s: receiving pushed reports on http://%s%s",
+                     self._gateway.name, self._settings.listen, self._settings.path)
+        self._bind_problem = None
+        return True
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
 
-    def _authorized(self, request: web.Request) -> bool:
-        token = self._settings.token
-        if token is None:
-            return True
-        given = request.headers.get("Authorization", "")
-        expected = "Bearer " + token.get_secret_value()
-        return hmac.compare_digest(given.encode(), expected.encode())
+    def samples(self) -> tuple[Sample, ...]:
+        name = self._gateway.name
+        return (_S["sla_sms_webhook_up"](name, value=1 if self.running else 0),
+                *(_S["sla_sms_webhook_pushes_total"](name, result, value=self.results[result]) for result in RESULTS))
+
+    def _answer(self, result: str, status: int, document: dict[str, object]) -> web.Response:
+        self.results[result] += 1
+        return web.json_response(document, status=status)
 
     async def _receive(self, request: web.Request) -> web.Response:
-        if not self._authorized(request):
-            return web.json_response({"error": "unauthorized"}, status=401)
+        now = self._clock()
+        limit = self._settings.max_body
+        if not self._check.needs_body and (refusal := self._check.check(request.headers, b"", now)) is not None:
+            return self._answer(refusal.reason, refusal.status, {"error": refusal.message})
+        too_large = {"error": f"body larger than {size_text(limit)}"}
+        if (request.content_length or 0) > limit:
+            return self._answer(TOO_LARGE, 413, too_large)  # refused before reading it
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": f"body larger than {MAX_PUSH} bytes"}, status=413)
-        now = self._clock()
+            return self._answer(TOO_LARGE, 413, too_large)
+        if self._check.needs_body and (refusal := self._check.check(request.headers, body, now)) is not None:
+            return self._answer(refusal.reason, refusal.status, {"error": refusal.message})
         try:
-            records, skipped = parse_reports(body, int(now * 1000))
+            records, skipped = await off_loop(parse_reports, body, int(now * 1000))
         except PageError as exc:
-            return web.json_response({"error": str(exc)}, status=400)
+            return self._answer(MALFORMED, 400, {"error": str(exc)})
         try:
             result = await asyncio.to_thread(self._store.ingest, self._gateway.name, records, now, skipped=skipped)
         except LedgerError as exc:  # the ledger refused: the gateway should push again later
-            log.warning("sms gateway %s: pushed reports not stored: %s", self._gateway.name, type(exc).__name__)
-            return web.json_response({"error": "not stored, retry later"}, status=503)
+            self._check.forget(request.headers)  # so the same signed push may come again
+            if not self._store_failing:
+                log.warning("sms gateway %s: pushed reports not stored (answering 503 until the ledger takes "
+                            "them again): %s", self._gateway.name, str(exc).splitlines()[0])
+                self._store_failing = True
+            return self._answer(NOT_STORED, 503, {"error": "not stored, retry later"})
+        if self._store_failing:
+            log.info("sms gateway %s: pushed reports stored again", self._gateway.name)
+            self._store_failing = False
         self.received += 1
-        return web.json_response({"accepted": result.accepted, "skipped": dict(result.skipped)})
+        return self._answer(ACCEPTED, 200, {"accepted": result.accepted, "skipped": dict(result.skipped)})

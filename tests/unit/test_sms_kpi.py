@@ -151,7 +151,8 @@ def test_gateway_problems_are_reported_with_their_paths():
     assert any(p.startswith("c.yaml: sms[2].extra:") for p in found)
     dup = [{"name": "gw", "url": "http://h.example"}] * 2
     assert problems({"sms": dup}) == ["c.yaml: sms[1].name: duplicate gateway name 'gw'"]
-    hooks = [{"name": n, "url": "http://h.example", "webhook": {"listen": "127.0.0.1:9100"}} for n in ("a", "b")]
+    hooks = [{"name": n, "url": "http://h.example", "webhook": {"listen": "127.0.0.1:9100", "token": "T0ken-" + n}}
+             for n in ("a", "b")]
     assert problems({"sms": hooks}) == ["c.yaml: sms[1].webhook.listen: 127.0.0.1:9100 is used by another gateway"]
 
 
