@@ -1,6 +1,8 @@
 """Runs every collector's targets on their own intervals.
 
-One task per target: ticks are spread over the interval (so 2,500 devices do
+One task per target, added and removed at run time (a config reload keeps
+the tasks of unchanged targets, so their schedule and collector state go on):
+ticks are spread over the interval (so 2,500 devices do
 not fire at once), each poll runs under the target's timeout and a
 per-collector concurrency bound, and a slow or dead target only ever delays
 itself: targets whose last poll failed take their turns from a smaller pool
@@ -51,6 +53,9 @@ def _offset(name: str, interval: float) -> float:
     return (zlib.crc32(name.encode()) % 10_000) / 10_000 * interval
 
 
+TargetKey = tuple[str, str]  # (collector kind, target name)
+
+
 class Scheduler:
     def __init__(
         self,
@@ -59,26 +64,75 @@ class Scheduler:
         max_concurrency: int = 64,
         clock: Callable[[], float] = time.time,
     ):
-        self._collectors = collectors
         self._sink = sink
         self._clock = clock
-        self._limits = {c.kind: asyncio.Semaphore(max_concurrency) for c in collectors}
-        failing_slots = max(1, max_concurrency // FAILING_SHARE)
-        self._failing_limits = {c.kind: asyncio.Semaphore(failing_slots) for c in collectors}
-        self._failing: dict[tuple[str, str], str] = {}  # failing targets and their last error
+        self._limits: dict[str, asyncio.Semaphore] = {}
+        self._failing_limits: dict[str, asyncio.Semaphore] = {}
+        self.set_concurrency(max_concurrency)
+        self._failing: dict[TargetKey, str] = {}  # failing targets and their last error
+        self._group: asyncio.TaskGroup | None = None
+        self._targets: dict[TargetKey, tuple[Collector, Target]] = {}
+        self._tasks: dict[TargetKey, asyncio.Task[None]] = {}
+        for collector in collectors:
+            for target in collector.targets():
+                self.add(collector, target)
+
+    def set_concurrency(self, max_concurrency: int) -> None:
+        """Bound polls in flight per collector kind; polls already running finish under the old bound."""
+        self.max_concurrency = max_concurrency
+        self._limits.clear()
+        self._failing_limits.clear()
+
+    def _limit(self, kind: str, failing: bool) -> asyncio.Semaphore:
+        limits = self._failing_limits if failing else self._limits
+        if kind not in limits:
+            limits[kind] = asyncio.Semaphore(max(1, self.max_concurrency // FAILING_SHARE) if failing else self.max_concurrency)
+        return limits[kind]
+
+    def running(self) -> dict[TargetKey, tuple[Collector, Target]]:
+        """Every scheduled target, by (kind, name)."""
+        return dict(self._targets)
+
+    def add(self, collector: Collector, target: Target) -> None:
+        """Poll ``target`` on its interval from now on (from run() if it has not started yet)."""
+        key = (collector.kind, target.name)
+        if key in self._targets:
+            raise ValueError(f"{collector.kind} target {target.name} is already scheduled")
+        self._targets[key] = (collector, target)
+        if self._group is not None:
+            self._start(key)
+
+    def _start(self, key: TargetKey) -> None:
+        assert self._group is not None
+        collector, target = self._targets[key]
+        self._tasks[key] = self._group.create_task(self._loop(collector, target), name=f"{key[0]}:{key[1]}")
+
+    async def remove(self, key: TargetKey) -> None:
+        """Stop polling a target; a poll in progress is cancelled and reports nothing."""
+        self._targets.pop(key, None)
+        self._failing.pop(key, None)
+        task = self._tasks.pop(key, None)
+        if task is not None:
+            task.cancel()
+            # Only this task's own cancellation is absorbed here; anything else propagates.
+            await asyncio.wait([task])
 
     async def run(self) -> None:
-        """Poll forever (until cancelled)."""
-        async with asyncio.TaskGroup() as group:
-            for collector in self._collectors:
-                for target in collector.targets():
-                    group.create_task(self._loop(collector, target), name=f"{collector.kind}:{target.name}")
+        """Poll every target until cancelled; targets may be added and removed meanwhile."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                self._group = group
+                for key in self._targets:
+                    self._start(key)
+                await asyncio.get_running_loop().create_future()  # keeps the group open until cancelled
+        finally:
+            self._group = None
+            self._tasks.clear()
 
     async def poll_once(self, collector: Collector, target: Target) -> PollOutcome:
         """Poll ``target`` now, hand the outcome to the sink, and return it."""
         failing = (collector.kind, target.name) in self._failing
-        limits = self._failing_limits if failing else self._limits
-        async with limits[collector.kind]:
+        async with self._limit(collector.kind, failing):
             at = self._clock()
             started = time.monotonic()
             result: PollResult | None = None
