@@ -213,9 +213,11 @@ class Ledger:
                 result[name] = [(max(s, start), min(e, end), v) for s, e, v in rows]
         return result
 
-    def _cut_open(self, at: float) -> None:
-        """End every open segment that started by ``at`` and runs past it at ``at``."""
-        for sid, current in self._open.items():
+    def _cut_open(self, at: float, names: Iterable[str] | None = None) -> None:
+        """End every open segment (or those of series ``names``) that started by ``at`` and runs past it at ``at``."""
+        sids = self._open if names is None else [self._ids[n] for n in names if self._ids.get(n) in self._open]
+        for sid in sids:
+            current = self._open[sid]
             if current.start <= at < current.end:
                 self._db.execute('UPDATE segments SET "end"=? WHERE series_id=? AND start=?', (at, sid, current.start))
                 current.end = at
@@ -249,6 +251,11 @@ class Ledger:
 
         with self._lock:
             self._transact(work)
+
+    def end_series(self, names: Iterable[str], at: float) -> None:
+        """End the open segments of series ``names`` at ``at``, as a clean stop does (targets a reload removed)."""
+        with self._lock:
+            self._transact(lambda: self._cut_open(at, names))
 
     def heartbeat(self) -> tuple[float, bool] | None:
         """The last heartbeat and whether that run stopped cleanly (None before any run)."""
