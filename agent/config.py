@@ -19,11 +19,13 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 from pydantic import (
+    AfterValidator,
     BaseModel,
     Field,
     SecretStr,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -71,12 +73,25 @@ SnmpInterval = Annotated[Duration, duration_at_least(*MIN_SNMP_INTERVAL)]
 SnmpTimeout = Annotated[Duration, duration_at_least(*MIN_SNMP_TIMEOUT)]
 
 
+def _relative_to_config(path: Path | None, info: ValidationInfo) -> Path | None:
+    """A path written in the config, relative to the config file's directory (as secret files are)."""
+    if path is None or path.is_absolute():
+        return path
+    return Path((info.context or {}).get("base_dir", Path.cwd())) / path
+
+
 class AgentSettings(Listens, Model):
     listen: ListenAddress = "127.0.0.1:9877"
     data_dir: Path = Path("data")
     timezone: TimeZoneName = "Asia/Shanghai"
     # How often month-to-date KPI figures are recomputed from the ledger.
     kpi_interval: KpiInterval = 15.0
+    # TLS and basic auth of the HTTP endpoints (exporter-toolkit format; agent/webconfig.py).
+    web_config_file: Annotated[Path | None, AfterValidator(_relative_to_config)] = None
+    # Bounds on the HTTP listener (agent/web.py): open connections, and how long one
+    # may sit without a request in progress (never sending one counts too).
+    max_connections: int = Field(default=256, ge=8, le=65536)
+    idle_timeout: Duration = Field(default=60.0, gt=0, le=3600)
 
 
     @property
@@ -610,6 +625,8 @@ def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
             node = None
     return path or "(top level)"
 
+
+format_loc = _format_loc  # for the other files a person writes (agent/webconfig.py)
 
 _PYDANTIC_PARTS = frozenset({"function-after", "function-before", "function-wrap", "function-plain"})
 
