@@ -12,12 +12,15 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Awaitable, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Awaitable, Callable, NoReturn, Sequence
 
 from agent import __version__
 from agent.config import Config, load_for_command
 from agent.ledger import LedgerError
 from agent.schema import ConfigError, check_listen
+
+if TYPE_CHECKING:
+    from agent.runtime import Runtime
 
 EXIT_USAGE = 2
 log = logging.getLogger("agent")
@@ -44,14 +47,16 @@ def _load(path: str, *, secrets: bool = True) -> Config | int:
     return EXIT_USAGE if config is None else config
 
 
-def _run_until_signal(main: Callable[[], Awaitable[None]]) -> int:
-    """Run ``main`` until it ends or SIGINT/SIGTERM asks for a clean stop."""
+def _run_until_signal(main: Callable[[], Awaitable[None]], on_hup: Callable[[], None] | None = None) -> int:
+    """Run ``main`` until it ends or SIGINT/SIGTERM asks for a clean stop; SIGHUP calls ``on_hup``."""
 
     async def runner() -> None:
         task = asyncio.ensure_future(main())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
+        if on_hup is not None:
+            loop.add_signal_handler(signal.SIGHUP, on_hup)
         try:
             await task
         except asyncio.CancelledError:
@@ -83,10 +88,31 @@ def _user_error(exc: BaseException) -> str | None:
     return None
 
 
+def _load_runtime(args: argparse.Namespace) -> "Runtime | int":
+    """The config and its web config, or EXIT_USAGE after printing each problem on its own stderr line."""
+    from agent.runtime import load_runtime
+
+    try:
+        return load_runtime(args.config, args.web_config_file)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    config = _load(args.config, secrets=not args.no_secrets)
-    if isinstance(config, int):
-        return config
+    if args.no_secrets:
+        loaded: Config | Runtime | int = _load(args.config, secrets=False)
+    else:
+        loaded = _load_runtime(args)
+    if isinstance(loaded, int):
+        return loaded
+    config = loaded if isinstance(loaded, Config) else loaded.config
+    if not isinstance(loaded, Config):
+        from agent.runtime import exposure_warnings
+
+        for warning in exposure_warnings(loaded):
+            print(f"warning: {warning}", file=sys.stderr)
     links = sum(len(g.links) for g in config.link_groups)
     unchecked = ""
     if args.no_secrets:
@@ -104,17 +130,34 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    config = _load(args.config)
-    if isinstance(config, int):
-        return config
+    # A SIGHUP while starting is not a reason to die (its default action); once
+    # the agent runs, SIGHUP reloads the config.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    runtime = _load_runtime(args)
+    if isinstance(runtime, int):
+        return runtime
     from agent.app import Agent
+    from agent.runtime import load_runtime
+    from agent.web import raise_fd_limit
+
+    before, after = raise_fd_limit()
+    if after != before:
+        log.debug("open-files limit raised from %d to %d", before, after)
+    agents: list[Agent] = []  # the one agent, once built inside the loop (its errors end as one line)
 
     async def main() -> None:
-        agent = Agent(config)
-        log.info("sla-agent %s serving http://%s/metrics", __version__, config.agent.listen)
+        agent = Agent(runtime, loader=lambda: load_runtime(args.config, args.web_config_file),
+                      reload_endpoint=args.enable_reload_endpoint)
+        agents.append(agent)
+        scheme = "https" if runtime.security.tls is not None else "http"
+        log.info("sla-agent %s serving %s://%s/metrics", __version__, scheme, runtime.config.agent.listen)
         await agent.run()
 
-    return _run_until_signal(main)
+    def reload() -> None:
+        for agent in agents:
+            agent.request_reload()
+
+    return _run_until_signal(main, on_hup=reload)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -162,6 +205,11 @@ def _command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", name: s
                           formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+def _web_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--web.config.file", dest="web_config_file", metavar="PATH", default=None,
+                        help="TLS and basic-auth config (exporter-toolkit format); overrides agent.web_config_file")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its usage errors on one line like every other mistake (exit 2)."""
 
@@ -183,8 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = _command(sub, "run", "poll the configured sources and serve /metrics",
                    "Validate the config (as `check` does), then poll every configured source on its interval,\n"
                    "keep the observations in the ledger (agent.data_dir) and serve /metrics and /healthz\n"
-                   "on agent.listen. SIGINT and SIGTERM stop it cleanly.", common)
+                   "on agent.listen. SIGINT and SIGTERM stop it cleanly; SIGHUP reloads the config (a bad\n"
+                   "one is refused and the running one kept).", common)
     run.add_argument("-c", "--config", required=True, help="YAML config file")
+    _web_config_option(run)
+    run.add_argument("--enable-reload-endpoint", action="store_true",
+                     help="also reload on POST /-/reload (like Prometheus' --web.enable-lifecycle)")
     run.set_defaults(func=cmd_run)
 
     check = _command(sub, "check", "validate a config file (exit 0 if good, 2 if not)",
@@ -194,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-secrets", action="store_true",
                        help="check structure and cross-references only: secret references (${VAR}, {env: NAME}, "
                             "{file: PATH}) are not resolved, and are reported as not checked")
+    _web_config_option(check)
     check.set_defaults(func=cmd_check)
 
     demo = _command(sub, "demo", "run the agent against the bundled simulated infrastructure",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Awaitable, Callable, Iterable, Iterator
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -130,6 +131,9 @@ class StateCollector:
         out.add("sla_ledger_write_failures_total", state.ledger.failures)
         if state.ledger.last_write is not None:
             out.add("sla_ledger_last_write_timestamp_seconds", state.ledger.last_write)
+        out.add("sla_config_last_reload_successful", 1 if state.config_reload_ok else 0)
+        if state.config_loaded_at is not None:
+            out.add("sla_config_last_reload_success_timestamp_seconds", state.config_loaded_at)
         yield from out
 
 
@@ -155,23 +159,43 @@ def health(state: AgentState, now: float, kpi_interval: float) -> tuple[bool, di
     return ok, body
 
 
-def make_app(state: AgentState, kpi_interval: float) -> web.Application:
+ReloadHook = Callable[[], Awaitable[list[str]]]  # problems of the new config; [] when applied
+
+
+def make_app(state: AgentState, kpi_interval: Callable[[], float], reload: ReloadHook | None = None) -> web.Application:
+    """/metrics, /healthz, / and (``reload`` given: the lifecycle flag is on) ``POST /-/reload``."""
     registry = make_registry(state)
+    # Rendering has a thread of its own: it reads only the in-memory state, and
+    # must never queue behind ledger or other blocking work in the default pool.
+    renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics-render")
 
     async def metrics(_: web.Request) -> web.Response:
-        # Render off the event loop so a large exposition does not stall polls.
-        payload = await asyncio.to_thread(generate_latest, registry)
+        loop = asyncio.get_running_loop()
+        payload = await loop.run_in_executor(renderer, generate_latest, registry)
         return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def healthz(_: web.Request) -> web.Response:
-        ok, body = health(state, time.time(), kpi_interval)
+        ok, body = health(state, time.time(), kpi_interval())
         return web.Response(text=json.dumps(body), status=200 if ok else 503, content_type="application/json")
 
     async def index(_: web.Request) -> web.Response:
         return web.Response(text="sla-agent: see /metrics and /healthz\n")
 
+    async def reload_config(_: web.Request) -> web.Response:
+        if reload is None:  # as Prometheus without --web.enable-lifecycle
+            return web.Response(status=403, text="Lifecycle API is not enabled (sla-agent run --enable-reload-endpoint).\n")
+        problems = await reload()
+        if problems:
+            return web.Response(status=500, text="failed to reload config:\n" + "\n".join(problems) + "\n")
+        return web.Response(text="config reloaded\n")
+
+    async def stop_renderer(_: web.Application) -> None:
+        renderer.shutdown(wait=False, cancel_futures=True)
+
     app = web.Application()
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", index)
+    app.router.add_post("/-/reload", reload_config)
+    app.on_cleanup.append(stop_renderer)
     return app

@@ -85,6 +85,11 @@ _SPECS = (
     MetricSpec("sla_kpi_last_evaluation_timestamp_seconds", "gauge", (),
                "Unix time at which the month-to-date KPI figures were last computed."),
     MetricSpec("sla_agent_info", "info", ("version",), "Agent version (value is always 1)."),
+    MetricSpec("sla_config_last_reload_successful", "gauge", (),
+               "1 if the last config reload (SIGHUP, POST /-/reload) was applied, 0 if it was refused and the "
+               "previous config is still running."),
+    MetricSpec("sla_config_last_reload_success_timestamp_seconds", "gauge", (),
+               "Unix time the config was last loaded successfully (at start or by a reload)."),
     # Cloud capacity (collectors/cloud), per cloud and region; polled by the agent on
     # each cloud's interval, not at scrape time. Base units: vCPUs and bytes.
     MetricSpec("sla_cloud_vcpu_capacity", "gauge", ("cloud", "region"),

@@ -43,6 +43,15 @@ class AgentState:
     ledger: LedgerStatus = field(default_factory=LedgerStatus)
     # Per collector kind: samples that belong to no one target (collectors.base.Collector.shared_samples).
     shared: dict[str, tuple[Sample, ...]] = field(default_factory=dict)
+    # The last (re)load of the config: whether it was applied, and when one last was.
+    config_reload_ok: bool = True
+    config_loaded_at: float | None = None
+
+    def config_loaded(self, at: float) -> None:
+        self.config_reload_ok, self.config_loaded_at = True, at
+
+    def config_failed(self) -> None:
+        self.config_reload_ok = False
 
     def apply(self, outcome: PollOutcome) -> None:
         """Fold one poll outcome into the target's status."""
