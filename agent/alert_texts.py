@@ -167,6 +167,15 @@ HEALTH_ALERTS: tuple[AlertSpec, ...] = (
         "5 minutes): observations are held in memory and the oldest are dropped when too many pile up, "
         "leaving gaps in the month's SLA record.",
     ),
+    AlertSpec(
+        "SlaConfigReloadFailed", "ticket", "10m",
+        "SLA 采集代理配置重载失败 / SLA agent config reload failed",
+        "{{ $labels.instance }} 上的 sla-agent 拒绝了新的配置文件（SIGHUP 或 POST /-/reload），已持续 10 分钟："
+        "仍在按上一份有效配置运行，新增或修改的采集对象与 KPI 均未生效；代理一旦重启将因该配置无法启动。"
+        " / sla-agent on {{ $labels.instance }} refused its new config file (SIGHUP or POST /-/reload) and has for "
+        "10 minutes: it runs the previous valid config, so added or changed targets and KPIs are not in effect, "
+        "and a restart would fail on this config.",
+    ),
 )
 
 

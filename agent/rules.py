@@ -257,6 +257,7 @@ def health_alerts(config: Config, job: str, runbooks: str) -> list[dict[str, Any
             f"unless on (instance, job, collector, target)\nsla_target_up{sel} == 0\n"),
         "SlaKpiEvaluationStale": f"time() - sla_kpi_last_evaluation_timestamp_seconds{sel} > {kpi_stale_after:g}",
         "SlaLedgerWriteFailures": f"increase(sla_ledger_write_failures_total{sel}[5m]) > 0",
+        "SlaConfigReloadFailed": f"sla_config_last_reload_successful{sel} == 0",
     }
     alerts = []
     for spec in texts.HEALTH_ALERTS:
