@@ -147,11 +147,9 @@ class _Connection(asyncio.Protocol):
         self._app: asyncio.BaseTransport | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._closed = False
+        self._early: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        if self._raw is not None:  # the TLS handshake is done: ``transport`` carries the plaintext
-            self._made(transport)
-            return
         assert isinstance(transport, asyncio.Transport)
         self._raw = transport
         if not self._pool.admit(self):
@@ -169,12 +167,17 @@ class _Connection(asyncio.Protocol):
         assert self._raw is not None
         loop = asyncio.get_running_loop()
         try:
-            await loop.start_tls(self._raw, self, context, server_side=True,
-                                 ssl_handshake_timeout=self._pool.limits.idle_timeout)
+            tls = await loop.start_tls(self._raw, self, context, server_side=True,
+                                       ssl_handshake_timeout=self._pool.limits.idle_timeout)
         except (OSError, ssl.SSLError, TimeoutError, ConnectionError, RuntimeError) as exc:
             log.debug("TLS handshake failed: %s", exc)
             self.close()
             self._pool.release(self)
+            return
+        if tls is None or self._closed:
+            self._pool.release(self)
+            return
+        self._made(tls)
 
     def _made(self, transport: asyncio.BaseTransport) -> None:
         allowed = self._listener.security.client_allowed_sans
@@ -184,10 +187,15 @@ class _Connection(asyncio.Protocol):
             return
         self._app = transport
         self.handler.connection_made(transport)
+        early, self._early = self._early, []
+        for data in early:
+            self.handler.data_received(data)  # type: ignore[attr-defined]
 
     def data_received(self, data: bytes) -> None:
         if self._app is not None:
             self.handler.data_received(data)  # type: ignore[attr-defined]
+        else:  # plaintext decrypted before start_tls returned: the handler gets it once connected
+            self._early.append(data)
 
     def eof_received(self) -> bool | None:
         return self.handler.eof_received() if self._app is not None else None  # type: ignore[attr-defined]

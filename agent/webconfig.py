@@ -173,7 +173,7 @@ class WebSecurity:
 
     tls: ssl.SSLContext | None = None
     client_allowed_sans: frozenset[str] | None = None
-    users: Mapping[str, bytes] = field(default_factory=dict)  # user -> bcrypt hash
+    users: Mapping[str, bytes] = field(default_factory=dict, repr=False)  # user -> bcrypt hash
     headers: tuple[tuple[str, str], ...] = ()
     source: Path | None = None
 
