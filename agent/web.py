@@ -172,7 +172,6 @@ class _Connection(asyncio.Protocol):
         except (OSError, ssl.SSLError, TimeoutError, ConnectionError, RuntimeError) as exc:
             log.debug("TLS handshake failed: %s", exc)
             self.close()
-            self._pool.release(self)
             return
         if tls is None or self._closed:
             self._pool.release(self)
@@ -230,6 +229,7 @@ class _Connection(asyncio.Protocol):
 
     def close(self) -> None:
         """Drop the connection now (it is idle or refused: nothing worth flushing)."""
+        self._pool.release(self)  # at once: its socket is freed only on the next loop iteration
         if self._raw is not None and not self._closed:
             self._closed = True
             self._raw.abort()
@@ -348,7 +348,7 @@ class Listener:
         loop = asyncio.get_running_loop()
         try:
             self._server = await loop.create_server(
-                lambda: _Connection(self, server()), self._host, self._port, reuse_address=True, backlog=512)
+                lambda: _Connection(self, server()), self._host, self._port, reuse_address=True, backlog=128)
         except OSError:
             await runner.cleanup()
             raise
