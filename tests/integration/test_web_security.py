@@ -184,3 +184,20 @@ async def test_a_reloaded_web_config_applies_to_the_next_connection(tmp_path, ca
         assert status == 200  # same port, not re-bound: TLS from the next connection on
     finally:
         await listener.stop()
+
+
+async def test_reload_endpoint_is_refused_without_the_flag_and_post_only_with_it(tmp_path):
+    async def reload() -> list[str]:
+        return []
+
+    for hook, expected in ((None, 403), (reload, 200)):
+        listener = Listener(make_app(AgentState(), lambda: 15.0, hook), "127.0.0.1", 0)
+        await listener.start()
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+                async with session.post(f"http://127.0.0.1:{listener.port}/-/reload") as response:
+                    assert response.status == expected
+                async with session.get(f"http://127.0.0.1:{listener.port}/-/reload") as response:
+                    assert response.status == 405
+        finally:
+            await listener.stop()

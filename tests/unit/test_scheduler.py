@@ -99,3 +99,24 @@ async def test_a_recovered_target_returns_to_the_main_pool():
     collector.fail.clear()
     assert (await scheduler.poll_once(collector, target)).error is None
     assert ("rec", "flappy") not in scheduler._failing
+
+
+async def test_targets_are_added_and_removed_while_running():
+    keep, gone = FakeTarget("keep", interval=0.2, poll_timeout=0.1), FakeTarget("gone", interval=0.2, poll_timeout=0.1)
+    collector = Recorder([keep, gone], hang={"gone"})
+    scheduler = Scheduler([collector], lambda outcome: None)
+    task = asyncio.create_task(scheduler.run())
+    try:
+        await asyncio.sleep(1.0)  # first polls come within min(interval, 5 s)
+        await scheduler.remove(("rec", "gone"))  # cancelled mid-poll: it hangs
+        added = FakeTarget("added", interval=0.2, poll_timeout=0.1)
+        scheduler.add(collector, added)
+        assert set(scheduler.running()) == {("rec", "keep"), ("rec", "added")}
+        gone_polls = sum(1 for name, _ in collector.polls if name == "gone")
+        await asyncio.sleep(1.0)
+        names = [name for name, _ in collector.polls]
+        assert names.count("gone") == gone_polls and "added" in names
+        assert not task.done()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
