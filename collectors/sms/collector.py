@@ -125,6 +125,12 @@ class SmsCollector:
             await webhook.stop()
         await self._http.close()
 
+    async def forget(self, target: Target) -> None:
+        """A reload stopped polling ``target``: free its webhook's address for the gateway's new definition."""
+        webhook = self._webhooks.get(target.name)
+        if webhook is not None:
+            await webhook.stop()
+
     async def poll(self, target: Target) -> PollResult:
         """Read the feed until caught up or out of budget; CollectorError (prefixed with the gateway) on failure."""
         if not isinstance(target, SmsTarget):

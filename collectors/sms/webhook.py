@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Callable
 from aiohttp import web
 
 from agent.ledger import LedgerError
+from agent.web import Listener
 from collectors.base import Sample, samplers
 from collectors.http import size_text
 from collectors.parsing import off_loop
@@ -57,7 +58,7 @@ class WebhookServer:
         self._check = push_check(gateway.webhook)  # ValueError without authentication: never listen open
         self._store = store
         self._clock = clock
-        self._runner: web.AppRunner | None = None
+        self._runner: Listener | None = None
         self._bind_problem: str | None = None  # why the last start failed, while it does
         self._store_failing = False
         self.results: Counter[str] = Counter()
@@ -73,12 +74,12 @@ class WebhookServer:
             return True
         app = web.Application(client_max_size=self._settings.max_body)
         app.router.add_post(self._settings.path, self._receive)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
+        # The agent's listener: bounded connections and idle time; the push check below is its auth.
+        runner = Listener(app, self._settings.host, self._settings.port, auth=False,
+                          name=f"sms gateway {self._gateway.name} webhook")
         try:
-            await web.TCPSite(runner, self._settings.host, self._settings.port).start()
+            await runner.start()
         except OSError as exc:
-            await runner.cleanup()
             problem = os.strerror(exc.errno) if exc.errno else str(exc)  # asyncio's text repeats the address
             if self._bind_problem is None:
                 log.warning("sms gateway %s: webhook cannot listen on %s (%s); the feed is still read, and the "
@@ -97,7 +98,7 @@ class WebhookServer:
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
         if runner is not None:
-            await runner.cleanup()
+            await runner.stop()
 
     def samples(self) -> tuple[Sample, ...]:
         name = self._gateway.name
