@@ -201,3 +201,43 @@ async def test_reload_endpoint_is_refused_without_the_flag_and_post_only_with_it
                     assert response.status == 405
         finally:
             await listener.stop()
+
+
+def test_sla_agent_run_serves_https_with_basic_auth_from_the_flag(tmp_path, ca, server_cert):
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.processes import free_port, stop, wait_for
+
+    port = free_port()
+    web = web_config(tmp_path, f"tls_server_config:\n  cert_file: {server_cert.cert}\n  key_file: {server_cert.key}\n"
+                               f"basic_auth_users:\n  prometheus: '{hashed(PASSWORD)}'\n")
+    config = tmp_path / "c.yaml"
+    config.write_text(f"agent: {{listen: 127.0.0.1:{port}, data_dir: {tmp_path / 'data'}}}\n"
+                      f"snmp:\n  devices: [{{name: r1, address: 127.0.0.1, port: {free_port()}, community: c}}]\n")
+    log = (tmp_path / "agent.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "-c", str(config), "--web.config.file", str(web)],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    context = client_context(ca)
+
+    def fetch(auth: str | None) -> int:
+        request = urllib.request.Request(f"https://127.0.0.1:{port}/metrics", headers={"Authorization": auth} if auth else {})
+        try:
+            with urllib.request.urlopen(request, timeout=5, context=context) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except OSError:
+            return 0
+
+    try:
+        assert wait_for(lambda: fetch(None) == 401 or proc.poll() is not None, 20)
+        assert fetch(basic("prometheus", "wrong")) == 401
+        assert fetch(basic("prometheus", PASSWORD)) == 200
+    finally:
+        stop(proc)
+        log.close()
+    text = (tmp_path / "agent.log").read_text()
+    assert f"serving https://127.0.0.1:{port}/metrics" in text and PASSWORD not in text
