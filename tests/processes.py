@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -40,6 +41,35 @@ def demo_command(port: int, duration: float, data_dir: str | None = None) -> lis
 def stop(proc: subprocess.Popen, sig: signal.Signals = signal.SIGINT, grace: float = 15) -> None:
     """Ask ``proc`` to stop with ``sig`` (the agent's Ctrl-C by default); kill it after ``grace`` seconds."""
     stop_process(proc, sig, grace)
+
+
+async def open_idle(port: int, count: int) -> list[socket.socket]:
+    """``count`` TCP connections that never send a byte (each connect bounded to 5 s)."""
+    loop = asyncio.get_running_loop()
+    opened: list[socket.socket] = []
+
+    async def one() -> None:
+        sock = socket.socket()
+        sock.setblocking(False)
+        try:
+            await asyncio.wait_for(loop.sock_connect(sock, ("127.0.0.1", port)), 5)
+            opened.append(sock)
+        except (OSError, TimeoutError):
+            sock.close()
+
+    for start in range(0, count, 100):
+        await asyncio.gather(*(one() for _ in range(min(100, count - start))))
+    return opened
+
+
+def closed_by_peer(sock: socket.socket) -> bool:
+    """Whether the other end closed (or reset) a connected socket, without consuming anything."""
+    try:
+        return sock.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, step: float = 0.1) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import free_port, scrape, stop, wait_for
+from tests.processes import closed_by_peer, free_port, open_idle, scrape, stop, wait_for
 
 IDLE = 1100
 FD_LIMIT = 1024
@@ -57,41 +56,13 @@ snmp:
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-async def _open_idle(port: int, count: int) -> list[socket.socket]:
-    """``count`` TCP connections that never send a byte (each connect bounded to 5 s)."""
-    loop = asyncio.get_running_loop()
-    opened: list[socket.socket] = []
-
-    async def one() -> None:
-        sock = socket.socket()
-        sock.setblocking(False)
-        try:
-            await asyncio.wait_for(loop.sock_connect(sock, ("127.0.0.1", port)), 5)
-            opened.append(sock)
-        except (OSError, TimeoutError):
-            sock.close()
-
-    for start in range(0, count, 100):
-        await asyncio.gather(*(one() for _ in range(min(100, count - start))))
-    return opened
-
-
-def _closed_by_server(sock: socket.socket) -> bool:
-    try:
-        return sock.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b""
-    except BlockingIOError:
-        return False
-    except OSError:  # reset: closed too
-        return True
-
-
 def _open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 async def test_metrics_answers_beside_1100_idle_connections_and_idle_ones_are_closed(agent):
     proc, port, base = agent
-    idle = await _open_idle(port, IDLE)
+    idle = await open_idle(port, IDLE)
     try:
         assert len(idle) >= FD_LIMIT, f"only {len(idle)} connections could be opened"
         latencies = []
@@ -106,8 +77,8 @@ async def test_metrics_answers_beside_1100_idle_connections_and_idle_ones_are_cl
               f"agent has {_open_fds(proc.pid)} open files")
         assert _open_fds(proc.pid) < 256 + 64  # max_connections plus the agent's own files
         # Every connection that sent nothing is closed by the idle bound (3 s), none kept open.
-        assert wait_for(lambda: all(_closed_by_server(s) for s in idle), IDLE_TIMEOUT + 10, step=0.5), (
-            f"{sum(not _closed_by_server(s) for s in idle)} idle connections still open")
+        assert wait_for(lambda: all(closed_by_peer(s) for s in idle), IDLE_TIMEOUT + 10, step=0.5), (
+            f"{sum(not closed_by_peer(s) for s in idle)} idle connections still open")
     finally:
         for sock in idle:
             sock.close()

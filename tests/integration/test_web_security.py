@@ -128,15 +128,19 @@ async def test_bcrypt_runs_off_the_event_loop_and_a_success_is_cached(tmp_path, 
         await listener.stop()
 
 
-async def test_client_certificate_required(tmp_path, ca, server_cert):
-    path = web_config(tmp_path, f"""
+def client_certificates(tmp_path: Path, ca: Authority, server_cert, extra: str = "") -> Path:
+    """A web config requiring client certificates signed by ``ca`` (its path relative to the file)."""
+    return web_config(tmp_path, f"""
 tls_server_config:
   cert_file: {server_cert.cert}
   key_file: {server_cert.key}
   client_auth_type: RequireAndVerifyClientCert
   client_ca_file: {ca.cert.name}
-""")
-    listener = await serve(path)
+{extra}""")
+
+
+async def test_client_certificate_required(tmp_path, ca, server_cert):
+    listener = await serve(client_certificates(tmp_path, ca, server_cert))
     url = f"https://127.0.0.1:{listener.port}/metrics"
     stranger_ca = Authority(tmp_path, "elsewhere")
     try:
@@ -151,15 +155,7 @@ tls_server_config:
 
 
 async def test_client_allowed_sans_close_other_certificates(tmp_path, ca, server_cert):
-    path = web_config(tmp_path, f"""
-tls_server_config:
-  cert_file: {server_cert.cert}
-  key_file: {server_cert.key}
-  client_auth_type: RequireAndVerifyClientCert
-  client_ca_file: {ca.cert}
-  client_allowed_sans: [prometheus.example]
-""")
-    listener = await serve(path)
+    listener = await serve(client_certificates(tmp_path, ca, server_cert, "  client_allowed_sans: [prometheus.example]\n"))
     url = f"https://127.0.0.1:{listener.port}/metrics"
     try:
         good = ca.issue("prom", server=False, sans=("prometheus.example",))

@@ -9,18 +9,9 @@ import socket
 import aiohttp
 
 from tests.integration.test_sms_gateway import clock, lab, ledger, make_collector, poll  # noqa: F401 - fixtures
-from tests.processes import free_port
+from tests.processes import closed_by_peer, free_port, open_idle
 
 IDLE = 300  # beyond the default 256 connections
-
-
-def closed_by_server(sock: socket.socket) -> bool:
-    try:
-        return sock.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK) == b""
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
 
 
 async def test_idle_connections_to_the_webhook_are_bounded(lab, ledger, clock):
@@ -29,14 +20,10 @@ async def test_idle_connections_to_the_webhook_are_bounded(lab, ledger, clock):
     idle: list[socket.socket] = []
     try:
         await poll(collector)  # starts the receiver
-        loop = asyncio.get_running_loop()
-        for _ in range(IDLE):
-            sock = socket.socket()
-            sock.setblocking(False)
-            await asyncio.wait_for(loop.sock_connect(sock, ("127.0.0.1", port)), 5)
-            idle.append(sock)
+        idle = await open_idle(port, IDLE)
+        assert len(idle) == IDLE
         await asyncio.sleep(0.5)
-        closed = sum(closed_by_server(s) for s in idle)
+        closed = sum(closed_by_peer(s) for s in idle)
         assert IDLE - 256 <= closed < IDLE, closed  # the longest idle went first
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
             async with http.post(f"http://127.0.0.1:{port}/sms/delivery-reports", json=[],
