@@ -47,6 +47,7 @@ _DECOY_HASH = bcrypt.hashpw(b"sla-agent decoy password", bcrypt.gensalt(10))
 AUTH_CACHE_SIZE = 100
 MAX_PENDING_CHECKS = 32  # bcrypt checks waiting for the bcrypt thread; more are refused at once
 _WARN_EVERY = 60.0  # seconds between two "connections are full" log lines
+MAX_IDLE = 3600.0  # the largest agent.idle_timeout
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,9 +340,8 @@ class Listener:
 
     async def start(self) -> None:
         """Bind and serve; OSError (address in use, permission) propagates with nothing left open."""
-        # aiohttp's own keep-alive bound as well: it also ends connections between requests.
-        runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=2.0,
-                               keepalive_timeout=self.pool.limits.idle_timeout)
+        # aiohttp's own keep-alive bound only backs up the pool's (which a reload may change).
+        runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=2.0, keepalive_timeout=MAX_IDLE)
         await runner.setup()
         server = runner.server
         assert server is not None
