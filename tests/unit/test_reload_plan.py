@@ -56,3 +56,28 @@ def test_listen_and_data_dir_need_a_restart():
     assert kept.agent.listen == "127.0.0.1:9877"
     assert notes == ["agent.listen changed (127.0.0.1:9877 -> 127.0.0.1:9999): takes effect after a restart; "
                      "still using 127.0.0.1:9877"]
+
+
+def test_shared_samples_are_summed_over_the_collectors_of_a_kind(tmp_path):
+    from agent.app import Agent
+    from collectors.base import Sample
+    from tests.fakes import FakeLinkCollector, FakeTarget
+
+    class Shared(FakeLinkCollector):
+        def __init__(self, name: str, rejected: float):
+            super().__init__(links={}, target=FakeTarget(name))
+            self.rejected = rejected
+
+        def shared_samples(self):
+            return (Sample("sla_snmp_rejected_responses_total", (("reason", "community"),), self.rejected),)
+
+    # After a reload that kept one device and added another, two collectors of one kind run side by side.
+    agent = Agent(parse_config({"agent": {"data_dir": str(tmp_path)}, "snmp": {"devices": [{**R1, "community": "c"}]}},
+                               "t.yaml"),
+                  [Shared("old", 2), Shared("new", 3)])
+    try:
+        assert agent._shared_samples("fake") == (
+            Sample("sla_snmp_rejected_responses_total", (("reason", "community"),), 5.0),)
+        assert agent._shared_samples("other") is None
+    finally:
+        agent.ledger.close()
