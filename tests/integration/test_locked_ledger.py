@@ -2,7 +2,7 @@
 
 `sla-agent run` polls the simulated SMS gateway and takes pushed reports on
 its webhook; a second process holds ``BEGIN IMMEDIATE`` on the ledger for
-HOLD seconds while pushes keep arriving (each waits out sqlite's 5 s busy
+about HOLD seconds while pushes keep arriving (each waits out sqlite's 5 s busy
 timeout in a thread) and /metrics is scraped every SCRAPE_EVERY seconds.
 Before rendering and ledger work had threads of their own, the blocked
 ledger calls filled the default thread pool and scrapes waited behind them.
@@ -21,22 +21,13 @@ import aiohttp
 import pytest
 
 from agent.lab.sms import SmsLab
+from tests.integration.test_ledger_faults import LockedLedger
 from tests.processes import free_port, scrape, stop, wait_for
 
 HOLD = 12.0
 SCRAPE_EVERY = 0.25
 PUSHERS = 8
 LIMIT = 1.0  # seconds a scrape may take
-
-LOCKER = """
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-db.execute("ROLLBACK")
-"""
-
 
 def timed_scrape(url: str) -> tuple[float, str | None]:
     started = time.monotonic()
@@ -96,10 +87,9 @@ async def test_scrapes_stay_fast_while_another_process_holds_the_ledger_lock(age
     # The webhook listens once the gateway's first poll ran.
     assert await asyncio.to_thread(wait_for, lambda: 'sla_target_up{collector="sms",target="gov-sms"} 1.0'
                                    in (scrape(base + "/metrics") or ""), 15)
-    locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(ledger), str(HOLD)],
-                              stdout=subprocess.PIPE, text=True)
+    lock = LockedLedger(ledger.parent)
+    lock.start()
     try:
-        assert locker.stdout is not None and locker.stdout.readline().strip() == "locked"
         deadline = time.monotonic() + HOLD - 1.5
         pushers = [asyncio.create_task(push_reports(webhook, deadline)) for _ in range(PUSHERS)]
         await asyncio.sleep(1.0)  # the pushes are in, each blocked on the lock
@@ -113,7 +103,7 @@ async def test_scrapes_stay_fast_while_another_process_holds_the_ledger_lock(age
             await asyncio.sleep(SCRAPE_EVERY)
         await asyncio.gather(*pushers)
     finally:
-        locker.wait(timeout=HOLD + 10)
+        lock.end()
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
     print(f"\n{len(latencies)} scrapes while the ledger was locked: p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "

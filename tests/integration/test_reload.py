@@ -58,6 +58,7 @@ agent:
   data_dir: {data}
   kpi_interval: 2s
 {extra}snmp:
+  link_metrics: [traffic, rates]   # rates: the agent's own, from the collector's counter baselines
   defaults: {{port: {lab.port}, timeout: 1s, retries: 1}}
   devices:
 {device_lines}
