@@ -16,14 +16,14 @@ never silently approximated: ``RequestClientCert`` and
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
 import ssl
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Iterator, Literal, Mapping
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 
@@ -270,30 +270,35 @@ def _context(c: TlsServerConfig, base: Path) -> tuple[ssl.SSLContext | None, lis
 
 
 def _load_chain(context: ssl.SSLContext, c: TlsServerConfig, base: Path, problems: list[tuple[str, str]]) -> None:
-    """The server certificate and key, from files or inline PEM (via private temporary files)."""
-    with tempfile.TemporaryDirectory(prefix="sla-agent-tls-") as scratch:
-        cert = _resolve(base, c.cert_file) if c.cert_file is not None else _scratch(scratch, "cert.pem", c.cert)
+    """The server certificate and key, from files or inline PEM."""
+    for name, path in (("cert_file", c.cert_file), ("key_file", c.key_file)):
+        if path is not None and not _resolve(base, path).is_file():
+            problems.append((name, f"{_resolve(base, path)}: no such file"))
+    if problems:
+        return
+    where = "cert_file" if c.cert_file is not None else "cert"
+    with contextlib.ExitStack() as scratch:
+        cert = _resolve(base, c.cert_file) if c.cert_file is not None else scratch.enter_context(_in_memory(c.cert))
         key = (_resolve(base, c.key_file) if c.key_file is not None
-               else _scratch(scratch, "key.pem", c.key.get_secret_value() if c.key is not None else ""))
-        for name, path in (("cert_file", c.cert_file), ("key_file", c.key_file)):
-            if path is not None and not _resolve(base, path).is_file():
-                problems.append((name, f"{_resolve(base, path)}: no such file"))
-        if problems:
-            return
+               else scratch.enter_context(_in_memory(c.key.get_secret_value() if c.key is not None else "")))
         try:
             context.load_cert_chain(str(cert), str(key))
         except ssl.SSLError as exc:
-            problems.append(("cert_file" if c.cert_file else "cert", f"certificate and key do not load: {_reason(exc)}"))
+            problems.append((where, f"certificate and key do not load: {_reason(exc)}"))
         except OSError as exc:
-            problems.append(("cert_file" if c.cert_file else "cert", f"cannot read: {exc.strerror or exc}"))
+            problems.append((where, f"cannot read: {exc.strerror or exc}"))
 
 
-def _scratch(directory: str, name: str, text: str | None) -> Path:
-    path = Path(directory) / name
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        out.write(text or "")
-    return path
+@contextlib.contextmanager
+def _in_memory(text: str | None) -> Iterator[Path]:
+    """A path to ``text`` for ssl, which loads certificates only from paths: an anonymous memory
+    file (the agent writes nothing outside its data directory, and a key never touches a disk)."""
+    descriptor = os.memfd_create("sla-agent-tls", os.MFD_CLOEXEC)
+    try:
+        os.write(descriptor, (text or "").encode())
+        yield Path(f"/proc/self/fd/{descriptor}")
+    finally:
+        os.close(descriptor)
 
 
 def _resolve(base: Path, path: Path) -> Path:

@@ -3,7 +3,9 @@ when the listener is reachable from other hosts with neither TLS nor basic auth.
 
 from __future__ import annotations
 
+import os
 import ssl
+import sys
 from pathlib import Path
 
 import bcrypt
@@ -150,3 +152,29 @@ def test_check_is_quiet_with_basic_auth_and_reads_the_web_config_flag(tmp_path, 
 def test_a_missing_web_config_is_one_line(tmp_path, capsys):
     assert main(["check", "-c", str(write_config(tmp_path, "127.0.0.1:9877", "absent.yml"))]) == 2
     assert capsys.readouterr().err == f"{tmp_path / 'absent.yml'}: cannot read: No such file or directory\n"
+
+
+def test_inline_certificate_and_key_load_without_writing_a_file(tmp_path, cert):
+    path = tmp_path / "web.yml"
+    indent = lambda text: "\n".join("    " + line for line in text.splitlines())  # noqa: E731
+    path.write_text(f"tls_server_config:\n  cert: |\n{indent(cert.cert.read_text())}\n"
+                    f"  key: |\n{indent(cert.key.read_text())}\n")
+    cert.cert.unlink()
+    cert.key.unlink()
+    writes: list[object] = []
+    listening = [True]
+
+    def audit(event: str, args: tuple) -> None:  # an audit hook stays for the process: guarded by a flag
+        if not listening[0] or event != "open":
+            return
+        mode, flags = args[1], args[2]
+        if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)):
+            writes.append(args[0])
+
+    sys.addaudithook(audit)
+    try:
+        security = load_web_config(path)
+    finally:
+        listening[0] = False
+    assert security.tls is not None and writes == []
