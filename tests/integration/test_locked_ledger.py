@@ -28,6 +28,7 @@ HOLD = 12.0
 SCRAPE_EVERY = 0.25
 PUSHERS = 8
 LIMIT = 1.0  # seconds a scrape may take
+TOKEN = "push-T0ken"
 
 def timed_scrape(url: str) -> tuple[float, str | None]:
     started = time.monotonic()
@@ -46,7 +47,8 @@ async def push_reports(url: str, until: float) -> int:
             record = {"id": f"push-{id(session)}-{n}", "status": "delivered",
                       "submitted_at": now_ms - 2000, "reported_at": now_ms}
             try:
-                async with session.post(url, data=json.dumps([record])) as response:
+                async with session.post(url, data=json.dumps([record]),
+                                        headers={"Authorization": f"Bearer {TOKEN}"}) as response:
                     await response.read()
                     answered += 1
             except (aiohttp.ClientError, TimeoutError):
@@ -67,7 +69,7 @@ sms:
     api_key: {lab.api_key}
     interval: 1s
     timeout: 1s
-    webhook: {{listen: 127.0.0.1:{hook}}}
+    webhook: {{listen: 127.0.0.1:{hook}, token: {TOKEN}}}
 kpis: [{{id: sms_delivery_rate}}]
 """)
         proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "-c", str(config)],
