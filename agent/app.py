@@ -83,6 +83,7 @@ class Agent:
                            else build_collectors(self.config, self.ledger))
         self.engine = KpiEngine(self.config, self.ledger)
         self.scheduler = Scheduler(self.collectors, self._on_outcome, self.config.snmp.max_concurrency, clock)
+        self.state.scheduling = self.scheduler.stats
         self._pending: list[Entry] = []
         self._ledger_failing = False
         self._overflowed = 0  # observations dropped from the full buffer during the current ledger outage

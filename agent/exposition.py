@@ -1,8 +1,10 @@
-"""Snapshot -> Prometheus metric families, and the /metrics and /healthz endpoints.
+"""The /metrics, /healthz and /-/reload endpoints, and a prometheus_client view of the state.
 
-``collect()`` does no I/O: it renders what the scheduler and the KPI loop
-last stored in :class:`AgentState`. Families are built from the table in
-agent.metrics, so a name, type or label set cannot drift from the docs.
+/metrics is :meth:`AgentState.render` (agent/textformat.py): no I/O, what the
+scheduler and the KPI loop last stored. :class:`StateCollector` serialises the
+same series (agent/exposed.py) as prometheus_client families, for tests and
+introspection. Both follow the table in agent.metrics, so a name, type or
+label set cannot drift from the docs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Awaitable, Callable, Iterable, Iterator
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.core import (
     CollectorRegistry,
     CounterMetricFamily,
@@ -22,8 +24,7 @@ from prometheus_client.core import (
     Metric,
 )
 
-from agent import __version__
-from agent.kpi import KpiResult
+from agent import exposed
 from agent.metrics import METRICS
 from agent.state import AgentState
 
@@ -75,33 +76,8 @@ def _histogram_of(sample_name: str) -> str | None:
     return None
 
 
-def _kpi_families(out: _Families, results: Iterable[KpiResult]) -> None:
-    for result in results:
-        kpi = result.definition
-        out.add("sla_kpi_info", 1, kpi=kpi.id, name=kpi.name_zh, level1=kpi.level1, level2=kpi.level2,
-                unit=kpi.unit, target_text=kpi.target_text)
-        out.add("sla_kpi_target", result.target.value, kpi=kpi.id)
-        out.add("sla_kpi_coverage_ratio", result.coverage, kpi=kpi.id)
-        out.add("sla_kpi_min_coverage_ratio", result.min_coverage, kpi=kpi.id)
-        if result.totals is not None:
-            totals = result.totals
-            for cls, seconds in (("good", totals.good), ("bad", totals.bad),
-                                 ("unknown", totals.unknown), ("maintenance", totals.maintenance)):
-                out.add("sla_kpi_period_seconds", seconds, kpi=kpi.id, **{"class": cls})
-        if kpi.objective is not None and kpi.kind != "availability":
-            out.add("sla_kpi_objective_ratio", kpi.objective, kpi=kpi.id)
-        if result.value is None:
-            continue  # no data: absent, never a made-up 0 or 1
-        out.add("sla_kpi_value", result.value, kpi=kpi.id)
-        out.add("sla_kpi_met", 1 if result.met else 0, kpi=kpi.id)
-        if result.minimum is not None:
-            out.add("sla_kpi_minimum", result.minimum, kpi=kpi.id)
-        if result.compliance is not None:
-            out.add("sla_kpi_compliance_ratio", result.compliance, kpi=kpi.id)
-
-
 class StateCollector:
-    """prometheus_client custom collector over the agent's state."""
+    """prometheus_client custom collector over the agent's state (the same series as /metrics)."""
 
     def __init__(self, state: AgentState):
         self._state = state
@@ -109,31 +85,11 @@ class StateCollector:
     def collect(self) -> Iterator[Metric]:
         out = _Families()
         state = self._state
-        out.add("sla_agent_info", 1, version=__version__)
-        _kpi_families(out, state.kpis)
-        if state.kpi_evaluated_at is not None:
-            out.add("sla_kpi_last_evaluation_timestamp_seconds", state.kpi_evaluated_at)
+        for name, labels, value in exposed.agent_series(state):
+            out.add_labelled(name, labels, value)
         for target in state.target_list():
-            ids = {"collector": target.collector, "target": target.target}
-            out.add("sla_target_up", 1 if target.up else 0, **ids)
-            out.add("sla_target_poll_duration_seconds", target.duration, **ids)
-            if target.last_success is not None:
-                out.add("sla_target_last_success_timestamp_seconds", target.last_success, **ids)
-            out.add("sla_target_polls_total", target.polls, **ids)
-            out.add("sla_target_poll_failures_total", target.failures, **ids)
-            out.add("sla_counter_discontinuities_total", target.discontinuities, **ids)
-            for sample in target.samples:
-                out.add_labelled(sample.name, sample.labels, sample.value)
-        for samples in list(state.shared.values()):
-            for sample in samples:
-                out.add_labelled(sample.name, sample.labels, sample.value)
-        out.add("sla_ledger_writes_total", state.ledger.writes)
-        out.add("sla_ledger_write_failures_total", state.ledger.failures)
-        if state.ledger.last_write is not None:
-            out.add("sla_ledger_last_write_timestamp_seconds", state.ledger.last_write)
-        out.add("sla_config_last_reload_successful", 1 if state.config_reload_ok else 0)
-        if state.config_loaded_at is not None:
-            out.add("sla_config_last_reload_success_timestamp_seconds", state.config_loaded_at)
+            for name, labels, value in exposed.target_series(target):
+                out.add_labelled(name, labels, value)
         yield from out
 
 
@@ -164,14 +120,13 @@ ReloadHook = Callable[[], Awaitable[list[str]]]  # problems of the new config; [
 
 def make_app(state: AgentState, kpi_interval: Callable[[], float], reload: ReloadHook | None = None) -> web.Application:
     """/metrics, /healthz, / and (``reload`` given: the lifecycle flag is on) ``POST /-/reload``."""
-    registry = make_registry(state)
     # Rendering has a thread of its own: it reads only the in-memory state, and
     # must never queue behind ledger or other blocking work in the default pool.
     renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics-render")
 
     async def metrics(_: web.Request) -> web.Response:
         loop = asyncio.get_running_loop()
-        payload = await loop.run_in_executor(renderer, generate_latest, registry)
+        payload = await loop.run_in_executor(renderer, state.render)
         return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def healthz(_: web.Request) -> web.Response:

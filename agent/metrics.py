@@ -64,6 +64,12 @@ _SPECS = (
     MetricSpec("sla_link_transmit_errors_total", "counter", _LINK, "Raw ifOutErrors of the link's interface (snmp.link_metrics: errors)."),
     MetricSpec("sla_link_receive_discards_total", "counter", _LINK, "Raw ifInDiscards of the link's interface (snmp.link_metrics: errors)."),
     MetricSpec("sla_link_transmit_discards_total", "counter", _LINK, "Raw ifOutDiscards of the link's interface (snmp.link_metrics: errors)."),
+    MetricSpec("sla_scheduler_lag_seconds", "gauge", ("collector",),
+               "Worst delay of a poll's start behind its scheduled tick over the last minute or two, waits for "
+               "the concurrency bound included: near 0 while the agent keeps up with its intervals."),
+    MetricSpec("sla_scheduler_skipped_ticks_total", "counter", ("collector",),
+               "Scheduled polls skipped because the previous poll of the target overran its interval or the "
+               "agent's loop stalled."),
     MetricSpec("sla_snmp_rejected_responses_total", "counter", ("reason",),
                "SNMP replies discarded: from another address than the device polled (wrong_address), not "
                "BER (malformed), another community (wrong_community), not a Response (not_a_response), no "

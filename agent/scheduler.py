@@ -54,6 +54,27 @@ def _offset(name: str, interval: float) -> float:
 
 
 TargetKey = tuple[str, str]  # (collector kind, target name)
+LAG_WINDOW = 60.0  # seconds over which the worst lag is remembered
+
+
+@dataclass(slots=True)
+class KindStats:
+    """How well one collector kind keeps its schedule."""
+
+    skipped_ticks: int = 0
+    _worst: float = 0.0
+    _previous_worst: float = 0.0
+    _window_start: float = 0.0
+
+    def late(self, seconds: float, now: float) -> None:
+        if now - self._window_start >= LAG_WINDOW:
+            self._previous_worst, self._worst, self._window_start = self._worst, 0.0, now
+        self._worst = max(self._worst, seconds)
+
+    @property
+    def lag(self) -> float:
+        """The worst delay of a poll's start behind its tick in the last one to two windows."""
+        return max(self._worst, self._previous_worst)
 
 
 class Scheduler:
@@ -73,6 +94,7 @@ class Scheduler:
         self._group: asyncio.TaskGroup | None = None
         self._targets: dict[TargetKey, tuple[Collector, Target]] = {}
         self._tasks: dict[TargetKey, asyncio.Task[None]] = {}
+        self.stats: dict[str, KindStats] = {}
         for collector in collectors:
             for target in collector.targets():
                 self.add(collector, target)
@@ -129,10 +151,17 @@ class Scheduler:
             self._group = None
             self._tasks.clear()
 
-    async def poll_once(self, collector: Collector, target: Target) -> PollOutcome:
-        """Poll ``target`` now, hand the outcome to the sink, and return it."""
+    async def poll_once(self, collector: Collector, target: Target, due: float | None = None) -> PollOutcome:
+        """Poll ``target`` now, hand the outcome to the sink, and return it.
+
+        ``due`` is the loop time the poll was scheduled for: how late it starts,
+        concurrency waits included, is what ``sla_scheduler_lag_seconds`` shows.
+        """
         failing = (collector.kind, target.name) in self._failing
         async with self._limit(collector.kind, failing):
+            if due is not None:
+                now = asyncio.get_running_loop().time()
+                self._stats(collector.kind).late(max(0.0, now - due), now)
             at = self._clock()
             started = time.monotonic()
             result: PollResult | None = None
@@ -157,6 +186,12 @@ class Scheduler:
         self._log_change(outcome)
         self._sink(outcome)
         return outcome
+
+    def _stats(self, kind: str) -> KindStats:
+        stats = self.stats.get(kind)
+        if stats is None:
+            stats = self.stats[kind] = KindStats()
+        return stats
 
     def _log_change(self, outcome: PollOutcome) -> None:
         key = (outcome.collector, outcome.target)
@@ -183,9 +218,10 @@ class Scheduler:
             next_tick += target.interval
         while True:
             await asyncio.sleep(max(0.0, next_tick - loop.time()))
-            await self.poll_once(collector, target)
+            await self.poll_once(collector, target, due=next_tick)
             next_tick += target.interval
             if next_tick < loop.time():
                 # Overran (a slow poll or a stalled loop): skip missed ticks rather than burst.
                 missed = int((loop.time() - next_tick) // target.interval) + 1
                 next_tick += missed * target.interval
+                self._stats(collector.kind).skipped_ticks += missed

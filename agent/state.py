@@ -8,9 +8,11 @@ never waits for a poll and never sees a half-updated target.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterator, Mapping
 
+from agent import exposed, textformat
 from agent.kpi import KpiResult
-from agent.scheduler import PollOutcome
+from agent.scheduler import KindStats, PollOutcome
 from collectors.base import Sample
 
 
@@ -26,6 +28,8 @@ class TargetStatus:
     discontinuities: int
     samples: tuple[Sample, ...]
     error: str | None
+    # This target's /metrics lines by family, formatted once when the poll lands (agent/textformat.py).
+    text: textformat.Fragments = field(default_factory=dict, compare=False)
 
 
 @dataclass(slots=True)
@@ -46,6 +50,8 @@ class AgentState:
     # The last (re)load of the config: whether it was applied, and when one last was.
     config_reload_ok: bool = True
     config_loaded_at: float | None = None
+    # The scheduler's per-kind figures (agent.scheduler.KindStats), read live.
+    scheduling: Mapping[str, KindStats] = field(default_factory=dict)
 
     def config_loaded(self, at: float) -> None:
         self.config_reload_ok, self.config_loaded_at = True, at
@@ -72,7 +78,19 @@ class AgentState:
             samples=outcome.result.samples if outcome.result else (),
             error=outcome.error,
         )
+        object.__setattr__(status, "text", textformat.fragments(exposed.target_series(status)))
         self.targets[key] = status
+
+    def scheduler_series(self) -> Iterator[exposed.Series]:
+        for kind, stats in list(self.scheduling.items()):
+            yield exposed.labelled("sla_scheduler_lag_seconds", stats.lag, collector=kind)
+            yield exposed.labelled("sla_scheduler_skipped_ticks_total", stats.skipped_ticks, collector=kind)
+
+    def render(self) -> bytes:
+        """The /metrics text: this state's own series, then every target's preformatted lines."""
+        parts = [textformat.fragments(exposed.agent_series(self))]
+        parts.extend(target.text for target in self.target_list())
+        return textformat.render(parts)
 
     def target_list(self) -> list[TargetStatus]:
         return list(self.targets.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from pathlib import Path
@@ -90,11 +91,22 @@ def test_nan_is_refused_for_capacities_and_left_to_the_record_check_for_sms():
 async def test_a_parse_cancelled_before_it_starts_never_runs():
     """The parsing pool is busy; a poll that times out meanwhile leaves no work behind."""
     release = threading.Event()
+    started = threading.Semaphore(0)
     ran: list[str] = []
-    busy = [asyncio.ensure_future(off_loop(release.wait, 5.0)) for _ in range(PARSERS._max_workers)]
+
+    def hold() -> None:
+        started.release()
+        release.wait(5.0)
+
+    busy = [asyncio.ensure_future(off_loop(hold)) for _ in range(PARSERS._max_workers)]
+    await asyncio.sleep(0)  # the busy jobs are submitted first
     waiting = asyncio.ensure_future(off_loop(ran.append, "parsed"))
-    await asyncio.sleep(0.05)
+    for _ in range(PARSERS._max_workers):  # every worker holds a busy job (bounded: 5 s each)
+        assert await asyncio.to_thread(started.acquire, True, 5.0)
     waiting.cancel()
+    # The cancellation reaches the pool when the task next runs; only then may a worker come free.
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
     release.set()
     await asyncio.gather(*busy)
     await asyncio.wait_for(off_loop(lambda: None), 5.0)  # the pool has drained what was queued

@@ -1,0 +1,66 @@
+"""An agent state of a given size, for timing /metrics (bench/compare.py's metrics_60k_ms).
+
+    python bench/bench_exposition.py [--targets 2500] [--links 5000]
+
+Targets are SNMP devices; links are spread over them, each with the series
+of the default snmp.link_metrics (traffic, errors): 9 per link, plus 6 per
+target. Prints the render time of AgentState.render (what /metrics serves)
+and of prometheus_client's generate_latest over the same state, for scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from prometheus_client import generate_latest  # noqa: E402
+
+from agent.exposition import make_registry  # noqa: E402
+from agent.scheduler import PollOutcome  # noqa: E402
+from agent.state import AgentState  # noqa: E402
+from collectors.base import PollResult, Sample  # noqa: E402
+
+_LINK_SERIES = ("sla_link_up", "sla_link_admin_up", "sla_link_capacity_bytes_per_second",
+                "sla_link_receive_bytes_total", "sla_link_transmit_bytes_total", "sla_link_receive_errors_total",
+                "sla_link_transmit_errors_total", "sla_link_receive_discards_total", "sla_link_transmit_discards_total")
+
+
+def render_state(targets: int, links: int) -> AgentState:
+    """A state as the agent holds it after one poll of every target."""
+    state = AgentState()
+    per = [links // targets + (1 if i < links % targets else 0) for i in range(targets)]
+    for t, count in enumerate(per):
+        device = f"rt-{t:04d}"
+        samples = [Sample("sla_snmp_device_uptime_seconds", (("target", device),), 86400.0 + t)]
+        for k in range(count):
+            labels = (("link", f"{device}-gi{k}"), ("group", "egress"), ("device", device))
+            samples += [Sample(name, labels, float(1_000_003 * (k + 1) * (n + 1))) for n, name in enumerate(_LINK_SERIES)]
+        state.apply(PollOutcome("snmp", device, 1.79e9, 0.002, 60.0, PollResult(samples=tuple(samples)), None, ()))
+    return state
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", type=int, default=2500)
+    parser.add_argument("--links", type=int, default=5000)
+    args = parser.parse_args()
+    state = render_state(args.targets, args.links)
+    body = state.render()
+    series = sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
+    for name, render in (("AgentState.render", state.render),
+                         ("generate_latest", lambda: generate_latest(make_registry(state)))):
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            render()
+            times.append((time.perf_counter() - started) * 1000)
+        print(f"{name}: {series} series, {len(body) / 1e6:.1f} MB, median {statistics.median(times):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""/metrics text (agent/textformat.py) says exactly what prometheus_client says over the same state."""
+
+from __future__ import annotations
+
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from agent.exposition import make_registry
+from agent.metrics import METRICS
+from agent.scheduler import KindStats, PollOutcome
+from agent.state import AgentState
+from collectors.base import PollResult, Sample
+
+LINK = ("link", "group", "device")
+
+
+def link_sample(name: str, link: str, value: float) -> Sample:
+    return Sample(name, tuple(zip(LINK, (link, "g", "rt-1"))), value)
+
+
+def busy_state() -> AgentState:
+    state = AgentState()
+    awkward = 'quote " back\\slash\nnewline 至电信'
+    samples = (
+        link_sample("sla_link_up", awkward, 1.0),
+        link_sample("sla_link_receive_bytes_total", "b", 2.0**63),
+        link_sample("sla_link_capacity_bytes_per_second", "b", 1.25e9),
+        Sample("sla_sms_send_latency_seconds_bucket", (("gateway", "gw"), ("le", "+Inf")), 4.0),
+        Sample("sla_sms_send_latency_seconds_bucket", (("gateway", "gw"), ("le", "10.0")), 3.0),
+        Sample("sla_sms_send_latency_seconds_sum", (("gateway", "gw"),), 12.5),
+        Sample("sla_sms_send_latency_seconds_count", (("gateway", "gw"),), 4.0),
+    )
+    state.apply(PollOutcome("snmp", "rt-1", 1000.0, 0.02, 60.0, PollResult(samples=samples, discontinuities=2),
+                            None, ()))
+    state.apply(PollOutcome("snmp", "dead", 1000.0, 2.0, 60.0, None, "no response", ()))
+    state.shared["snmp"] = (Sample("sla_snmp_rejected_responses_total", (("reason", "malformed"),), 3.0),)
+    stats = KindStats(skipped_ticks=5)
+    stats.late(0.25, 1.0)
+    state.scheduling = {"snmp": stats}
+    state.kpi_evaluated_at = 1234.5
+    return state
+
+
+def parsed(text: str) -> tuple[dict[str, tuple[str, str]], set[tuple[str, tuple[tuple[str, str], ...], float]]]:
+    families, samples = {}, set()
+    for family in text_string_to_metric_families(text):
+        families[family.name] = (family.type, family.documentation)
+        for s in family.samples:
+            samples.add((s.name, tuple(sorted(s.labels.items())), s.value))
+    return families, samples
+
+
+def test_the_text_parses_to_the_same_families_and_samples_as_prometheus_client():
+    state = busy_state()
+    ours, theirs = state.render().decode(), generate_latest(make_registry(state)).decode()
+    assert parsed(ours) == parsed(theirs)
+    assert 'link="quote \\" back\\\\slash\\nnewline 至电信"' in ours
+
+
+def test_each_family_has_one_header_and_all_its_lines_together():
+    text = busy_state().render().decode()
+    seen: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            seen.append(line.split()[2])
+    assert len(seen) == len(set(seen))
+    assert set(seen) <= set(METRICS)
+
+
+def test_a_target_is_formatted_when_its_poll_lands_not_at_each_scrape():
+    state = busy_state()
+    status = state.targets[("snmp", "rt-1")]
+    assert 'sla_target_polls_total{collector="snmp",target="rt-1"} 1.0\n' in status.text["sla_target_polls_total"]
+    status.text["sla_target_up"] = "sla_target_up{marker} 7\n"  # type: ignore[index]
+    assert b"sla_target_up{marker} 7" in state.render()
