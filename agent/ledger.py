@@ -94,6 +94,8 @@ class Ledger:
         except (sqlite3.Error, OSError) as exc:
             raise LedgerError(f"{path}: cannot open ledger: {exc}") from None
         self._lock = threading.Lock()
+        # Segment ends to write at the end of the batch being recorded: (series id, start) -> end.
+        self._extensions: dict[tuple[int, float], float] = {}
         self._ids: dict[str, int] = {}
         self._open: dict[int, _Open] = {}
         self._stale = False  # a failed write may have left the mirror ahead of the file
@@ -147,9 +149,14 @@ class Ledger:
 
         def work() -> int:
             latest, dropped = heartbeat, 0
+            self._extensions = {}
             for name, value, at, validity in entries:
                 dropped += not self._record_one(self._series_id(name), value, at, validity)
                 latest = None if latest is None else max(latest, at)  # a clock step back between poll and flush
+            if self._extensions:
+                self._db.executemany('UPDATE segments SET "end"=? WHERE series_id=? AND start=?',
+                                     [(end, sid, start) for (sid, start), end in self._extensions.items()])
+                self._extensions = {}
             if latest is not None:
                 self._beat(latest, clean=False)
             return dropped
@@ -177,11 +184,11 @@ class Ledger:
         if current is not None and at <= current.end:
             if current.value == value:
                 if until > current.end:
-                    self._db.execute(
-                        'UPDATE segments SET "end"=? WHERE series_id=? AND start=?', (until, sid, current.start)
-                    )
+                    # The common case, a segment growing: one UPDATE per segment per batch, written at its end.
+                    self._extensions[(sid, current.start)] = until
                     current.end = until
                 return True
+            self._extensions.pop((sid, current.start), None)  # superseded: the statement below sets "end"
             if at == current.start:
                 # Two different values at one instant: the later observation wins.
                 self._db.execute(

@@ -28,8 +28,16 @@ class TargetStatus:
     discontinuities: int
     samples: tuple[Sample, ...]
     error: str | None
-    # This target's /metrics lines by family, formatted once when the poll lands (agent/textformat.py).
-    text: textformat.Fragments = field(default_factory=dict, compare=False)
+    # This target's /metrics lines by family (agent/textformat.py), formatted at the first
+    # scrape that shows this poll: once per poll at most, and not at all for polls no scrape sees.
+    _text: textformat.Fragments | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def text(self) -> textformat.Fragments:
+        if self._text is None:
+            object.__setattr__(self, "_text", textformat.fragments(exposed.target_series(self)))
+        assert self._text is not None
+        return self._text
 
 
 @dataclass(slots=True)
@@ -78,7 +86,6 @@ class AgentState:
             samples=outcome.result.samples if outcome.result else (),
             error=outcome.error,
         )
-        object.__setattr__(status, "text", textformat.fragments(exposed.target_series(status)))
         self.targets[key] = status
 
     def scheduler_series(self) -> Iterator[exposed.Series]:

@@ -4,9 +4,10 @@ Why not prometheus_client's ``generate_latest`` for /metrics: it rebuilds
 every family and formats every sample on each scrape, which for 60,000 links
 took most of a second holding the GIL. Here a target's lines are formatted
 once, when its poll lands (agent/state.py), and a scrape only joins them
-family by family: its cost is a join, not formatting. Values and escaping are
-prometheus_client's (``floatToGoString``, the text format's rules), and a test
-checks that both outputs parse to the same samples.
+family by family: its cost is a join, not formatting. Values are written as
+prometheus_client writes them (``floatToGoString``), labels escaped by the
+text format's rules (and formatted once per label set), and a test checks
+that both outputs parse to the same samples.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Iterable, Mapping
 from prometheus_client.utils import floatToGoString
 
 from agent.exposed import Series
+from collectors.base import Labels
 from agent.metrics import METRICS
 
 Fragments = Mapping[str, str]  # family name -> its lines (each ending in a newline)
@@ -37,17 +39,61 @@ def family_of(sample_name: str) -> str:
     raise KeyError(f"{sample_name} is not in agent.metrics")
 
 
+_LABEL_TEXT: dict[Labels, str] = {}
+_LABEL_TEXT_LIMIT = 500_000  # label sets remembered (a link's are the same poll after poll)
+
+
+def _label_text(labels: Labels) -> str:
+    text = _LABEL_TEXT.get(labels)
+    if text is None:
+        if len(_LABEL_TEXT) >= _LABEL_TEXT_LIMIT:
+            _LABEL_TEXT.clear()
+        inner = ",".join(f'{key}="{_escape_label(val)}"' for key, val in labels)
+        text = _LABEL_TEXT[labels] = f"{{{inner}}}" if labels else ""
+    return text
+
+
+_FAMILY: dict[str, str] = {}  # sample name -> family, learnt as samples come
+_INF, _MINUS_INF = float("inf"), float("-inf")
+
+
+def go_float(value: float) -> str:
+    """prometheus_client's ``floatToGoString`` (Go's spelling of a float), for a float, with fewer steps.
+
+    It is most of the cost of formatting a line; tests/unit/test_textformat.py
+    checks it against the original.
+    """
+    if value != value:
+        return "NaN"
+    if value == _INF:
+        return "+Inf"
+    if value == _MINUS_INF:
+        return "-Inf"
+    text = repr(value)
+    dot = text.find(".")
+    if dot > 6 and value > 0:  # Go switches to an exponent sooner than Python
+        mantissa = f"{text[0]}.{text[1:dot]}{text[dot + 1:]}".rstrip("0.")
+        return f"{mantissa}e+{dot - 1:02d}"
+    return text
+
+
 def fragments(series: Iterable[Series]) -> dict[str, str]:
     """Series grouped into their families' lines."""
     lines: dict[str, list[str]] = {}
+    families, label_texts, number = _FAMILY, _LABEL_TEXT, go_float
     for name, labels, value in series:
-        if labels:
-            text = ",".join(f'{key}="{_escape_label(val)}"' for key, val in labels)
-            line = f"{name}{{{text}}} {floatToGoString(value)}\n"
+        text = label_texts.get(labels)
+        if text is None:
+            text = _label_text(labels)
+        family = families.get(name)
+        if family is None:
+            family = families[name] = family_of(name)
+        line = f"{name}{text} {number(value)}\n"
+        parts = lines.get(family)
+        if parts is None:
+            lines[family] = [line]
         else:
-            line = f"{name} {floatToGoString(value)}\n"
-        family = name if name in METRICS else family_of(name)
-        lines.setdefault(family, []).append(line)
+            parts.append(line)
     return {family: "".join(parts) for family, parts in lines.items()}
 
 

@@ -272,6 +272,34 @@ def oid_bytes(oid: tuple[int, ...]) -> bytes:
     return bytes(out)
 
 
+def _tlv(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        return bytes((tag, n)) + content
+    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(size))) + size + content
+
+
+def _int_tlv(value: int) -> bytes:
+    return _tlv(INTEGER, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big", signed=True))
+
+
+_NULL = bytes((NULL, 0))
+
+
+def encode_request(community: bytes, kind: int, names: "tuple[bytes, ...] | list[bytes]", request_id: int,
+                   repetitions: int = 0) -> bytes:
+    """An SNMPv2c GET or GETBULK (no non-repeaters) of OIDs given as BER content bytes.
+
+    Byte for byte what pysnmp's protocol layer encodes for the same request
+    (tests/unit/test_snmp_requests.py checks it), without building pyasn1 objects.
+    """
+    varbinds = b"".join(_tlv(SEQUENCE, _tlv(OBJECT_IDENTIFIER, name) + _NULL) for name in names)
+    second, third = (0, repetitions) if kind == GET_BULK_REQUEST else (0, 0)
+    pdu = _int_tlv(request_id) + _int_tlv(second) + _int_tlv(third) + _tlv(SEQUENCE, varbinds)
+    return _tlv(SEQUENCE, _int_tlv(1) + _tlv(OCTET_STRING, community) + _tlv(kind, pdu))
+
+
 def patch_request_id(packet: bytearray, offset: int, request_id: int) -> None:
     """Write ``request_id`` (in [REQUEST_ID_MIN, REQUEST_ID_MAX]) into its four content bytes at ``offset``."""
     packet[offset : offset + 4] = request_id.to_bytes(4, "big")

@@ -1,8 +1,10 @@
-"""SNMPv2c requests encoded once by pysnmp and re-sent with a fresh request-id.
+"""SNMPv2c requests encoded once and re-sent with a fresh request-id.
 
-A device is asked the same OIDs poll after poll, so the PDU is built and
-BER-encoded (pysnmp's protocol layer) once and kept; each send patches only
-the four request-id bytes (see collectors/snmp/ber.py for why four).
+A device is asked the same OIDs poll after poll, so the PDU is encoded once
+and kept; each send patches only the four request-id bytes (see
+collectors/snmp/ber.py for why four). The encoding is ber.encode_request,
+checked byte for byte against pysnmp's protocol layer (:func:`pysnmp_encoded`),
+which cost about 1 ms a request: 27 CPU-s to start 2,500 devices.
 """
 
 from __future__ import annotations
@@ -50,22 +52,27 @@ def _request_id_offset(packet: bytes) -> int:
 
 def build(community: bytes, kind: int, oids: Sequence[Oid], repetitions: int = 0) -> Request:
     """A GET (``kind`` ber.GET_REQUEST) or GETBULK (ber.GET_BULK_REQUEST, no non-repeaters) of ``oids``."""
+    if kind not in (ber.GET_REQUEST, ber.GET_BULK_REQUEST):
+        raise ValueError(f"not a request kind: 0x{kind:02x}")
+    names = tuple(ber.oid_bytes(oid) for oid in oids)
+    packet = ber.encode_request(community, kind, names, ber.REQUEST_ID_MIN, repetitions)  # the shape of every id
+    return Request(packet, _request_id_offset(packet), kind, tuple(oids), names, repetitions)
+
+
+def pysnmp_encoded(community: bytes, kind: int, oids: Sequence[Oid], request_id: int, repetitions: int = 0) -> bytes:
+    """The same request encoded by pysnmp's protocol layer: the reference :func:`build` is checked against."""
     if kind == ber.GET_REQUEST:
         pdu = _V2C.GetRequestPDU()
         _V2C.apiPDU.set_defaults(pdu)
-    elif kind == ber.GET_BULK_REQUEST:
+    else:
         pdu = _V2C.GetBulkRequestPDU()
         _V2C.apiBulkPDU.set_defaults(pdu)
         _V2C.apiBulkPDU.set_non_repeaters(pdu, 0)
         _V2C.apiBulkPDU.set_max_repetitions(pdu, repetitions)
-    else:
-        raise ValueError(f"not a request kind: 0x{kind:02x}")
-    _V2C.apiPDU.set_request_id(pdu, ber.REQUEST_ID_MIN)  # the shape of every id sent later
+    _V2C.apiPDU.set_request_id(pdu, request_id)
     _V2C.apiPDU.set_varbinds(pdu, [(oid, _V2C.Null("")) for oid in oids])
     message = _V2C.Message()
     _V2C.apiMessage.set_defaults(message)
     _V2C.apiMessage.set_community(message, community)
     _V2C.apiMessage.set_pdu(message, pdu)
-    packet = bytes(encoder.encode(message))
-    return Request(packet, _request_id_offset(packet), kind, tuple(oids),
-                   tuple(ber.oid_bytes(oid) for oid in oids), repetitions)
+    return bytes(encoder.encode(message))

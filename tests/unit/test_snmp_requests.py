@@ -59,3 +59,18 @@ def test_a_bulk_reply_must_follow_each_column():
 )
 def test_the_walk_budget_follows_ifnumber(if_number, limit):
     assert walk_request_limit(if_number) == limit
+
+
+@given(
+    community=st.binary(max_size=300),
+    kind=st.sampled_from([ber.GET_REQUEST, ber.GET_BULK_REQUEST]),
+    oids=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 39)).flatmap(
+        lambda head: st.lists(st.integers(0, 2**32 - 1), max_size=12).map(lambda tail: head + tuple(tail))),
+        max_size=60),
+    request_id=st.integers(ber.REQUEST_ID_MIN, ber.REQUEST_ID_MAX),
+    repetitions=st.integers(0, 2**31 - 1),
+)
+def test_requests_are_encoded_byte_for_byte_as_pysnmp_encodes_them(community, kind, oids, request_id, repetitions):
+    repetitions = repetitions if kind == ber.GET_BULK_REQUEST else 0
+    request = requests.build(community, kind, oids, repetitions)
+    assert request.with_id(request_id) == requests.pysnmp_encoded(community, kind, oids, request_id, repetitions)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client import generate_latest
+from prometheus_client.utils import floatToGoString
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.exposition import make_registry
 from agent.metrics import METRICS
 from agent.scheduler import KindStats, PollOutcome
 from agent.state import AgentState
+from agent.textformat import go_float
 from collectors.base import PollResult, Sample
 
 LINK = ("link", "group", "device")
@@ -67,9 +71,15 @@ def test_each_family_has_one_header_and_all_its_lines_together():
     assert set(seen) <= set(METRICS)
 
 
-def test_a_target_is_formatted_when_its_poll_lands_not_at_each_scrape():
+def test_a_poll_is_formatted_once_however_many_scrapes_show_it():
     state = busy_state()
+    state.render()
     status = state.targets[("snmp", "rt-1")]
     assert 'sla_target_polls_total{collector="snmp",target="rt-1"} 1.0\n' in status.text["sla_target_polls_total"]
     status.text["sla_target_up"] = "sla_target_up{marker} 7\n"  # type: ignore[index]
-    assert b"sla_target_up{marker} 7" in state.render()
+    assert b"sla_target_up{marker} 7" in state.render()  # the lines kept, not formatted again
+
+
+@given(st.floats() | st.integers(0, 2**64).map(float) | st.sampled_from([0.0, -0.0, 1e6, 999999.0, 1e22, 2.0**63]))
+def test_floats_are_spelled_as_prometheus_client_spells_them(value):
+    assert go_float(value) == floatToGoString(value)
