@@ -70,8 +70,8 @@ def agent_series(state: "AgentState") -> Iterator[Series]:
     yield from state.scheduler_series()
 
 
-def target_series(target: "TargetStatus") -> Iterator[Series]:
-    """One target's health series and the samples of its last poll."""
+def target_health(target: "TargetStatus") -> Iterator[Series]:
+    """One target's health series: up, poll duration, last success, polls, failures, discontinuities."""
     ids = (("collector", target.collector), ("target", target.target))
     yield "sla_target_up", ids, 1.0 if target.up else 0.0
     yield "sla_target_poll_duration_seconds", ids, target.duration
@@ -80,5 +80,10 @@ def target_series(target: "TargetStatus") -> Iterator[Series]:
     yield "sla_target_polls_total", ids, float(target.polls)
     yield "sla_target_poll_failures_total", ids, float(target.failures)
     yield "sla_counter_discontinuities_total", ids, float(target.discontinuities)
+
+
+def target_series(target: "TargetStatus") -> Iterator[Series]:
+    """One target's health series and the samples of its last poll."""
+    yield from target_health(target)
     for sample in target.samples:
         yield sample.name, sample.labels, sample.value

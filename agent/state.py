@@ -35,7 +35,7 @@ class TargetStatus:
     @property
     def text(self) -> textformat.Fragments:
         if self._text is None:
-            object.__setattr__(self, "_text", textformat.fragments(exposed.target_series(self)))
+            object.__setattr__(self, "_text", textformat.target_fragments(self))
         assert self._text is not None
         return self._text
 

@@ -12,12 +12,16 @@ that both outputs parse to the same samples.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from prometheus_client.utils import floatToGoString
 
+from agent import exposed
 from agent.exposed import Series
 from collectors.base import Labels
+
+if TYPE_CHECKING:
+    from agent.state import TargetStatus
 from agent.metrics import METRICS
 
 Fragments = Mapping[str, str]  # family name -> its lines (each ending in a newline)
@@ -53,7 +57,6 @@ def _label_text(labels: Labels) -> str:
     return text
 
 
-_FAMILY: dict[str, str] = {}  # sample name -> family, learnt as samples come
 _INF, _MINUS_INF = float("inf"), float("-inf")
 
 
@@ -77,24 +80,67 @@ def go_float(value: float) -> str:
     return text
 
 
+_FAMILIES: dict[str, str] = {}  # sample name -> family, learnt as samples come
+
+
+def _family(name: str) -> str:
+    family = _FAMILIES.get(name)
+    if family is None:
+        family = _FAMILIES[name] = family_of(name)
+    return family
+
+
+def _number(value: float) -> str:
+    # An int (a device's counter, as read) is written as an integer: exact where a
+    # 64-bit counter beyond 2**53 would lose digits as a float, and cheaper.
+    return str(value) if type(value) is int else go_float(value)
+
+
 def fragments(series: Iterable[Series]) -> dict[str, str]:
     """Series grouped into their families' lines."""
     lines: dict[str, list[str]] = {}
-    families, label_texts, number = _FAMILY, _LABEL_TEXT, go_float
+    last: Labels | None = None
+    text = ""
     for name, labels, value in series:
-        text = label_texts.get(labels)
-        if text is None:
-            text = _label_text(labels)
-        family = families.get(name)
-        if family is None:
-            family = families[name] = family_of(name)
-        line = f"{name}{text} {number(value)}\n"
+        if labels is not last:  # a link's samples share one labels tuple: its text is looked up once
+            text = _LABEL_TEXT.get(labels) or _label_text(labels)
+            last = labels
+        family = _FAMILIES.get(name) or _family(name)
+        line = f"{name}{text} {_number(value)}\n"
         parts = lines.get(family)
         if parts is None:
             lines[family] = [line]
         else:
             parts.append(line)
     return {family: "".join(parts) for family, parts in lines.items()}
+
+
+def target_fragments(target: "TargetStatus") -> dict[str, str]:
+    """A target's lines: its health series (agent/exposed.py says which) and its samples, without the generator."""
+    out = fragments(exposed.target_health(target))
+    samples = target.samples
+    if not samples:
+        return out
+    lines: dict[str, list[str]] = {}
+    last: Labels | None = None
+    text = ""
+    for sample in samples:
+        labels = sample.labels
+        if labels is not last:
+            text = _LABEL_TEXT.get(labels) or _label_text(labels)
+            last = labels
+        name = sample.name
+        family = _FAMILIES.get(name) or _family(name)
+        value = sample.value
+        line = f"{name}{text} {value}\n" if type(value) is int else f"{name}{text} {go_float(value)}\n"
+        parts = lines.get(family)
+        if parts is None:
+            lines[family] = [line]
+        else:
+            parts.append(line)
+    for family, parts in lines.items():
+        out[family] = out.get(family, "") + "".join(parts)
+    return out
 
 
 def _header(family: str) -> str:

@@ -40,27 +40,30 @@ def render_state(targets: int, links: int) -> AgentState:
     return state
 
 
-def outcomes(targets: int, links: int) -> list[PollOutcome]:
-    """One poll of every target."""
+def outcomes(targets: int, links: int, poll: int = 0) -> list[PollOutcome]:
+    """Poll number ``poll`` of every target: state and capacity as before, counters moved on."""
     out = []
     per = [links // targets + (1 if i < links % targets else 0) for i in range(targets)]
     for t, count in enumerate(per):
         device = f"rt-{t:04d}"
-        samples = [Sample("sla_snmp_device_uptime_seconds", (("target", device),), 86400.0 + t)]
+        samples = [Sample("sla_snmp_device_uptime_seconds", (("target", device),), 86400.0 + 30 * poll + t)]
         for k in range(count):
             labels = (("link", f"{device}-gi{k}"), ("group", "egress"), ("device", device))
-            samples += [Sample(name, labels, float(1_000_003 * (k + 1) * (n + 1))) for n, name in enumerate(_LINK_SERIES)]
-        out.append(PollOutcome("snmp", device, 1.79e9, 0.002, 60.0, PollResult(samples=tuple(samples)), None, ()))
+            moved = 10**12 + 7_919 * t + 104_729 * k + 37_500_000 * poll  # distinct per link and poll
+            # Counters as the collector hands them over: ints, as read from the device.
+            values = (1.0, 1.0, 1.25e9, moved, moved // 3, k % 3, 0, poll % 5, 0)
+            samples += [Sample(name, labels, value) for name, value in zip(_LINK_SERIES, values)]
+        out.append(PollOutcome("snmp", device, 1.79e9 + 30 * poll, 0.002, 60.0, PollResult(samples=tuple(samples)),
+                               None, ()))
     return out
 
 
 def render_ms(targets: int, links: int, repeat: int = 5) -> tuple[float, int]:
     """Median ms of a /metrics render in which every target was polled since the last (its lines formatted too)."""
-    polls = outcomes(targets, links)
     state = AgentState()
     times, body = [], b""
-    for _ in range(repeat):
-        for outcome in polls:  # not timed: what the poll path does
+    for poll in range(repeat):
+        for outcome in outcomes(targets, links, poll):  # not timed: what the poll path does
             state.apply(outcome)
         started = time.perf_counter()
         body = state.render()

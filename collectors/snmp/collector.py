@@ -502,7 +502,7 @@ class SnmpCollector:
         for metric, column in self._counters:
             value = rows[offset + column]
             if isinstance(value, int):
-                samples.append(Sample(metric, labels, float(value)))
+                samples.append(Sample(metric, labels, value))  # an int, as read: written exactly
         if self._rx is None or self._tx is None:
             return 0
         rx, tx = _int(rows[offset + self._rx]), _int(rows[offset + self._tx])

@@ -28,6 +28,7 @@ def busy_state() -> AgentState:
     samples = (
         link_sample("sla_link_up", awkward, 1.0),
         link_sample("sla_link_receive_bytes_total", "b", 2.0**63),
+        link_sample("sla_link_transmit_bytes_total", "b", 2**63 + 1),  # type: ignore[arg-type] # an int, as read
         link_sample("sla_link_capacity_bytes_per_second", "b", 1.25e9),
         Sample("sla_sms_send_latency_seconds_bucket", (("gateway", "gw"), ("le", "+Inf")), 4.0),
         Sample("sla_sms_send_latency_seconds_bucket", (("gateway", "gw"), ("le", "10.0")), 3.0),
@@ -50,7 +51,7 @@ def parsed(text: str) -> tuple[dict[str, tuple[str, str]], set[tuple[str, tuple[
     for family in text_string_to_metric_families(text):
         families[family.name] = (family.type, family.documentation)
         for s in family.samples:
-            samples.add((s.name, tuple(sorted(s.labels.items())), s.value))
+            samples.add((s.name, tuple(sorted(s.labels.items())), float(s.value)))  # ints: exact in our text
     return families, samples
 
 
@@ -59,6 +60,7 @@ def test_the_text_parses_to_the_same_families_and_samples_as_prometheus_client()
     ours, theirs = state.render().decode(), generate_latest(make_registry(state)).decode()
     assert parsed(ours) == parsed(theirs)
     assert 'link="quote \\" back\\\\slash\\nnewline 至电信"' in ours
+    assert 'sla_link_transmit_bytes_total{link="b",group="g",device="rt-1"} 9223372036854775809\n' in ours
 
 
 def test_each_family_has_one_header_and_all_its_lines_together():
