@@ -10,6 +10,7 @@ bad nor unknown.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -131,32 +132,37 @@ def sum_series(series: Sequence[Sequence[Segment]], start: float, end: float) ->
 
     The sum is unknown wherever any series is unknown or uncovered: a partial
     sum would understate (e.g. bandwidth) without saying so.
+
+    A sweep over the segments' ends, O(n log n): the bandwidth KPI sums every
+    link of a group, 30,000 of them in the benchmark's full fleet, where a
+    per-instant pass over every series took seconds. The running sum is exact
+    (integers, or fractions for values that are not whole), so adding and
+    taking away values leaves no rounding behind.
     """
     if not series or end <= start:
         return []
-    clipped = [clip(s, start, end) for s in series]
-    points = {start, end}
-    for segs in clipped:
-        for s, e, _ in segs:
-            points.add(s)
-            points.add(e)
-    bounds = sorted(points)
-    cursors = [0] * len(clipped)
+    events: dict[float, list[tuple[int | Fraction, int]]] = {start: [], end: []}
+    for segments in series:
+        for s, e, v in clip(segments, start, end):
+            if v is None or e <= s:
+                continue
+            amount: int | Fraction = int(v) if float(v).is_integer() else Fraction(v)
+            events.setdefault(s, []).append((amount, 1))
+            events.setdefault(e, []).append((-amount, -1))
+    wanted = len(series)
+    total: int | Fraction = 0
+    known = 0
     result: list[Segment] = []
-    for a, b in zip(bounds, bounds[1:]):
-        total: float | None = 0.0
-        for i, segs in enumerate(clipped):
-            while cursors[i] < len(segs) and segs[cursors[i]][1] <= a:
-                cursors[i] += 1
-            if cursors[i] < len(segs) and segs[cursors[i]][0] <= a and segs[cursors[i]][2] is not None:
-                if total is not None:
-                    total += segs[cursors[i]][2]  # type: ignore[operator]
-            else:
-                total = None
-        if result and result[-1][1] == a and result[-1][2] == total:
-            result[-1] = (result[-1][0], b, total)
+    times = sorted(events)
+    for a, b in zip(times, times[1:]):
+        for amount, count in events[a]:
+            total += amount
+            known += count
+        value = float(total) if known == wanted else None
+        if result and result[-1][1] == a and result[-1][2] == value:
+            result[-1] = (result[-1][0], b, value)
         else:
-            result.append((a, b, total))
+            result.append((a, b, value))
     return result
 
 

@@ -148,3 +148,40 @@ def test_per_link_maintenance_in_summed_link_time(lines, windows, until):
         expected = expected + by_second(line, 0, until, masks)
     assert result.totals == expected
     assert result.totals.good + result.totals.bad + result.totals.unknown + result.totals.maintenance == 3 * until
+
+
+def _sum_by_instant(series, start, end):
+    """The definition, instant by instant over every boundary: the reference the sweep is checked against."""
+    points = sorted({start, end} | {p for segs in series for s, e, _ in sli.clip(segs, start, end) for p in (s, e)})
+    out = []
+    for a, b in zip(points, points[1:]):
+        values = []
+        for segs in series:
+            covering = [v for s, e, v in segs if s <= a < e]
+            values.append(covering[0] if covering else None)
+        total = None if any(v is None for v in values) else sum(values)
+        if out and out[-1][1] == a and out[-1][2] == total:
+            out[-1] = (out[-1][0], b, total)
+        else:
+            out.append((a, b, total))
+    return out
+
+
+_segments = st.lists(st.tuples(st.integers(0, 50), st.integers(1, 20), st.one_of(st.none(), st.integers(0, 10**10))),
+                     max_size=6).map(lambda parts: _chain(parts))
+
+
+def _chain(parts):
+    """Non-overlapping segments from (gap, length, value) triples."""
+    out, at = [], 0
+    for gap, length, value in parts:
+        at += gap
+        out.append((float(at), float(at + length), None if value is None else float(value)))
+        at += length
+    return out
+
+
+@given(st.lists(_segments, min_size=1, max_size=5), st.integers(0, 40), st.integers(1, 200))
+def test_sum_series_equals_the_instant_by_instant_sum(series, start, length):
+    assert sli.sum_series(series, float(start), float(start + length)) == _sum_by_instant(series, float(start),
+                                                                                            float(start + length))
