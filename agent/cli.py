@@ -133,6 +133,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     # A SIGHUP while starting is not a reason to die (its default action); once
     # the agent runs, SIGHUP reloads the config.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    from agent.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any thread: see agent/memory.py
     runtime = _load_runtime(args)
     if isinstance(runtime, int):
         return runtime

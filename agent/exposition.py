@@ -115,6 +115,7 @@ def health(state: AgentState, now: float, kpi_interval: float) -> tuple[bool, di
     return ok, body
 
 
+WRITE_BATCH = 256 * 1024  # bytes of /metrics written at a time
 ReloadHook = Callable[[], Awaitable[list[str]]]  # problems of the new config; [] when applied
 
 
@@ -124,10 +125,25 @@ def make_app(state: AgentState, kpi_interval: Callable[[], float], reload: Reloa
     # must never queue behind ledger or other blocking work in the default pool.
     renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics-render")
 
-    async def metrics(_: web.Request) -> web.Response:
+    async def metrics(request: web.Request) -> web.StreamResponse:
         loop = asyncio.get_running_loop()
-        payload = await loop.run_in_executor(renderer, state.render)
-        return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        chunks = await loop.run_in_executor(renderer, state.render_chunks)
+        response = web.StreamResponse(headers={"Content-Type": CONTENT_TYPE_LATEST})
+        response.content_length = sum(len(chunk) for chunk in chunks)
+        await response.prepare(request)
+        # Written in batches of the targets' own bytes: never the whole text at once in memory.
+        batch: list[bytes] = []
+        size = 0
+        for chunk in chunks:
+            batch.append(chunk)
+            size += len(chunk)
+            if size >= WRITE_BATCH:
+                await response.write(b"".join(batch))
+                batch, size = [], 0
+        if batch:
+            await response.write(b"".join(batch))
+        await response.write_eof()
+        return response
 
     async def healthz(_: web.Request) -> web.Response:
         ok, body = health(state, time.time(), kpi_interval())

@@ -93,11 +93,14 @@ class AgentState:
             yield exposed.labelled("sla_scheduler_lag_seconds", stats.lag, collector=kind)
             yield exposed.labelled("sla_scheduler_skipped_ticks_total", stats.skipped_ticks, collector=kind)
 
-    def render(self) -> bytes:
-        """The /metrics text: this state's own series, then every target's preformatted lines."""
+    def render_chunks(self) -> list[bytes]:
+        """The /metrics text in pieces: this state's own series, then every target's preformatted lines."""
         parts = [textformat.fragments(exposed.agent_series(self))]
         parts.extend(target.text for target in self.target_list())
-        return textformat.render(parts)
+        return textformat.render_chunks(parts)
+
+    def render(self) -> bytes:
+        return b"".join(self.render_chunks())
 
     def target_list(self) -> list[TargetStatus]:
         return list(self.targets.values())

@@ -69,6 +69,17 @@ class TargetLink:
     link: Link
     group: str
     labels: Labels = ()  # (link, group, device), in agent.metrics' order
+    # The ledger series the KPIs read, named once (they are written on every poll).
+    up: str = ""
+    available: str = ""
+
+    @classmethod
+    def of(cls, link: Link, group: str) -> "TargetLink":
+        labels = tuple(zip(_LINK_LABELS, (link.name, group, link.device)))
+        return cls(link, group, labels, up_series(link.name), available_series(link.name))
+
+    def unknown(self) -> tuple[Observation, Observation]:
+        return Observation(self.up, None), Observation(self.available, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,8 +200,7 @@ class SnmpCollector:
         links: dict[str, list[TargetLink]] = {}
         for group in config.link_groups:
             for link in group.links:
-                labels = tuple(zip(_LINK_LABELS, (link.name, group.name, link.device)))
-                links.setdefault(link.device, []).append(TargetLink(link, group.name, labels))
+                links.setdefault(link.device, []).append(TargetLink.of(link, group.name))
         # The columns polled for every link: what the configured metrics need (see README).
         wanted = config.snmp.link_metrics
         self._columns = columns_for(wanted)
@@ -230,7 +240,7 @@ class SnmpCollector:
     def unknown(self, target: Target) -> tuple[Observation, ...]:
         """Every link series of ``target`` as None (unknown)."""
         links = target.links if isinstance(target, SnmpTarget) else ()
-        return tuple(obs for tl in links for obs in self._unknown_link(tl.link.name))
+        return tuple(obs for tl in links for obs in tl.unknown())
 
     async def close(self) -> None:
         """Close the SNMP engines (their sockets); the collector may be polled again later."""
@@ -463,10 +473,6 @@ class SnmpCollector:
                     pairs.append((before, now))
         return pairs
 
-    @staticmethod
-    def _unknown_link(name: str) -> tuple[Observation, Observation]:
-        return Observation(up_series(name), None), Observation(available_series(name), None)
-
     def _link(
         self,
         target: SnmpTarget,
@@ -485,12 +491,12 @@ class SnmpCollector:
         offset = layout.offsets.get(index) if index is not None else None
         oper = _int(rows[offset]) if offset is not None else None  # ifOperStatus is the first column
         if index is None or offset is None or oper is None:
-            observations.extend(self._unknown_link(link.name))
+            observations.extend(tl.unknown())
             return 0
         capacity, limit = state.speeds.get(link.name, (0.0, max_plausible_rate(None)))
         up = oper_state(oper)
         available = None if up is None else capacity * up
-        observations += [Observation(up_series(link.name), up), Observation(available_series(link.name), available)]
+        observations += [Observation(tl.up, up), Observation(tl.available, available)]
 
         labels = tl.labels
         if up is not None:

@@ -28,6 +28,7 @@ WRONG_ADDRESS, MALFORMED, WRONG_COMMUNITY = "wrong_address", "malformed", "wrong
 NOT_A_RESPONSE, UNKNOWN_REQUEST_ID, UNEXPECTED_OIDS = "not_a_response", "unknown_request_id", "unexpected_oids"
 REJECT_REASONS = (WRONG_ADDRESS, MALFORMED, WRONG_COMMUNITY, NOT_A_RESPONSE, UNKNOWN_REQUEST_ID, UNEXPECTED_OIDS)
 RECEIVE_BUFFER = 256 * 1024  # bytes; a device has a few requests in flight at most
+_IDS = random.SystemRandom()  # one for every device (each instance carries 2.5 KB of unused state)
 
 
 class Rejections:
@@ -61,7 +62,7 @@ class V2cEndpoint(asyncio.DatagramProtocol):
         self._peer = peer
         self._community = community
         self._rejections = rejections
-        self._rng = rng or random.SystemRandom()  # unguessable request-ids: a spoofer must also guess these
+        self._rng = rng or _IDS  # unguessable request-ids: a spoofer must also guess these
         self._pending: dict[int, _Pending] = {}
         self._transport: asyncio.DatagramTransport | None = None
 

@@ -77,8 +77,8 @@ def test_a_poll_is_formatted_once_however_many_scrapes_show_it():
     state = busy_state()
     state.render()
     status = state.targets[("snmp", "rt-1")]
-    assert 'sla_target_polls_total{collector="snmp",target="rt-1"} 1.0\n' in status.text["sla_target_polls_total"]
-    status.text["sla_target_up"] = "sla_target_up{marker} 7\n"  # type: ignore[index]
+    assert b'sla_target_polls_total{collector="snmp",target="rt-1"} 1.0\n' in status.text["sla_target_polls_total"]
+    status.text["sla_target_up"] = b"sla_target_up{marker} 7\n"  # type: ignore[index]
     assert b"sla_target_up{marker} 7" in state.render()  # the lines kept, not formatted again
 
 
