@@ -322,6 +322,8 @@ class Listener:
         self._runner: web.AppRunner | None = None
         self._server: asyncio.AbstractServer | None = None
         app.middlewares.insert(0, self._guard)  # outermost: auth before any other middleware
+        # Headers go on at prepare time: a streamed response (/metrics) sends them before the handler returns.
+        app.on_response_prepare.append(self._add_headers)
 
     @property
     def port(self) -> int:
@@ -370,17 +372,13 @@ class Listener:
         if conn is not None:
             self.pool.started(conn)
         try:
-            security = self.security
-            try:
-                response = await self._authorized(request, handler, security)
-            except web.HTTPException as exc:
-                exc.headers.update(security.headers)
-                raise
-            response.headers.update(security.headers)
-            return response
+            return await self._authorized(request, handler, self.security)
         finally:
             if conn is not None:
                 self.pool.finished(conn)
+
+    async def _add_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        response.headers.update(self.security.headers)
 
     async def _authorized(self, request: web.Request, handler: Handler, security: WebSecurity) -> web.StreamResponse:
         if self._use_auth and security.users:
