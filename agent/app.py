@@ -74,7 +74,7 @@ class Agent:
         self.runtime = runtime
         self.config = runtime.config
         self.clock = clock
-        self.state = AgentState()
+        self.state = AgentState(shard=runtime.shard)
         self.ledger = Ledger(self.config.agent.data_dir / LEDGER_FILE)
         # Ledger work has a thread of its own: a write blocked on a locked file
         # (sqlite waits out its busy timeout) delays only other ledger work.
@@ -267,7 +267,8 @@ class Agent:
             if id(collector) not in in_use:
                 await collector.close()
         self.collectors = list({id(c): c for c, _ in self.scheduler.running().values()}.values())
-        self.runtime = Runtime(config, runtime.security)
+        self.runtime = Runtime(config, runtime.security, runtime.shard)
+        self.state.shard = runtime.shard
         self.config = config
         self.engine = KpiEngine(config, self.ledger)
         if config.snmp.max_concurrency != self.scheduler.max_concurrency:

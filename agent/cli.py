@@ -21,6 +21,7 @@ from agent.schema import ConfigError, check_listen
 
 if TYPE_CHECKING:
     from agent.runtime import Runtime
+    from agent.sharding import Shard
 
 EXIT_USAGE = 2
 log = logging.getLogger("agent")
@@ -93,7 +94,7 @@ def _load_runtime(args: argparse.Namespace) -> "Runtime | int":
     from agent.runtime import load_runtime
 
     try:
-        return load_runtime(args.config, args.web_config_file)
+        return load_runtime(args.config, args.web_config_file, getattr(args, "shard", None))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -149,11 +150,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     agents: list[Agent] = []  # the one agent, once built inside the loop (its errors end as one line)
 
     async def main() -> None:
-        agent = Agent(runtime, loader=lambda: load_runtime(args.config, args.web_config_file),
+        agent = Agent(runtime, loader=lambda: load_runtime(args.config, args.web_config_file, args.shard),
                       reload_endpoint=args.enable_reload_endpoint)
         agents.append(agent)
         scheme = "https" if runtime.security.tls is not None else "http"
         log.info("sla-agent %s serving %s://%s/metrics", __version__, scheme, runtime.config.agent.listen)
+        if runtime.shard.count > 1:
+            config = runtime.config
+            log.info("shard %s: %d devices, %d clouds, %d SMS gateways, %d KPIs", runtime.shard,
+                     len(config.snmp.devices), len(config.clouds), len(config.sms), len(config.kpis))
         await agent.run()
 
     def reload() -> None:
@@ -213,6 +218,15 @@ def _web_config_option(parser: argparse.ArgumentParser) -> None:
                         help="TLS and basic-auth config (exporter-toolkit format); overrides agent.web_config_file")
 
 
+def _shard(text: str) -> "Shard":
+    from agent.sharding import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its usage errors on one line like every other mistake (exit 2)."""
 
@@ -238,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "one is refused and the running one kept).", common)
     run.add_argument("-c", "--config", required=True, help="YAML config file")
     _web_config_option(run)
+    run.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                     help="poll only shard I of N (0-based; rendezvous hashing of target names); overrides agent.shard")
     run.add_argument("--enable-reload-endpoint", action="store_true",
                      help="also reload on POST /-/reload (like Prometheus' --web.enable-lifecycle)")
     run.set_defaults(func=cmd_run)

@@ -73,6 +73,14 @@ SnmpInterval = Annotated[Duration, duration_at_least(*MIN_SNMP_INTERVAL)]
 SnmpTimeout = Annotated[Duration, duration_at_least(*MIN_SNMP_TIMEOUT)]
 
 
+def _shard_text(text: str | None) -> str | None:
+    if text is not None:
+        from agent.sharding import parse_shard
+
+        return str(parse_shard(text))
+    return text
+
+
 def _relative_to_config(path: Path | None, info: ValidationInfo) -> Path | None:
     """A path written in the config, relative to the config file's directory (as secret files are)."""
     if path is None or path.is_absolute():
@@ -92,6 +100,8 @@ class AgentSettings(Listens, Model):
     # may sit without a request in progress (never sending one counts too).
     max_connections: int = Field(default=256, ge=8, le=65536)
     idle_timeout: Duration = Field(default=60.0, gt=0, le=3600)
+    # This agent's part of a sharded fleet, "i/n" (agent/sharding.py); `run --shard` overrides it.
+    shard: Annotated[str | None, AfterValidator(_shard_text)] = None
 
 
     @property

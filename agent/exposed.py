@@ -54,6 +54,8 @@ def kpi_series(results: Iterable[KpiResult]) -> Iterator[Series]:
 def agent_series(state: "AgentState") -> Iterator[Series]:
     """Everything but the targets' own series."""
     yield labelled("sla_agent_info", 1, version=__version__)
+    if state.shard.count > 1:
+        yield labelled("sla_agent_shard_info", 1, shard=str(state.shard.index), shards=str(state.shard.count))
     yield from kpi_series(state.kpis)
     if state.kpi_evaluated_at is not None:
         yield labelled("sla_kpi_last_evaluation_timestamp_seconds", state.kpi_evaluated_at)

@@ -45,6 +45,8 @@ def sms_inputs(definition: KpiDefinition, kpi: Any, config: Any) -> tuple[tuple[
         for gateway in config.sms
         if kpi.gateways is None or gateway.name in kpi.gateways
     )
+    if not names:  # nothing to count (a shard that owns none of the gateways)
+        return (), None
     return names + (ZONE_INPUT + config.agent.timezone,), None
 
 
@@ -61,15 +63,37 @@ def _zone(kpi: Plan) -> ZoneInfo:
     return ZoneInfo(next((i[len(ZONE_INPUT):] for i in kpi.inputs if i.startswith(ZONE_INPUT)), "UTC"))
 
 
-def _read(ledger: LedgerReader, work: Callable[[sqlite3.Connection], T], default: T) -> T:
+def _read(ledger: LedgerReader, work: Callable[[sqlite3.Connection], T], default: T,
+          combine: Callable[[list[T]], T]) -> T:
+    read_each: Callable[..., list[T]] | None = getattr(ledger, "read_each", None)
+    if read_each is not None:  # several shards' ledgers (agent.ledger_merge): their records add up
+        return combine(read_each(work))
     read: Callable[..., T] | None = getattr(ledger, "read", None)
     return default if read is None else read(work)  # a reader without the SMS tables (tests of other kinds)
+
+
+def _all_spans(found: list[dict[str, list[tuple[float, float]]]]) -> dict[str, list[tuple[float, float]]]:
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for each in found:
+        for gateway, covered in each.items():
+            spans.setdefault(gateway, []).extend(covered)
+    return {gateway: sli.merge(covered) for gateway, covered in spans.items()}
+
+
+def _total(found: list[store.Summary]) -> store.Summary:
+    bins: dict[int, int] = {}
+    for each in found:
+        for index, count in each.bins.items():
+            bins[index] = bins.get(index, 0) + count
+    return store.Summary(*(sum(getattr(each, name) for each in found)
+                           for name in ("submitted", "delivered", "failed", "expired", "pending", "latency_ms")),
+                         bins=bins)
 
 
 def _coverage(kpi: Plan, ledger: LedgerReader, start: float, end: float, maintenance: Sequence[sli.Span]) -> float:
     gateways = _gateways(kpi)
     none: dict[str, list[tuple[float, float]]] = {}
-    spans = _read(ledger, lambda db: coverage_table.covered(db, gateways, start, end), none)
+    spans = _read(ledger, lambda db: coverage_table.covered(db, gateways, start, end), none, _all_spans)
     totals = sli.Totals()
     for gateway in gateways:  # gateway-time: each gateway's feed counts for its share
         known = [(s, e, 1.0) for s, e in spans.get(gateway, [])]
@@ -79,7 +103,7 @@ def _coverage(kpi: Plan, ledger: LedgerReader, start: float, end: float, mainten
 
 def _summary(kpi: Plan, ledger: LedgerReader, start: float, end: float, with_bins: bool) -> store.Summary:
     gateways = _gateways(kpi)
-    return _read(ledger, lambda db: store.summary(db, gateways, start, end, with_bins), store.Summary())
+    return _read(ledger, lambda db: store.summary(db, gateways, start, end, with_bins), store.Summary(), _total)
 
 
 def latency_bins(kpi: Plan, ledger: LedgerReader, start: float, end: float) -> dict[int, int]:

@@ -205,6 +205,10 @@ class Ledger:
         self._open[sid] = _Open(at, until, value)
         return True
 
+    def knows(self, name: str) -> bool:
+        """Whether series ``name`` was ever written to this ledger."""
+        return name in self._ids
+
     def segments(self, names: Sequence[str], start: float, end: float) -> dict[str, list[Segment]]:
         """Segments of each series overlapping ``[start, end)``, clipped to it, oldest first."""
         result: dict[str, list[Segment]] = {name: [] for name in names}

@@ -91,6 +91,8 @@ _SPECS = (
     MetricSpec("sla_kpi_last_evaluation_timestamp_seconds", "gauge", (),
                "Unix time at which the month-to-date KPI figures were last computed."),
     MetricSpec("sla_agent_info", "info", ("version",), "Agent version (value is always 1)."),
+    MetricSpec("sla_agent_shard_info", "info", ("shard", "shards"),
+               "This agent's shard (0-based) and the number of shards, when the fleet is sharded (--shard i/n)."),
     MetricSpec("sla_config_last_reload_successful", "gauge", (),
                "1 if the last config reload (SIGHUP, POST /-/reload) was applied, 0 if it was refused and the "
                "previous config is still running."),

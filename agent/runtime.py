@@ -11,28 +11,33 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.config import Config, load_config
+from agent.sharding import ALL, Shard, parse_shard, select
 from agent.web import Limits
 from agent.webconfig import WebSecurity, load_web_config
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Runtime:
-    config: Config
+    config: Config  # for a shard: only what it owns (agent/sharding.py)
     security: WebSecurity
+    shard: Shard = ALL
 
     @property
     def limits(self) -> Limits:
         return Limits(self.config.agent.max_connections, self.config.agent.idle_timeout)
 
 
-def load_runtime(path: str | Path, web_config_file: str | Path | None = None) -> Runtime:
+def load_runtime(path: str | Path, web_config_file: str | Path | None = None, shard: Shard | None = None) -> Runtime:
     """The config at ``path`` and its web config (``web_config_file`` overrides agent.web_config_file).
 
+    ``shard`` (else agent.shard, else the whole fleet) keeps only that shard's targets.
     ConfigError with every problem of the config, else of the web config.
     """
     config = load_config(path)
     web = Path(web_config_file) if web_config_file is not None else config.agent.web_config_file
-    return Runtime(config, load_web_config(web))
+    if shard is None:
+        shard = parse_shard(config.agent.shard) if config.agent.shard else ALL
+    return Runtime(select(config, shard), load_web_config(web), shard)
 
 
 def is_loopback(host: str) -> bool:

@@ -13,6 +13,7 @@ from typing import Iterator, Mapping
 from agent import exposed, textformat
 from agent.kpi import KpiResult
 from agent.scheduler import KindStats, PollOutcome
+from agent.sharding import ALL, Shard
 from collectors.base import Sample
 
 
@@ -58,6 +59,7 @@ class AgentState:
     # The last (re)load of the config: whether it was applied, and when one last was.
     config_reload_ok: bool = True
     config_loaded_at: float | None = None
+    shard: Shard = ALL  # this agent's part of a sharded fleet (agent/sharding.py)
     # The scheduler's per-kind figures (agent.scheduler.KindStats), read live.
     scheduling: Mapping[str, KindStats] = field(default_factory=dict)
 

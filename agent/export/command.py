@@ -50,7 +50,9 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", commo
                         "DIR/ (created if needed) or an existing one, default names inside")
     export.add_argument("--manual", help="YAML file of the manual indicators' values (see docs/export.md)")
     export.add_argument("--lang", default="zh", help="zh (default) or en: English indicator names alongside")
-    export.add_argument("--data-dir", help="ledger directory to read (default: the config's agent.data_dir)")
+    export.add_argument("--data-dir", action="append", metavar="DIR",
+                        help="ledger directory to read (default: the config's agent.data_dir); repeat it to read "
+                             "the ledgers of several shards as one fleet")
     export.set_defaults(func=cmd_export)
 
 
@@ -143,14 +145,19 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def export(config: "Config", kind: "PeriodKind", period: "Period", formats: Sequence[str], output: str | None,
-           manual_path: str | None, lang: str, now: float, cwd: Path | None = None) -> list[Path]:
-    """Build the report for ``period`` from the config's ledger and write it; the paths written."""
+           manual_path: str | None, lang: str, now: float, cwd: Path | None = None,
+           data_dirs: Sequence[Path] = ()) -> list[Path]:
+    """Build the report for ``period`` from the ledger(s) and write it; the paths written.
+
+    ``data_dirs``: the ledgers to read (several: one per shard, read as one fleet); default agent.data_dir.
+    """
     from agent.app import LEDGER_FILE
     from agent.export.layout import table12
     from agent.export.manual import load_manual
     from agent.export.measure import LedgerMeasurements
     from agent.export.model import build_report
     from agent.ledger import Ledger, LedgerError
+    from agent.ledger_merge import MergedLedger
     from agent.schema import ConfigError
 
     paths = output_paths(output, formats, period.label, cwd)
@@ -160,20 +167,24 @@ def export(config: "Config", kind: "PeriodKind", period: "Period", formats: Sequ
         manual = load_manual(manual_path, layout, zone) if manual_path else {}
     except ConfigError as exc:
         raise ManualFileError("\n".join(exc.problems)) from None
-    ledger_path = Path(config.agent.data_dir) / LEDGER_FILE
-    if not ledger_path.is_file():
-        raise ExportError(f"no ledger at {ledger_path} (has the agent run with this config? "
-                          "--data-dir reads another directory)")
+    ledgers: list[Ledger] = []
     try:
-        ledger = Ledger(ledger_path)
-    except LedgerError as exc:
-        raise ExportError(str(exc).splitlines()[0]) from None
-    try:
-        measurements = LedgerMeasurements(config, ledger, now)
+        for directory in data_dirs or [Path(config.agent.data_dir)]:
+            ledger_path = directory / LEDGER_FILE
+            if not ledger_path.is_file():
+                raise ExportError(f"no ledger at {ledger_path} (has the agent run with this config? "
+                                  "--data-dir reads another directory)")
+            try:
+                ledgers.append(Ledger(ledger_path))
+            except LedgerError as exc:
+                raise ExportError(str(exc).splitlines()[0]) from None
+        reader = ledgers[0] if len(ledgers) == 1 else MergedLedger(ledgers)
+        measurements = LedgerMeasurements(config, reader, now)
         report = build_report(layout, measurements, manual, period, kind, now, zone,
                               "en" if lang == "en" else "zh", charts=measurements.charts(period))
     finally:
-        ledger.close()
+        for ledger in ledgers:
+            ledger.close()
     writers = _writers()
     written = []
     for fmt_name, path in paths.items():
@@ -197,10 +208,10 @@ def cmd_export(args: argparse.Namespace, now: float | None = None) -> int:
         config = load_for_command(args.config, secrets=False)
         if config is None:
             return EXIT_USAGE
-        if getattr(args, "data_dir", None):
-            config = config.model_copy(update={"agent": config.agent.model_copy(update={"data_dir": Path(args.data_dir)})})
+        data_dirs = [Path(d) for d in getattr(args, "data_dir", None) or ()]
         kind, period = resolve_period(args, config.agent.zone, now)
-        written = export(config, kind, period, formats, args.output, args.manual, args.lang, now)
+        written = export(config, kind, period, formats, args.output, args.manual, args.lang, now,
+                         data_dirs=data_dirs)
     except ExportError as exc:
         print(str(exc) if isinstance(exc, ManualFileError) else f"sla-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1100,4 +1100,4 @@ def test_unknown_keys_suggest_the_nearest_key_of_their_own_model(tmp_path):
     path = write_text(tmp_path, ONE_DEVICE + "agent:\n  zzz: 1\n")
     assert problems_of(path) == [
         f"{path}: agent.zzz: unknown key 'zzz'; known keys: listen, data_dir, timezone, kpi_interval, "
-        "web_config_file, max_connections, idle_timeout"]
+        "web_config_file, max_connections, idle_timeout, shard"]
