@@ -180,7 +180,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace, what: str) -> int:
     """``rules`` / ``dashboards``: write files generated from the catalogue and the config."""
-    from agent import dashboards, rules
+    from agent.generators import dashboards, rules
 
     # Secrets are not needed (nor read) to generate rules and dashboards.
     config = _load(args.config, secrets=False)

@@ -30,8 +30,8 @@ import pytest
 import yaml
 
 from agent.config import load_config_without_secrets
-from agent.queries import kpi_queries
-from agent.rules import month_budget_rule
+from agent.generators.queries import kpi_queries
+from agent.generators.rules import month_budget_rule
 from tests.processes import demo_command, free_port, scrape, stop
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agent import rules
 from agent.config import load_config_without_secrets
+from agent.generators import rules
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMTOOL = shutil.which("promtool")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from agent import docs
+from agent.generators import docs
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agent import dashboards, rules
 from agent.catalogue import BY_ID
 from agent.cli import main
 from agent.config import load_config_without_secrets
-from agent.queries import kpi_queries
+from agent.generators import dashboards, rules
+from agent.generators.queries import kpi_queries
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "examples/demo.yaml"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agent.alerting import (
+from agent.generators.alerting import (
     MAX_ERROR_RATIO,
     WINDOWS,
     error_ratio_windows,

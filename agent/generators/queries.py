@@ -1,7 +1,7 @@
 """PromQL for every configured KPI, derived from the catalogue and the config.
 
-The rule generator (agent/rules.py) and the dashboard generator
-(agent/dashboards.py) both start here, so an SLI is written once. Each KPI is
+The rule generator (agent/generators/rules.py) and the dashboard generator
+(agent/generators/dashboards.py) both start here, so an SLI is written once. Each KPI is
 one of:
 
 * a **ratio** SLI: good / valid over a window (link-time up / link-time known,

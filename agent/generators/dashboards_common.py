@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent import grafana as g
-from agent.queries import KpiQueries
+from agent.generators import grafana as g
+from agent.generators.queries import KpiQueries
 
 # Base unit -> (factor to the displayed unit, Grafana unit).
 UNITS = {

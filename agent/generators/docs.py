@@ -1,6 +1,6 @@
 """Reference tables for the README, generated from the catalogues.
 
-`python -m agent.docs` rewrites the marked blocks of README.md; a test fails
+`python -m agent.generators.docs` rewrites the marked blocks of README.md; a test fails
 when the committed README differs from what the catalogues say.
 """
 

@@ -5,9 +5,9 @@ dashboard; ``generate`` is pure so a test can compare with what is
 committed. Panel titles are Chinese (what operations read), descriptions
 English. Dashboards: overview (every KPI against its target, month to date)
 and agent health here; network links, cloud capacity and SMS, one per
-source, in agent/dashboards_sources.py. They read the recording rules of
-agent/rules.py where one exists, so a panel and an alert never disagree
-about an SLI.
+source, in agent/generators/dashboards_sources.py. They read the recording
+rules of agent/generators/rules.py where one exists, so a panel and an alert
+never disagree about an SLI.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent import dashboards_sources as sources
-from agent import grafana as g
-from agent.alerting import objective_text
 from agent.config import Config
-from agent.dashboards_common import STATUS, STATUS_STEPS, UNITS, UP, pace, scaled, status, traffic_light
-from agent.queries import DEFAULT_JOB, KpiQueries, canary_queries, kpi_queries, selector
-from agent.rules import BUDGET_MONTH, CAPACITY, error_ratio, month_budget_rule
+from agent.generators import dashboards_sources as sources
+from agent.generators import grafana as g
+from agent.generators.alerting import objective_text
+from agent.generators.dashboards_common import STATUS, STATUS_STEPS, UNITS, UP, pace, scaled, status, traffic_light
+from agent.generators.queries import DEFAULT_JOB, KpiQueries, canary_queries, kpi_queries, selector
+from agent.generators.rules import BUDGET_MONTH, CAPACITY, error_ratio, month_budget_rule
 
 
 def met_help(q: KpiQueries) -> str:
@@ -39,7 +39,7 @@ def met_help(q: KpiQueries) -> str:
                          "pro-rated by the share of the year elapsed",
     }
     if d.kind not in helps:
-        raise ValueError(f"no 是否达标 help text for KPI kind {d.kind!r} (agent/dashboards.py met_help)")
+        raise ValueError(f"no 是否达标 help text for KPI kind {d.kind!r} (agent/generators/dashboards.py met_help)")
     return helps[d.kind]
 
 

@@ -1,6 +1,6 @@
 """The per-source Grafana dashboards: network links, cloud capacity, SMS.
 
-Built like agent/dashboards.py (which calls them): Chinese panel titles,
+Built like agent/generators/dashboards.py (which calls them): Chinese panel titles,
 English descriptions, SLIs read from the recording rules where one exists.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from agent import grafana as g
-from agent.dashboards_common import DELIVERED, RESOURCE_ZH, UNITS, UP, pace, traffic_light
-from agent.queries import CanaryQueries, KpiQueries, selector
-from agent.rules import CAPACITY, error_ratio
+from agent.generators import grafana as g
+from agent.generators.dashboards_common import DELIVERED, RESOURCE_ZH, UNITS, UP, pace, traffic_light
+from agent.generators.queries import CanaryQueries, KpiQueries, selector
+from agent.generators.rules import CAPACITY, error_ratio
 
 
 def links(queries: list[KpiQueries], job: str) -> g.Json:

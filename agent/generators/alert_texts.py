@@ -1,6 +1,6 @@
 """Names, severities and bilingual annotations of the generated alerts.
 
-Kept apart from agent/rules.py (which builds the expressions) because these
+Kept apart from agent/generators/rules.py (which builds the expressions) because these
 are what on-call engineers read: summary and description in Chinese and
 English, the current value through Prometheus templating, and a
 ``runbook_url`` pointing at the alert's section of docs/runbooks.md (the
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.alerting import BurnWindow, human_duration, objective_text, prom_duration
-from agent.queries import KpiQueries
+from agent.generators.alerting import BurnWindow, human_duration, objective_text, prom_duration
+from agent.generators.queries import KpiQueries
 
 
 @dataclass(frozen=True, slots=True)
