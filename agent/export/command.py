@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from agent.config import Config
     from agent.periods import Period
 
-from agent.export.periods import PeriodKind
+from agent.periods import PeriodKind
 
 FORMATS = ("xlsx", "csv", "json", "html")
 EXIT_USAGE = 2
@@ -64,7 +64,7 @@ def _writers() -> "dict[str, Callable[..., bytes]]":
 
 def resolve_period(args: argparse.Namespace, zone: ZoneInfo, now: float) -> "tuple[PeriodKind, Period]":
     """The report period from the one period option given (default: last complete month)."""
-    from agent.export import periods
+    from agent import periods
 
     given: list[tuple[PeriodKind, str]] = [
         (kind, getattr(args, kind)) for kind in periods.KINDS if getattr(args, kind, None) is not None]

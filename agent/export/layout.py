@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from agent import units
 from agent.config_keys import error_message
-from agent.export.periods import PeriodKind
+from agent.periods import PeriodKind
 from agent.schema import ConfigError, Items, Model
 
 ManualKind = Literal["count", "ratio", "seconds", "text"]

@@ -23,8 +23,7 @@ from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 
-from agent import units
-from agent.export import periods
+from agent import periods, units
 from agent.export.layout import LayoutRow
 from agent.periods import Period
 from agent.schema import ConfigError

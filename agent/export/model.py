@@ -16,18 +16,16 @@ from datetime import datetime, timedelta
 from typing import Callable, Mapping, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
-from agent import units
+from agent import periods, units
 from agent.catalogue import BY_ID, KpiDefinition
 from agent.export import format as fmt
 from agent.export import notes as notes_for
-from agent.export import periods
 from agent.export.format import Lang
 from agent.export.layout import LayoutRow
 from agent.export.manual import ManualEntry, ManualValues
-from agent.export.periods import PeriodKind
 from agent.export.rows import Charts, Outage, Report, Row, Status
 from agent.kpi_types import KpiResult
-from agent.periods import Period
+from agent.periods import Period, PeriodKind
 
 
 class Measurements(Protocol):

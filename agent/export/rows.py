@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Mapping
 
 from agent.export.format import Figure, Lang
-from agent.export.periods import PeriodKind
-from agent.periods import Period
+from agent.periods import Period, PeriodKind
 
 Status = Literal["met", "not_met", "insufficient", "not_reported"]
 Source = Literal["measured", "manual", "unconfigured"]

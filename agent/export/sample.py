@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from agent.export import browser
     from agent.export.command import FORMATS, export
-    from agent.export.periods import parse
+    from agent.periods import parse
 
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="sla-sample-"))
     out.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 
 import agent
-from agent.export.periods import last_complete_month
-from agent.periods import month_containing
+from agent.periods import last_complete_month, month_containing
 from tests.processes import demo_command, free_port, stop
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -17,8 +17,8 @@ import pytest
 from agent.export import browser
 from agent.export.command import export
 from agent.export.layout import table12
-from agent.export.periods import parse
 from agent.export.sample import EXAMPLE_MANUAL, SAMPLE_NOW, SH, build_ledger
+from agent.periods import parse
 
 pytestmark = pytest.mark.skipif(not browser.available(), reason="needs /usr/bin/chromium (Debian package chromium)")
 

@@ -120,7 +120,7 @@ def test_yearly_counts_are_summed_year_to_date_and_judged_against_the_pro_rated_
     del data["2026-09"]
     assert report(data)["magazine_issues"].status == "not_met"
     # The year report once the year is over: all four against the full target.
-    from agent.export.periods import year
+    from agent.periods import year
 
     data["2026-09"] = {"magazine_issues": 1}
     whole = report(data, period=year(2026, SH), now=ts(2027, 1, 5), kind="year")["magazine_issues"]
@@ -154,7 +154,7 @@ def test_milestones_instead_of_pro_rating():
 
 
 def test_rates_are_averaged_over_the_months_of_a_longer_report():
-    from agent.export.periods import quarter
+    from agent.periods import quarter
 
     manual = parse_manual({"2026-07": {"sms_delivery_rate": "99%"}, "2026-08": {"sms_delivery_rate": "97%"},
                            "2026-09": {"sms_delivery_rate": "98.5%"}}, "m.yaml", table12(), SH)

@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from agent import periods
 from agent import periods as agent_periods
 from agent.catalogue import BY_ID, KpiDefinition
 from agent.config import parse_config
-from agent.export import columns, periods
+from agent.export import columns
 from agent.export.layout import table12
 from agent.export.manual import parse_manual
 from agent.export.measure import LedgerMeasurements

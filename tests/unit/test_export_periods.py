@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.export import periods
+from agent import periods
 from agent.periods import month
 
 SH = ZoneInfo("Asia/Shanghai")

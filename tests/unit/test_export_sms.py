@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from agent import periods
 from agent import periods as agent_periods
 from agent.config import parse_config
-from agent.export import json_writer, periods
+from agent.export import json_writer
 from agent.export.layout import table12
 from agent.export.measure import LedgerMeasurements
 from agent.export.model import build_report
