@@ -9,7 +9,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def test_readme_tables_are_up_to_date():
     text = README.read_text(encoding="utf-8")
-    assert docs.render(text) == text, "README is stale: run `python -m agent.docs`"
+    assert docs.render(text) == text, "README is stale: run `python -m agent.generators.docs`"
 
 
 def test_readme_starts_with_the_two_quick_start_commands():
