@@ -331,11 +331,9 @@ def dump(groups: list[dict[str, Any]], source: str, what: str, job: str = DEFAUL
          runbooks: str = DEFAULT_RUNBOOK_BASE) -> str:
     options = "" if job == DEFAULT_JOB else f" --job {job}"
     options += "" if runbooks == DEFAULT_RUNBOOK_BASE else f" --runbook-base {runbooks}"
-    # Still names agent/rules.py (now agent/generators/rules.py): the move kept the
-    # generated files byte-identical; update it together with a regeneration of rules/.
     header = (f"# {what}, generated from the KPI catalogue and {source} by\n"
               f"#   sla-agent rules -c {source} -o rules/{options}\n"
-              "# Do not edit: change the catalogue, the config or agent/rules.py and regenerate.\n")
+              "# Do not edit: change the catalogue, the config or agent/generators/rules.py and regenerate.\n")
     if what.startswith("Alerting"):
         if _is_url(runbooks):
             header += f"# runbook_url annotations: {runbooks}#<alert name in lower case>.\n"
