@@ -123,14 +123,18 @@ def delivery_rate(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: 
                   maintenance: Sequence[sli.Span]) -> KpiResult:
     """delivered / (delivered + failed + expired) over final messages submitted in the period."""
     summary = _summary(kpi, ledger, period.start, end, with_bins=False)
-    details = _counts(summary)
-    final = details["final"]
-    value = summary.delivered / final if final else None
+    return delivery_result(kpi, period, end, _counts(summary), _coverage(kpi, ledger, period.start, end, maintenance))
+
+
+def delivery_result(kpi: Plan, period: periods.Period, end: float, counts: dict[str, float],
+                    coverage: float) -> KpiResult:
+    """The delivery-rate figure from message counts (``_counts``' keys), whatever counted them."""
+    final = counts["final"]
+    value = counts["delivered"] / final if final else None
     return KpiResult(
         definition=kpi.definition, target=kpi.target, period=period, until=end,
         value=value, met=None if value is None else kpi.target.met_by(value),
-        coverage=_coverage(kpi, ledger, period.start, end, maintenance), min_coverage=kpi.config.min_coverage,
-        details=details,
+        coverage=coverage, min_coverage=kpi.config.min_coverage, details=counts,
     )
 
 
@@ -171,13 +175,25 @@ def annual_volume(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: 
     over a year-to-date window it equals ``year_to_date``, so the export takes the report
     period's own count from the period's own evaluation.
     """
-    zone = _zone(kpi)
-    year = datetime.fromtimestamp(period.start, zone).year
-    year_start = datetime(year, 1, 1, tzinfo=zone).timestamp()
-    year_end = datetime(year + 1, 1, 1, tzinfo=zone).timestamp()
+    year_start = year_start_of(kpi, period)
     ytd = _summary(kpi, ledger, year_start, end, with_bins=False).submitted
     month = _summary(kpi, ledger, period.start, end, with_bins=False).submitted
     coverage = _coverage(kpi, ledger, year_start, end, maintenance)
+    return annual_result(kpi, period, end, ytd, month, coverage)
+
+
+def year_start_of(kpi: Plan, period: periods.Period) -> float:
+    """1 January of the period's calendar year in the configured zone."""
+    zone = _zone(kpi)
+    return datetime(datetime.fromtimestamp(period.start, zone).year, 1, 1, tzinfo=zone).timestamp()
+
+
+def annual_result(kpi: Plan, period: periods.Period, end: float, ytd: float, month: float,
+                  coverage: float) -> KpiResult:
+    """The annual-volume figure from the year-to-date and the period's submitted counts, whatever counted them."""
+    zone = _zone(kpi)
+    year_start = year_start_of(kpi, period)
+    year_end = datetime(datetime.fromtimestamp(year_start, zone).year + 1, 1, 1, tzinfo=zone).timestamp()
     elapsed = max(0.0, min(end, year_end) - year_start) / (year_end - year_start)
     details: dict[str, float] = {
         "year_to_date": ytd, "month": month, "year_elapsed_ratio": elapsed,

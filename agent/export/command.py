@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from agent.config import Config
+    from agent.export.prometheus_source import StoreAuth
     from agent.periods import Period
 
 from agent.periods import PeriodKind
@@ -49,6 +50,9 @@ def add_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", commo
     export.add_argument("-o", "--output", help="output file (one format), file stem (all), or a directory: "
                         "DIR/ (created if needed) or an existing one, default names inside")
     export.add_argument("--manual", help="YAML file of the manual indicators' values (see docs/export.md)")
+    from agent.export.from_store import add_arguments as add_store_arguments
+
+    add_store_arguments(export)  # --source, --url and the store's credentials
     export.add_argument("--lang", default="zh", help="zh (default) or en: English indicator names alongside")
     export.add_argument("--data-dir", action="append", metavar="DIR",
                         help="ledger directory to read (default: the config's agent.data_dir); repeat it to read "
@@ -146,10 +150,12 @@ def _write(path: Path, data: bytes) -> None:
 
 def export(config: "Config", kind: "PeriodKind", period: "Period", formats: Sequence[str], output: str | None,
            manual_path: str | None, lang: str, now: float, cwd: Path | None = None,
-           data_dirs: Sequence[Path] = ()) -> list[Path]:
-    """Build the report for ``period`` from the ledger(s) and write it; the paths written.
+           data_dirs: Sequence[Path] = (), source: str = "ledger", url: str | None = None,
+           auth: "StoreAuth | None" = None) -> list[Path]:
+    """Build the report for ``period`` and write it; the paths written.
 
-    ``data_dirs``: the ledgers to read (several: one per shard, read as one fleet); default agent.data_dir.
+    ``source`` "ledger": from the ledger(s) in ``data_dirs`` (several: one per shard, read as one
+    fleet; default agent.data_dir); "prometheus": from the store at ``url``.
     """
     from agent.app import LEDGER_FILE
     from agent.export.layout import table12
@@ -161,6 +167,10 @@ def export(config: "Config", kind: "PeriodKind", period: "Period", formats: Sequ
     from agent.schema import ConfigError
 
     paths = output_paths(output, formats, period.label, cwd)
+    if source == "prometheus":  # the store at ``url`` (agent/export/from_store.py), not the ledger
+        from agent.export.from_store import export_from_store
+
+        return export_from_store(config, kind, period, paths, manual_path, lang, now, url or "", auth)
     zone = config.agent.zone
     try:
         layout = table12()
@@ -205,13 +215,16 @@ def cmd_export(args: argparse.Namespace, now: float | None = None) -> int:
         if args.format != "all" and args.format not in FORMATS:
             raise ExportError(f"--format {args.format}: use one of {', '.join(FORMATS)} or all")
         formats = list(FORMATS) if args.format == "all" else [args.format]
+        from agent.export.from_store import options as store_options
+
+        store = store_options(args)  # {} for the ledger
         config = load_for_command(args.config, secrets=False)
         if config is None:
             return EXIT_USAGE
         data_dirs = [Path(d) for d in getattr(args, "data_dir", None) or ()]
         kind, period = resolve_period(args, config.agent.zone, now)
         written = export(config, kind, period, formats, args.output, args.manual, args.lang, now,
-                         data_dirs=data_dirs)
+                         data_dirs=data_dirs, **store)
     except ExportError as exc:
         print(str(exc) if isinstance(exc, ManualFileError) else f"sla-agent: {exc}", file=sys.stderr)
         return EXIT_USAGE

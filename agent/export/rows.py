@@ -123,6 +123,7 @@ class Report:
     rows: tuple[Row, ...]
     charts: Charts = Charts()
     unit_name: str = UNIT_NAME
+    store_url: str = ""  # the Prometheus API the measured rows come from; "" for the ledger
 
     @property
     def complete(self) -> bool:

@@ -1,4 +1,4 @@
-"""agent.export.periods: quarters, half-years, years, to-date windows and pro-rating."""
+"""agent.periods (export side): quarters, half-years, years, to-date windows and pro-rating."""
 
 from __future__ import annotations
 
