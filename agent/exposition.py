@@ -90,6 +90,9 @@ class StateCollector:
         for target in state.target_list():
             for name, labels, value in exposed.target_series(target):
                 out.add_labelled(name, labels, value)
+        if state.link_states is not None:
+            for name, labels, value in state.link_states.series():
+                out.add_labelled(name, labels, value)
         yield from out
 
 

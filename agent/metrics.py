@@ -49,6 +49,11 @@ _SPECS = (
                "unknown (no data) and maintenance (excluded); link-seconds summed over the links for availability KPIs."),
     # Links.
     MetricSpec("sla_link_up", "gauge", _LINK, "1 if the link's ifOperStatus is up, 0 if down; absent when unknown."),
+    MetricSpec("sla_link_state_seconds_total", "counter", (*_LINK, "state"),
+               "Seconds the link spent in each state since the agent began measuring it (agent start, or the "
+               "config reload that added it): maintenance inside a window that applies to the link; else up or "
+               "down as the ledger's observations say; else unknown. Counted up to the scrape (the current "
+               "state's counter grows 1 s per second); restarts at 0 with the agent."),
     MetricSpec("sla_link_admin_up", "gauge", _LINK, "1 if the link's ifAdminStatus is up, 0 if not."),
     MetricSpec("sla_link_capacity_bytes_per_second", "gauge", _LINK,
                "Link capacity in bytes/s: the contracted capacity if configured, else ifHighSpeed."),

@@ -12,6 +12,7 @@ from typing import Iterator, Mapping
 
 from agent import exposed, textformat
 from agent.kpi import KpiResult
+from agent.link_states import LinkStates
 from agent.scheduler import KindStats, PollOutcome
 from agent.sharding import ALL, Shard
 from collectors.base import Sample
@@ -62,6 +63,8 @@ class AgentState:
     shard: Shard = ALL  # this agent's part of a sharded fleet (agent/sharding.py)
     # The scheduler's per-kind figures (agent.scheduler.KindStats), read live.
     scheduling: Mapping[str, KindStats] = field(default_factory=dict)
+    # Seconds per state of every configured link (sla_link_state_seconds_total), fed by apply().
+    link_states: LinkStates | None = None
 
     def config_loaded(self, at: float) -> None:
         self.config_reload_ok, self.config_loaded_at = True, at
@@ -89,6 +92,8 @@ class AgentState:
             error=outcome.error,
         )
         self.targets[key] = status
+        if self.link_states is not None:
+            self.link_states.observe(outcome)
 
     def scheduler_series(self) -> Iterator[exposed.Series]:
         for kind, stats in list(self.scheduling.items()):
@@ -96,10 +101,14 @@ class AgentState:
             yield exposed.labelled("sla_scheduler_skipped_ticks_total", stats.skipped_ticks, collector=kind)
 
     def render_chunks(self) -> list[bytes]:
-        """The /metrics text in pieces: this state's own series, then every target's preformatted lines."""
+        """The /metrics text in pieces: this state's own series, every target's preformatted lines, link states."""
         parts = [textformat.fragments(exposed.agent_series(self))]
         parts.extend(target.text for target in self.target_list())
-        return textformat.render_chunks(parts)
+        chunks = textformat.render_chunks(parts)
+        if self.link_states is not None:
+            # A family of its own, fresh at every scrape: written apart from the targets' cached parts.
+            chunks.extend(self.link_states.chunks())
+        return chunks
 
     def render(self) -> bytes:
         return b"".join(self.render_chunks())

@@ -28,7 +28,8 @@ Fragments = Mapping[str, bytes]  # family name -> its lines, UTF-8 (each ending 
 _TYPES = {"gauge": "gauge", "counter": "counter", "info": "gauge", "histogram": "histogram"}
 
 
-def _escape_label(value: str) -> str:
+def escape_label(value: str) -> str:
+    """A label value as the text format writes it between quotes."""
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
@@ -52,7 +53,7 @@ def _label_text(labels: Labels) -> str:
     if text is None:
         if len(_LABEL_TEXT) >= _LABEL_TEXT_LIMIT:
             _LABEL_TEXT.clear()
-        inner = ",".join(f'{key}="{_escape_label(val)}"' for key, val in labels)
+        inner = ",".join(f'{key}="{escape_label(val)}"' for key, val in labels)
         text = _LABEL_TEXT[labels] = f"{{{inner}}}" if labels else ""
     return text
 
@@ -143,10 +144,11 @@ def target_fragments(target: "TargetStatus") -> dict[str, bytes]:
     return out
 
 
-def _header(family: str) -> str:
+def header(family: str) -> bytes:
+    """A family's HELP and TYPE lines."""
     spec = METRICS[family]
     help_text = spec.help.replace("\\", "\\\\").replace("\n", "\\n")
-    return f"# HELP {family} {help_text}\n# TYPE {family} {_TYPES[spec.type]}\n"
+    return f"# HELP {family} {help_text}\n# TYPE {family} {_TYPES[spec.type]}\n".encode()
 
 
 def render_chunks(parts: Iterable[Fragments]) -> list[bytes]:
@@ -162,7 +164,7 @@ def render_chunks(parts: Iterable[Fragments]) -> list[bytes]:
             by_family.setdefault(family, []).append(text)
     out: list[bytes] = []
     for family, texts in by_family.items():
-        out.append(_header(family).encode())
+        out.append(header(family))
         out.extend(texts)
     return out
 

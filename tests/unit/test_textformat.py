@@ -9,11 +9,13 @@ from prometheus_client.utils import floatToGoString
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.exposition import make_registry
+from agent.link_states import LinkId, LinkStates
 from agent.metrics import METRICS
 from agent.scheduler import KindStats, PollOutcome
 from agent.state import AgentState
 from agent.textformat import go_float
-from collectors.base import PollResult, Sample
+from collectors.base import Observation, PollResult, Sample
+from tests.fakes import FakeClock
 
 LINK = ("link", "group", "device")
 
@@ -25,6 +27,8 @@ def link_sample(name: str, link: str, value: float) -> Sample:
 def busy_state() -> AgentState:
     state = AgentState()
     awkward = 'quote " back\\slash\nnewline 至电信'
+    clock = FakeClock(990.0)
+    state.link_states = LinkStates([LinkId(awkward, "g", "rt-1"), LinkId("b", "g", "rt-1")], clock=clock)
     samples = (
         link_sample("sla_link_up", awkward, 1.0),
         link_sample("sla_link_receive_bytes_total", "b", 2.0**63),
@@ -35,8 +39,10 @@ def busy_state() -> AgentState:
         Sample("sla_sms_send_latency_seconds_sum", (("gateway", "gw"),), 12.5),
         Sample("sla_sms_send_latency_seconds_count", (("gateway", "gw"),), 4.0),
     )
+    observations = (Observation(f"link:{awkward}:up", 1.0), Observation("link:b:up", 0.0))
     state.apply(PollOutcome("snmp", "rt-1", 1000.0, 0.02, 60.0, PollResult(samples=samples, discontinuities=2),
-                            None, ()))
+                            None, observations))
+    clock.now = 1012.345678
     state.apply(PollOutcome("snmp", "dead", 1000.0, 2.0, 60.0, None, "no response", ()))
     state.shared["snmp"] = (Sample("sla_snmp_rejected_responses_total", (("reason", "malformed"),), 3.0),)
     stats = KindStats(skipped_ticks=5)
