@@ -1,0 +1,36 @@
+"""The cloud source: offered capacity of every configured cloud's regions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent import series
+from agent.catalogue import KpiDefinition
+from agent.config import Config, KpiConfig
+from agent.sources import Inputs, SourceSpec
+from collectors.base import Collector
+from collectors.cloud.config import cloud_regions, cloud_resources
+
+
+def cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
+    """The capacity series of the KPI's resource in every region of the clouds it names (all by default)."""
+    resource = definition.resource or ""
+    chosen = [c for c in config.clouds if kpi.clouds is None or c.name in kpi.clouds]
+    names = tuple(
+        series.cloud(cloud.name, region, resource, "capacity")
+        for cloud in chosen
+        if resource in cloud_resources(cloud)
+        for region in cloud_regions(cloud)
+    )
+    return names, None
+
+
+def build(config: Config, ledger: Any) -> list[Collector]:
+    if not config.clouds:
+        return []
+    from collectors.cloud.collector import CloudCollector
+
+    return [CloudCollector(config.clouds)]
+
+
+SOURCE = SourceSpec(name="cloud", serves=("cloud",), inputs=cloud_inputs, collectors=build)

@@ -1,0 +1,29 @@
+"""The SNMP source: link groups' state and capacity, from the devices' IF-MIB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent import series
+from agent.catalogue import KpiDefinition
+from agent.config import Config, KpiConfig
+from agent.sources import Inputs, SourceSpec
+from collectors.base import Collector
+
+
+def link_group_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
+    """The group's links, by their state series (availability) or available capacity (capacity_sum)."""
+    group = config.link_group(kpi.link_group or "")
+    name = series.link_up if definition.kind == "availability" else series.link_available
+    return tuple(name(link.name) for link in group.links), group.name
+
+
+def build(config: Config, ledger: Any) -> list[Collector]:
+    if not config.snmp.devices:
+        return []
+    from collectors.snmp.collector import SnmpCollector
+
+    return [SnmpCollector(config)]
+
+
+SOURCE = SourceSpec(name="snmp", serves=("link_group",), inputs=link_group_inputs, collectors=build)
