@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from agent import kpi_sms, sli
+from agent import sli
 from agent.catalogue import KpiDefinition
 from agent.config import Config
 from agent.export.rows import Charts, Distribution, GaugeChart, Outage, Timeline
 from agent.kpi import KpiEngine
 from agent.kpi_types import KpiResult, LedgerReader, Maintenance, Plan
 from agent.periods import Period
+from collectors.sms import kpi as sms_kpi
 from collectors.sms import latency
 
 # Charts are drawn at most this many stretches wide: a month of 5 s polls of a flapping link
@@ -120,7 +121,7 @@ class LedgerMeasurements:
                 details = result.details if result else {}
                 # The percentiles and mean in seconds (p50_seconds, ...), named p50, mean, ...
                 markers = tuple((k.removesuffix("_seconds"), v) for k, v in details.items() if k.endswith("_seconds"))
-                bins = kpi_sms.latency_bins(plan, self._ledger, period.start, end)
+                bins = sms_kpi.latency_bins(plan, self._ledger, period.start, end)
                 distributions.append(Distribution(
                     definition.id, definition.name_zh, tuple(histogram(bins, plan.target.value)), plan.target.value,
                     markers, result.compliance if result else None))

@@ -29,10 +29,10 @@ from agent.export import prometheus_measure as pm
 from agent.export.measure import _bucket_minimum, _bucket_states
 from agent.export.prometheus_source import Labels, Points, PrometheusApi, label, regex_of, without
 from agent.export.rows import Charts, Distribution, GaugeChart, Outage, Report, Timeline
-from agent.kpi_sms import annual_result, delivery_result, year_start_of
 from agent.kpi_types import KpiResult, Maintenance, Plan
 from agent.periods import Period
 from agent.sli import Segment
+from collectors.sms.kpi import annual_result, delivery_result, year_start_of
 
 STATE_METRIC = "sla_link_state_seconds_total"
 SUBMITTED, DELIVERED, FAILED, EXPIRED = (f"sla_sms_{n}_total" for n in ("submitted", "delivered", "failed", "expired"))

@@ -25,7 +25,7 @@ from agent.generators.rules import BUDGET_MONTH, CAPACITY, error_ratio, month_bu
 
 
 def met_help(q: KpiQueries) -> str:
-    """What sla_kpi_met = 1 means for the KPI, by its kind (as agent/kpi.py and agent/kpi_sms.py judge it)."""
+    """What sla_kpi_met = 1 means for the KPI, by its kind (as agent/kpi.py and collectors/sms/kpi.py judge it)."""
     d = q.definition
     target = q.target.text
     objective = objective_text(d.objective) if d.objective is not None else "the objective"

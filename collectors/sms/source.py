@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent import kpi_sms
 from agent.config import Config
 from agent.sources import KindSpec, SourceSpec
 from collectors.base import Collector
+from collectors.sms import kpi
 
 
 def build(config: Config, ledger: Any) -> list[Collector]:
@@ -24,6 +24,6 @@ def build(config: Config, ledger: Any) -> list[Collector]:
 
 
 SOURCE = SourceSpec(
-    name="sms", serves=("sms",), inputs=kpi_sms.sms_inputs, collectors=build,
-    kinds=tuple(KindSpec(name, evaluate) for name, evaluate in kpi_sms.EVALUATORS.items()),
+    name="sms", serves=("sms",), inputs=kpi.sms_inputs, collectors=build,
+    kinds=tuple(KindSpec(name, evaluate) for name, evaluate in kpi.EVALUATORS.items()),
 )
