@@ -55,7 +55,8 @@ def _capacity_sum(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: 
 
 # The kinds computed from plain ledger series, whatever source feeds them; a
 # source's own kinds come with its spec (agent/sources.py).
-GENERIC_KINDS = (KindSpec("availability", _availability), KindSpec("capacity_sum", _capacity_sum))
+GENERIC_KINDS = (KindSpec("availability", _availability, states=True),
+                 KindSpec("capacity_sum", _capacity_sum, gauge=True))
 
 
 def plan(config: Config) -> list[Plan]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 if TYPE_CHECKING:
     from agent.catalogue import KpiDefinition
     from agent.config import Config, KpiConfig
-    from agent.kpi_types import Evaluator
+    from agent.kpi_types import Evaluator, LedgerReader, Plan
     from collectors.base import Collector
 
 # The ledger series a KPI reads and its maintenance scope (a link group's name, or None: global windows only).
@@ -29,6 +29,8 @@ Inputs = tuple[tuple[str, ...], str | None]
 InputsOf = Callable[["KpiDefinition", "KpiConfig", "Config"], Inputs]
 # The configured collectors of a source; ``ledger`` for those that write records with their observations.
 CollectorsOf = Callable[["Config", Any], "list[Collector]"]
+# (plan, ledger, start, end) -> {bin: count}
+Histogram = Callable[["Plan", "LedgerReader", float, float], "dict[int, int]"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,16 @@ class KindSpec:
 
     name: str
     evaluate: Evaluator
+    # The inputs are 0/1 state series: the figure is up-time, the report lists outages (a timeline
+    # chart), and the target is the objective itself (no separate objective ratio).
+    states: bool = False
+    # The inputs are gauges summed at each instant: a level, never a total of events (a gauge chart).
+    gauge: bool = False
+    # Judged on pace over the calendar year: no red/green of its own, coverage over the year so far.
+    on_pace: bool = False
+    # The ledger's latency histogram of the KPI's inputs over ``[start, end)``, for the report's
+    # distribution chart (collectors/sms/latency.py bins), when the kind has one.
+    histogram: Histogram | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +89,16 @@ def kinds() -> Mapping[str, KindSpec]:
 
 
 def kind(name: str) -> KindSpec:
-    return kinds()[name]
+    """The kind ``name``; one no source registers has none of the traits and cannot be evaluated."""
+    found = kinds().get(name)
+    return found if found is not None else KindSpec(name, _unknown_kind(name))
 
 
-__all__ = ["Inputs", "KindSpec", "SourceSpec", "kind", "kinds", "serving", "sources"]
+def _unknown_kind(name: str) -> Evaluator:
+    def evaluate(*args: Any) -> Any:
+        raise KeyError(name)
+
+    return evaluate
+
+
+__all__ = ["Histogram", "Inputs", "KindSpec", "SourceSpec", "kind", "kinds", "serving", "sources"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from agent import sources as registry
 from agent.config import Config
 from agent.generators import dashboards_sources as sources
 from agent.generators import grafana as g
@@ -50,7 +51,7 @@ def _kpi_row(grid: g.Grid, q: KpiQueries) -> None:
     grid.row(f"{d.name_zh}（{d.target_text}）· {d.name_en}")
     # A yearly volume is judged on pace (sla_kpi_met), not against the full
     # year's target, so its value gets no red/green of its own.
-    light = g.thresholds((None, g.BLUE)) if d.kind == "annual_volume" else traffic_light(q)
+    light = g.thresholds((None, g.BLUE)) if registry.kind(d.kind).on_pace else traffic_light(q)
     grid.add(g.stat("本月至今", f"{d.name_en}, month to date as the agent computes it (maintenance and "
                     f"unknown time excluded). Target {q.target.text}. {d.description}",
                     g.targets((scaled(f"sla_kpi_value{sel}", d.unit), "")), unit, light), 5, 6)
@@ -70,7 +71,7 @@ def _kpi_row(grid: g.Grid, q: KpiQueries) -> None:
               (scaled(f"sla_kpi_target{sel}", d.unit), "目标 target")]
     if q.ratio is not None and d.unit == "ratio":
         series.append((f"1 - {error_ratio(30 * 86400)}{selector(kpi=q.id)}", "30 天滚动 30-day"))
-    if d.kind == "annual_volume":
+    if registry.kind(d.kind).on_pace:
         series.append((pace(sel), "进度目标 pace"))
     if q.capacity is not None:
         series.append((scaled(f"{CAPACITY}{selector(kpi=q.id)}", d.unit), "当前 now"))

@@ -25,5 +25,9 @@ def build(config: Config, ledger: Any) -> list[Collector]:
 
 SOURCE = SourceSpec(
     name="sms", serves=("sms",), inputs=kpi.sms_inputs, collectors=build,
-    kinds=tuple(KindSpec(name, evaluate) for name, evaluate in kpi.EVALUATORS.items()),
+    kinds=(
+        KindSpec("delivery_rate", kpi.delivery_rate),
+        KindSpec("latency_within", kpi.latency_within, histogram=kpi.latency_bins),
+        KindSpec("annual_volume", kpi.annual_volume, on_pace=True),
+    ),
 )
