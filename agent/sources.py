@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from agent.catalogue import KpiDefinition
     from agent.config import Config, KpiConfig
     from agent.kpi_types import Evaluator, LedgerReader, Plan
+    from agent.units import Target
     from collectors.base import Collector
 
 # The ledger series a KPI reads and its maintenance scope (a link group's name, or None: global windows only).
@@ -29,6 +30,8 @@ Inputs = tuple[tuple[str, ...], str | None]
 InputsOf = Callable[["KpiDefinition", "KpiConfig", "Config"], Inputs]
 # The configured collectors of a source; ``ledger`` for those that write records with their observations.
 CollectorsOf = Callable[["Config", Any], "list[Collector]"]
+# (definition, kpi, target) -> (selector labels, PromQL details) the KPI's queries add (agent/generators/queries.py).
+QueryLabels = Callable[["KpiDefinition", "KpiConfig", "Target"], "tuple[dict[str, str], dict[str, str]]"]
 # (plan, ledger, start, end) -> {bin: count}
 Histogram = Callable[["Plan", "LedgerReader", float, float], "dict[int, int]"]
 
@@ -60,6 +63,7 @@ class SourceSpec:
     inputs: InputsOf
     collectors: CollectorsOf
     kinds: tuple[KindSpec, ...] = ()  # the kinds only this source feeds
+    query_labels: QueryLabels | None = None  # none: the KPI's queries add nothing
 
 
 @cache
@@ -101,4 +105,4 @@ def _unknown_kind(name: str) -> Evaluator:
     return evaluate
 
 
-__all__ = ["Histogram", "Inputs", "KindSpec", "SourceSpec", "kind", "kinds", "serving", "sources"]
+__all__ = ["Histogram", "Inputs", "QueryLabels", "KindSpec", "SourceSpec", "kind", "kinds", "serving", "sources"]

@@ -8,6 +8,7 @@ from agent import series
 from agent.catalogue import KpiDefinition
 from agent.config import Config, KpiConfig
 from agent.sources import Inputs, SourceSpec
+from agent.units import Target
 from collectors.base import Collector
 from collectors.cloud.config import cloud_regions, cloud_resources
 
@@ -25,6 +26,11 @@ def cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> I
     return names, None
 
 
+def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> tuple[dict[str, str], dict[str, str]]:
+    """The resource and the clouds (all when empty) the capacity queries sum."""
+    return {}, {"resource": definition.resource or "", "clouds": "|".join(kpi.clouds or ())}
+
+
 def build(config: Config, ledger: Any) -> list[Collector]:
     if not config.clouds:
         return []
@@ -33,4 +39,5 @@ def build(config: Config, ledger: Any) -> list[Collector]:
     return [CloudCollector(config.clouds)]
 
 
-SOURCE = SourceSpec(name="cloud", serves=("cloud",), inputs=cloud_inputs, collectors=build)
+SOURCE = SourceSpec(name="cloud", serves=("cloud",), inputs=cloud_inputs, collectors=build,
+                    query_labels=query_labels)

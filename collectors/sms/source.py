@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.config import Config
+from prometheus_client.utils import floatToGoString
+
+from agent.catalogue import KpiDefinition
+from agent.config import Config, KpiConfig
 from agent.sources import KindSpec, SourceSpec
+from agent.units import Target
 from collectors.base import Collector
-from collectors.sms import kpi
+from collectors.sms import kpi as sms
+
+
+def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> tuple[dict[str, str], dict[str, str]]:
+    """The gateways (all when empty) and the latency bound as the histogram's ``le``."""
+    return {}, {"gateways": "|".join(getattr(kpi, "gateways", None) or ()), "le": floatToGoString(target.value)}
 
 
 def build(config: Config, ledger: Any) -> list[Collector]:
@@ -24,10 +33,10 @@ def build(config: Config, ledger: Any) -> list[Collector]:
 
 
 SOURCE = SourceSpec(
-    name="sms", serves=("sms",), inputs=kpi.sms_inputs, collectors=build,
+    name="sms", serves=("sms",), inputs=sms.sms_inputs, collectors=build, query_labels=query_labels,
     kinds=(
-        KindSpec("delivery_rate", kpi.delivery_rate),
-        KindSpec("latency_within", kpi.latency_within, histogram=kpi.latency_bins),
-        KindSpec("annual_volume", kpi.annual_volume, on_pace=True),
+        KindSpec("delivery_rate", sms.delivery_rate),
+        KindSpec("latency_within", sms.latency_within, histogram=sms.latency_bins),
+        KindSpec("annual_volume", sms.annual_volume, on_pace=True),
     ),
 )

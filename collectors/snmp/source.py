@@ -8,6 +8,7 @@ from agent import series
 from agent.catalogue import KpiDefinition
 from agent.config import Config, KpiConfig
 from agent.sources import Inputs, SourceSpec
+from agent.units import Target
 from collectors.base import Collector
 
 
@@ -18,6 +19,12 @@ def link_group_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config)
     return tuple(name(link.name) for link in group.links), group.name
 
 
+def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> tuple[dict[str, str], dict[str, str]]:
+    """A group's KPI selects its series by the group label."""
+    group = {"group": kpi.link_group} if kpi.link_group else {}
+    return group, dict(group)
+
+
 def build(config: Config, ledger: Any) -> list[Collector]:
     if not config.snmp.devices:
         return []
@@ -26,4 +33,5 @@ def build(config: Config, ledger: Any) -> list[Collector]:
     return [SnmpCollector(config)]
 
 
-SOURCE = SourceSpec(name="snmp", serves=("link_group",), inputs=link_group_inputs, collectors=build)
+SOURCE = SourceSpec(name="snmp", serves=("link_group",), inputs=link_group_inputs, collectors=build,
+                    query_labels=query_labels)
