@@ -64,6 +64,9 @@ class SourceSpec:
     collectors: CollectorsOf
     kinds: tuple[KindSpec, ...] = ()  # the kinds only this source feeds
     query_labels: QueryLabels | None = None  # none: the KPI's queries add nothing
+    # What the insufficient-data alert adds on what coverage means for this source's KPIs
+    # (Chinese, English; the English with its leading space).
+    coverage_hint: tuple[str, str] = ("", "")
 
 
 @cache

@@ -19,6 +19,16 @@ def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> t
     return {}, {"gateways": "|".join(getattr(kpi, "gateways", None) or ()), "le": floatToGoString(target.value)}
 
 
+# The SMS KPIs' coverage is the feed time read without a gap (collectors/sms/coverage.py), not uptime.
+COVERAGE_HINT = (
+    "短信 KPI 的覆盖率是无缺口读完的记录流时间：停机期间在从游标续读后即补齐，缺口只来自游标重置"
+    "（sla_sms_cursor_resets_total，代理日志写明缺口起止）或首次读取之前（backfill）。",
+    " For the SMS KPIs coverage is the feed time read without a gap: time the agent or gateway was away is "
+    "covered once the feed is read up from its cursor; gaps come only from cursor resets "
+    "(sla_sms_cursor_resets_total; the agent logs each gap's ends) or from before the first read (backfill).",
+)
+
+
 def build(config: Config, ledger: Any) -> list[Collector]:
     collectors: list[Collector] = []
     if config.sms:
@@ -34,6 +44,7 @@ def build(config: Config, ledger: Any) -> list[Collector]:
 
 SOURCE = SourceSpec(
     name="sms", serves=("sms",), inputs=sms.sms_inputs, collectors=build, query_labels=query_labels,
+    coverage_hint=COVERAGE_HINT,
     kinds=(
         KindSpec("delivery_rate", sms.delivery_rate),
         KindSpec("latency_within", sms.latency_within, histogram=sms.latency_bins),
