@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 if TYPE_CHECKING:
     from agent.catalogue import KpiDefinition
     from agent.config import Config, KpiConfig
+    from agent.generators.queries import KpiQueries
     from agent.kpi_types import Evaluator, LedgerReader, Plan
     from agent.units import Target
     from collectors.base import Collector
@@ -32,6 +33,8 @@ InputsOf = Callable[["KpiDefinition", "KpiConfig", "Config"], Inputs]
 CollectorsOf = Callable[["Config", Any], "list[Collector]"]
 # (definition, kpi, target) -> (selector labels, PromQL details) the KPI's queries add (agent/generators/queries.py).
 QueryLabels = Callable[["KpiDefinition", "KpiConfig", "Target"], "tuple[dict[str, str], dict[str, str]]"]
+# (config, the KPIs' queries, job) -> file name -> Grafana dashboard (agent/generators/dashboards.py).
+Dashboards = Callable[["Config", "list[KpiQueries]", str], "dict[str, Any]"]
 # (plan, ledger, start, end) -> {bin: count}
 Histogram = Callable[["Plan", "LedgerReader", float, float], "dict[int, int]"]
 
@@ -67,6 +70,7 @@ class SourceSpec:
     # What the insufficient-data alert adds on what coverage means for this source's KPIs
     # (Chinese, English; the English with its leading space).
     coverage_hint: tuple[str, str] = ("", "")
+    dashboards: Dashboards | None = None  # the source's own dashboards, if any
 
 
 @cache
@@ -108,4 +112,4 @@ def _unknown_kind(name: str) -> Evaluator:
     return evaluate
 
 
-__all__ = ["Histogram", "Inputs", "QueryLabels", "KindSpec", "SourceSpec", "kind", "kinds", "serving", "sources"]
+__all__ = ["Dashboards", "Histogram", "Inputs", "QueryLabels", "KindSpec", "SourceSpec", "kind", "kinds", "serving", "sources"]

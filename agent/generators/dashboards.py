@@ -5,7 +5,8 @@ dashboard; ``generate`` is pure so a test can compare with what is
 committed. Panel titles are Chinese (what operations read), descriptions
 English. Dashboards: overview (every KPI against its target, month to date)
 and agent health here; network links, cloud capacity and SMS, one per
-source, in agent/generators/dashboards_sources.py. They read the recording
+source, in its collectors/ package (dashboard.py, declared in source.py).
+They read the recording
 rules of agent/generators/rules.py where one exists, so a panel and an alert
 never disagree about an SLI.
 """
@@ -17,11 +18,10 @@ from pathlib import Path
 
 from agent import sources as registry
 from agent.config import Config
-from agent.generators import dashboards_sources as sources
 from agent.generators import grafana as g
 from agent.generators.alerting import objective_text
 from agent.generators.dashboards_common import STATUS, STATUS_STEPS, UNITS, UP, pace, scaled, status, traffic_light
-from agent.generators.queries import DEFAULT_JOB, KpiQueries, canary_queries, kpi_queries, selector
+from agent.generators.queries import DEFAULT_JOB, KpiQueries, kpi_queries, selector
 from agent.generators.rules import BUDGET_MONTH, CAPACITY, error_ratio, month_budget_rule
 
 
@@ -156,12 +156,9 @@ def generate(config: Config, job: str = DEFAULT_JOB) -> dict[str, str]:
     """File name -> JSON text of every dashboard for ``config``."""
     queries = kpi_queries(config, job)
     boards = {"sla-overview.json": overview(queries, job), "sla-agent-health.json": agent_health(job)}
-    if config.link_groups:
-        boards["sla-links.json"] = sources.links(queries, job)
-    if config.clouds:
-        boards["sla-cloud.json"] = sources.cloud(queries, job)
-    if getattr(config, "sms", ()):
-        boards["sla-sms.json"] = sources.sms(queries, job, canary_queries(config, job))
+    for source in registry.sources():  # each source's own (links, clouds, SMS), for what is configured
+        if source.dashboards is not None:
+            boards.update(source.dashboards(config, queries, job))
     return {name: json.dumps(board, ensure_ascii=False, indent=2) + "\n" for name, board in sorted(boards.items())}
 
 

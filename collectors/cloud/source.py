@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent import series
 from agent.catalogue import KpiDefinition
@@ -11,6 +11,9 @@ from agent.sources import Inputs, SourceSpec
 from agent.units import Target
 from collectors.base import Collector
 from collectors.cloud.config import cloud_regions, cloud_resources
+
+if TYPE_CHECKING:
+    from agent.generators.queries import KpiQueries
 
 
 def cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
@@ -31,6 +34,12 @@ def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> t
     return {}, {"resource": definition.resource or "", "clouds": "|".join(kpi.clouds or ())}
 
 
+def dashboards(config: Config, queries: list[KpiQueries], job: str) -> dict[str, Any]:
+    from collectors.cloud.dashboard import cloud  # generators only: not imported by the running agent
+
+    return {"sla-cloud.json": cloud(queries, job)} if config.clouds else {}
+
+
 def build(config: Config, ledger: Any) -> list[Collector]:
     if not config.clouds:
         return []
@@ -40,4 +49,4 @@ def build(config: Config, ledger: Any) -> list[Collector]:
 
 
 SOURCE = SourceSpec(name="cloud", serves=("cloud",), inputs=cloud_inputs, collectors=build,
-                    query_labels=query_labels)
+                    query_labels=query_labels, dashboards=dashboards)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.utils import floatToGoString
 
@@ -12,6 +12,9 @@ from agent.sources import KindSpec, SourceSpec
 from agent.units import Target
 from collectors.base import Collector
 from collectors.sms import kpi as sms
+
+if TYPE_CHECKING:
+    from agent.generators.queries import KpiQueries
 
 
 def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> tuple[dict[str, str], dict[str, str]]:
@@ -29,6 +32,14 @@ COVERAGE_HINT = (
 )
 
 
+def dashboards(config: Config, queries: list[KpiQueries], job: str) -> dict[str, Any]:
+    # generators only: not imported by the running agent
+    from agent.generators.queries import canary_queries
+    from collectors.sms.dashboard import sms
+
+    return {"sla-sms.json": sms(queries, job, canary_queries(config, job))} if getattr(config, "sms", ()) else {}
+
+
 def build(config: Config, ledger: Any) -> list[Collector]:
     collectors: list[Collector] = []
     if config.sms:
@@ -44,7 +55,7 @@ def build(config: Config, ledger: Any) -> list[Collector]:
 
 SOURCE = SourceSpec(
     name="sms", serves=("sms",), inputs=sms.sms_inputs, collectors=build, query_labels=query_labels,
-    coverage_hint=COVERAGE_HINT,
+    coverage_hint=COVERAGE_HINT, dashboards=dashboards,
     kinds=(
         KindSpec("delivery_rate", sms.delivery_rate),
         KindSpec("latency_within", sms.latency_within, histogram=sms.latency_bins),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent import series
 from agent.catalogue import KpiDefinition
@@ -10,6 +10,9 @@ from agent.config import Config, KpiConfig
 from agent.sources import Inputs, SourceSpec
 from agent.units import Target
 from collectors.base import Collector
+
+if TYPE_CHECKING:
+    from agent.generators.queries import KpiQueries
 
 
 def link_group_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
@@ -25,6 +28,12 @@ def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> t
     return group, dict(group)
 
 
+def dashboards(config: Config, queries: list[KpiQueries], job: str) -> dict[str, Any]:
+    from collectors.snmp.dashboard import links  # generators only: not imported by the running agent
+
+    return {"sla-links.json": links(queries, job)} if config.link_groups else {}
+
+
 def build(config: Config, ledger: Any) -> list[Collector]:
     if not config.snmp.devices:
         return []
@@ -34,4 +43,4 @@ def build(config: Config, ledger: Any) -> list[Collector]:
 
 
 SOURCE = SourceSpec(name="snmp", serves=("link_group",), inputs=link_group_inputs, collectors=build,
-                    query_labels=query_labels)
+                    query_labels=query_labels, dashboards=dashboards)
