@@ -1,8 +1,8 @@
 """The KPI engine: ledger -> period figures for every configured KPI.
 
 Reads only; the same evaluation serves the month-to-date gauges on /metrics and
-the monthly export, so the two can never disagree. A KPI's *source* (link
-group, clouds, ...) says which inputs it reads; its *kind* (availability,
+the monthly export, so the two can never disagree. A KPI's *source* (a
+catalogue source such as a link group) says which inputs it reads; its *kind* (availability,
 capacity_sum, ...) says how they become a figure. Both are looked up in the
 source registry (agent/sources.py): a new source declares its inputs and its
 own kinds in its collectors/ package.

@@ -53,7 +53,7 @@ class KindSpec:
     # Judged on pace over the calendar year: no red/green of its own, coverage over the year so far.
     on_pace: bool = False
     # The ledger's latency histogram of the KPI's inputs over ``[start, end)``, for the report's
-    # distribution chart (collectors/sms/latency.py bins), when the kind has one.
+    # distribution chart (the bins of the source's latency module), when the kind has one.
     histogram: Histogram | None = None
 
 
@@ -61,7 +61,7 @@ class KindSpec:
 class SourceSpec:
     """What one collectors/ package contributes to the agent."""
 
-    name: str  # the package, e.g. "snmp"
+    name: str  # the package under collectors/
     serves: tuple[str, ...]  # catalogue sources (``KpiDefinition.source``) whose inputs it provides
     inputs: InputsOf
     collectors: CollectorsOf
