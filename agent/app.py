@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence, TypeVar
 
 from agent import reload as reloading
+from agent import sources
 from agent.config import Config
 from agent.exposition import make_app
 from agent.kpi import KpiEngine
@@ -36,29 +37,12 @@ T = TypeVar("T")
 
 
 def build_collectors(config: Config, ledger: Ledger) -> list[Collector]:
-    """One collector per configured source kind.
+    """Every registered source's collectors for ``config`` (agent/sources.py), in registry order.
 
     ``ledger`` is for collectors that keep more than series observations
     (records, cursors) and must write them in the same transaction.
     """
-    collectors: list[Collector] = []
-    if config.snmp.devices:
-        from collectors.snmp import SnmpCollector
-
-        collectors.append(SnmpCollector(config))
-    if config.clouds:
-        from collectors.cloud import CloudCollector
-
-        collectors.append(CloudCollector(config.clouds))
-    if config.sms:
-        from collectors.sms import SmsCollector
-
-        collectors.append(SmsCollector(config.sms, ledger))
-    if any(gateway.canary is not None for gateway in config.sms):
-        from collectors.sms import SmsCanaryCollector
-
-        collectors.append(SmsCanaryCollector(config.sms))
-    return collectors
+    return [collector for source in sources.sources() for collector in source.collectors(config, ledger)]
 
 
 class Agent:

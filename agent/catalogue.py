@@ -17,7 +17,7 @@ from typing import Literal
 #   capacity_sum  - sum of gauge series at each instant; time-weighted mean,
 #                   minimum and share of time meeting the target
 #   delivery_rate, latency_within, annual_volume - SMS message counts and
-#                   latency histograms by submit time (see agent/kpi_sms.py)
+#                   latency histograms by submit time (see collectors/sms/kpi.py)
 KpiKind = Literal["availability", "capacity_sum", "delivery_rate", "latency_within", "annual_volume"]
 Unit = Literal["ratio", "bytes_per_second", "bytes", "seconds", "count"]
 # Where a KPI's input series come from (see agent/kpi.py):

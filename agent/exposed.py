@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from agent import __version__
+from agent import __version__, sources
 from agent.kpi import KpiResult
 from agent.metrics import METRICS
 from collectors.base import Labels
@@ -39,7 +39,7 @@ def kpi_series(results: Iterable[KpiResult]) -> Iterator[Series]:
             for cls, seconds in (("good", totals.good), ("bad", totals.bad),
                                  ("unknown", totals.unknown), ("maintenance", totals.maintenance)):
                 yield labelled("sla_kpi_period_seconds", seconds, kpi=kpi.id, **{"class": cls})
-        if kpi.objective is not None and kpi.kind != "availability":
+        if kpi.objective is not None and not sources.kind(kpi.kind).states:
             yield labelled("sla_kpi_objective_ratio", kpi.objective, kpi=kpi.id)
         if result.value is None:
             continue  # no data: absent, never a made-up 0 or 1

@@ -1,54 +1,25 @@
 """The KPI engine: ledger -> period figures for every configured KPI.
 
 Reads only; the same evaluation serves the month-to-date gauges on /metrics and
-the monthly export, so the two can never disagree. A KPI's *source* (link
-group, clouds, ...) says which inputs it reads; its *kind* (availability,
-capacity_sum, ...) says how they become a figure. A new source or kind is one
-entry in ``SOURCES`` or ``EVALUATORS``.
+the monthly export, so the two can never disagree. A KPI's *source* (a
+catalogue source such as a link group) says which inputs it reads; its *kind* (availability,
+capacity_sum, ...) says how they become a figure. Both are looked up in the
+source registry (agent/sources.py): a new source declares its inputs and its
+own kinds in its collectors/ package.
 """
 
 from __future__ import annotations
 
-from typing import Callable
 from zoneinfo import ZoneInfo
 
-from agent import kpi_sms, periods, series, sli
-from agent.catalogue import KpiDefinition
-from agent.config import Config, KpiConfig, kpi_definition
-from agent.kpi_types import Evaluator, KpiResult, LedgerReader, Maintenance, Plan
+from agent import periods, series, sli, sources
+from agent.config import Config, kpi_definition
+from agent.kpi_types import KpiResult, LedgerReader, Maintenance, Plan
 from agent.sli import Totals
+from agent.sources import KindSpec
 from agent.units import parse_target
-from collectors.cloud.config import cloud_regions, cloud_resources
 
-__all__ = ["KpiEngine", "KpiResult", "Maintenance", "Plan", "evaluate", "plan", "EVALUATORS", "SOURCES"]
-
-Inputs = tuple[tuple[str, ...], str | None]
-
-
-def _link_group_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
-    group = config.link_group(kpi.link_group or "")
-    name = series.link_up if definition.kind == "availability" else series.link_available
-    return tuple(name(link.name) for link in group.links), group.name
-
-
-def _cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
-    resource = definition.resource or ""
-    chosen = [c for c in config.clouds if kpi.clouds is None or c.name in kpi.clouds]
-    names = tuple(
-        series.cloud(cloud.name, region, resource, "capacity")
-        for cloud in chosen
-        if resource in cloud_resources(cloud)
-        for region in cloud_regions(cloud)
-    )
-    return names, None
-
-
-# How each catalogue source turns a configured KPI into inputs and a maintenance scope.
-SOURCES: dict[str, Callable[[KpiDefinition, KpiConfig, Config], Inputs]] = {
-    "link_group": _link_group_inputs,
-    "cloud": _cloud_inputs,
-    "sms": kpi_sms.sms_inputs,
-}
+__all__ = ["KpiEngine", "KpiResult", "Maintenance", "Plan", "evaluate", "plan", "GENERIC_KINDS"]
 
 
 def _availability(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float,
@@ -82,12 +53,10 @@ def _capacity_sum(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: 
     )
 
 
-# How each KPI kind is computed.
-EVALUATORS: dict[str, Evaluator] = {
-    "availability": _availability,
-    "capacity_sum": _capacity_sum,
-    **kpi_sms.EVALUATORS,  # delivery_rate, latency_within, annual_volume
-}
+# The kinds computed from plain ledger series, whatever source feeds them; a
+# source's own kinds come with its spec (agent/sources.py).
+GENERIC_KINDS = (KindSpec("availability", _availability, states=True),
+                 KindSpec("capacity_sum", _capacity_sum, gauge=True))
 
 
 def plan(config: Config) -> list[Plan]:
@@ -95,7 +64,7 @@ def plan(config: Config) -> list[Plan]:
     plans = []
     for kpi in config.kpis:
         definition = kpi_definition(kpi)
-        inputs, group = SOURCES[definition.source](definition, kpi, config)
+        inputs, group = sources.serving(definition.source).inputs(definition, kpi, config)
         plans.append(Plan(kpi, definition, parse_target(definition.target, definition.unit), inputs, group))
     return plans
 
@@ -103,7 +72,7 @@ def plan(config: Config) -> list[Plan]:
 def evaluate(kpi: Plan, ledger: LedgerReader, period: periods.Period, until: float,
              maintenance: Maintenance) -> KpiResult:
     """One KPI over ``[period.start, min(until, period.end))``."""
-    return EVALUATORS[kpi.definition.kind](kpi, ledger, period, min(until, period.end), maintenance)
+    return sources.kind(kpi.definition.kind).evaluate(kpi, ledger, period, min(until, period.end), maintenance)
 
 
 class KpiEngine:

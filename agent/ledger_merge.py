@@ -5,7 +5,7 @@ series and the union of their segments is the fleet's. A series found in more
 than one ledger (a target that moved when shards were added) keeps each
 ledger's segments, in time order. Records that are not series (the SMS
 store's per-gateway counts and covered spans) are read from every ledger and
-added up by their reader (agent/kpi_sms.py).
+added up by their reader (collectors/sms/kpi.py).
 """
 
 from __future__ import annotations

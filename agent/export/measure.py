@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from agent import kpi_sms, sli
+from agent import sli, sources
 from agent.catalogue import KpiDefinition
 from agent.config import Config
 from agent.export.rows import Charts, Distribution, GaugeChart, Outage, Timeline
@@ -102,25 +102,26 @@ class LedgerMeasurements:
         end = self._end(period)
         for plan in self._engine.plans:
             definition = plan.definition
-            if definition.kind == "availability":
+            kind = sources.kind(definition.kind)
+            if kind.states:
                 maintenance = self._maintenance(plan, period)
                 segments = self._ledger.segments(plan.series(), period.start, end)
                 for name in plan.series():
                     spans = _states(segments.get(name, []), period.start, end, maintenance.of(name))
                     timelines.append(Timeline(definition.id, definition.name_zh, series_label(name),
                                               tuple(_bucket_states(spans, period.start, period.end))))
-            elif definition.kind == "capacity_sum":
+            elif kind.gauge:
                 segments = self._ledger.segments(plan.series(), period.start, end)
                 summed = sli.sum_series([segments.get(n, []) for n in plan.series()], period.start, end)
                 gauges.append(GaugeChart(definition.id, definition.name_zh + (f"（{definition.name_en}）"),
                                          definition.unit, definition.target_text, plan.target.value,
                                          tuple(_bucket_minimum(summed, period.start, period.end))))
-            elif definition.kind == "latency_within":
+            elif kind.histogram is not None:
                 result = self.results(period).get(definition.id)
                 details = result.details if result else {}
                 # The percentiles and mean in seconds (p50_seconds, ...), named p50, mean, ...
                 markers = tuple((k.removesuffix("_seconds"), v) for k, v in details.items() if k.endswith("_seconds"))
-                bins = kpi_sms.latency_bins(plan, self._ledger, period.start, end)
+                bins = kind.histogram(plan, self._ledger, period.start, end)
                 distributions.append(Distribution(
                     definition.id, definition.name_zh, tuple(histogram(bins, plan.target.value)), plan.target.value,
                     markers, result.compliance if result else None))

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Mapping, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
-from agent import periods, units
+from agent import periods, sources, units
 from agent.catalogue import BY_ID, KpiDefinition
 from agent.export import format as fmt
 from agent.export import notes as notes_for
@@ -75,7 +75,8 @@ def bind(layout: Sequence[LayoutRow], definitions: Sequence[KpiDefinition]) -> t
 def _appended_row(definition: KpiDefinition) -> LayoutRow:
     period = getattr(definition, "period", "month")
     # A count of events whose target is set for a longer period is a total: judged to-date, pro-rated.
-    total = definition.unit == "count" and period in ("quarter", "half", "year") and definition.kind != "capacity_sum"
+    total = (definition.unit == "count" and period in ("quarter", "half", "year")
+             and not sources.kind(definition.kind).gauge)
     # Not validated: a config's own KPI ids may use characters the layout's ids do not.
     return LayoutRow.model_construct(id=definition.id, kpi=definition.id, level1=definition.level1,
                                      level2=definition.level2, name=definition.name_zh, name_en=definition.name_en,
@@ -171,7 +172,7 @@ class _Builder:
                     notes.append(_t(lang, f"本期 {show(month_value)}", f"this period {show(month_value)}"))
             if result.value is not None:
                 met = units.Target(op, required, result.target.text).met_by(result.value)
-        outages = tuple(self.m.outages(definition.id, window)) if definition.kind == "availability" else ()
+        outages = tuple(self.m.outages(definition.id, window)) if sources.kind(definition.kind).states else ()
         notes.extend(notes_for.evidence(definition, result, outages, show, lang))
         status: Status
         if not result.sufficient:

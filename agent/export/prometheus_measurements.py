@@ -21,7 +21,7 @@ import dataclasses
 import math
 from typing import Callable, Mapping, Sequence
 
-from agent import kpi, series, sli
+from agent import kpi, series, sli, sources
 from agent.catalogue import KpiDefinition
 from agent.config import Config
 from agent.export import format as fmt
@@ -29,10 +29,10 @@ from agent.export import prometheus_measure as pm
 from agent.export.measure import _bucket_minimum, _bucket_states
 from agent.export.prometheus_source import Labels, Points, PrometheusApi, label, regex_of, without
 from agent.export.rows import Charts, Distribution, GaugeChart, Outage, Report, Timeline
-from agent.kpi_sms import annual_result, delivery_result, year_start_of
 from agent.kpi_types import KpiResult, Maintenance, Plan
 from agent.periods import Period
 from agent.sli import Segment
+from collectors.sms.kpi import annual_result, delivery_result, year_start_of
 
 STATE_METRIC = "sla_link_state_seconds_total"
 SUBMITTED, DELIVERED, FAILED, EXPIRED = (f"sla_sms_{n}_total" for n in ("submitted", "delivered", "failed", "expired"))
@@ -260,7 +260,7 @@ class PrometheusMeasurements:
     def outages(self, kpi_id: str, period: Period) -> list[Outage]:
         """Each link's runs of scrape intervals in which "down" grew (times approximate, seconds exact)."""
         plan = self._plans.get(kpi_id)
-        if plan is None or plan.definition.kind != "availability":
+        if plan is None or not sources.kind(plan.definition.kind).states:
             return []
         end = self._end(period)
         steps = self.link_steps(plan.group or "", period.start, end)
@@ -277,17 +277,18 @@ class PrometheusMeasurements:
         end = self._end(period)
         for plan in self._engine.plans:
             d = plan.definition
-            if d.kind == "availability":
+            kind = sources.kind(d.kind)
+            if kind.states:
                 steps = self.link_steps(plan.group or "", period.start, end)
                 for link in self._links.get(plan.group or "", ()):
                     spans = pm.state_spans(steps.get(link, []), period.start, end)
                     timelines.append(Timeline(d.id, d.name_zh, link, tuple(_bucket_states(spans, period.start, period.end))))
-            elif d.kind == "capacity_sum":
+            elif kind.gauge:
                 segments = self.gauge_segments(plan, period.start, end)
                 summed = sli.sum_series([segments.get(n, []) for n in plan.series()], period.start, end)
                 gauges.append(GaugeChart(d.id, d.name_zh + f"（{d.name_en}）", d.unit, d.target_text, plan.target.value,
                                          tuple(_bucket_minimum(summed, period.start, period.end))))
-            elif d.kind == "latency_within":
+            elif kind.histogram is not None:
                 result = self.results(period).get(d.id)
                 if result is None:
                     continue

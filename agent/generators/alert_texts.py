@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agent import sources
 from agent.generators.alerting import BurnWindow, human_duration, objective_text, prom_duration
 from agent.generators.queries import KpiQueries
 
@@ -203,19 +204,9 @@ INSUFFICIENT_DATA = AlertSpec(
     "over the same time.{hint_en}",
 )
 
-# The SMS KPIs' coverage is the feed time read without a gap (collectors/sms/coverage.py), not uptime.
-_SMS_COVERAGE_HINT = (
-    "短信 KPI 的覆盖率是无缺口读完的记录流时间：停机期间在从游标续读后即补齐，缺口只来自游标重置"
-    "（sla_sms_cursor_resets_total，代理日志写明缺口起止）或首次读取之前（backfill）。",
-    " For the SMS KPIs coverage is the feed time read without a gap: time the agent or gateway was away is "
-    "covered once the feed is read up from its cursor; gaps come only from cursor resets "
-    "(sla_sms_cursor_resets_total; the agent logs each gap's ends) or from before the first read (backfill).",
-)
-
-
 def insufficient_data(q: KpiQueries, runbooks: str) -> dict[str, str]:
     d = q.definition
-    hint_zh, hint_en = _SMS_COVERAGE_HINT if d.source == "sms" else ("", "")
+    hint_zh, hint_en = sources.serving(d.source).coverage_hint
     fields = {"name_zh": d.name_zh, "name_en": d.name_en, "id": d.id, "min": f"{q.config.min_coverage:.0%}",
               "hint_zh": hint_zh, "hint_en": hint_en}
     spec = INSUFFICIENT_DATA

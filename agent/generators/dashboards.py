@@ -5,7 +5,8 @@ dashboard; ``generate`` is pure so a test can compare with what is
 committed. Panel titles are Chinese (what operations read), descriptions
 English. Dashboards: overview (every KPI against its target, month to date)
 and agent health here; network links, cloud capacity and SMS, one per
-source, in agent/generators/dashboards_sources.py. They read the recording
+source, in its collectors/ package (dashboard.py, declared in source.py).
+They read the recording
 rules of agent/generators/rules.py where one exists, so a panel and an alert
 never disagree about an SLI.
 """
@@ -15,17 +16,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from agent import sources as registry
 from agent.config import Config
-from agent.generators import dashboards_sources as sources
 from agent.generators import grafana as g
 from agent.generators.alerting import objective_text
 from agent.generators.dashboards_common import STATUS, STATUS_STEPS, UNITS, UP, pace, scaled, status, traffic_light
-from agent.generators.queries import DEFAULT_JOB, KpiQueries, canary_queries, kpi_queries, selector
+from agent.generators.queries import DEFAULT_JOB, KpiQueries, kpi_queries, selector
 from agent.generators.rules import BUDGET_MONTH, CAPACITY, error_ratio, month_budget_rule
 
 
 def met_help(q: KpiQueries) -> str:
-    """What sla_kpi_met = 1 means for the KPI, by its kind (as agent/kpi.py and agent/kpi_sms.py judge it)."""
+    """What sla_kpi_met = 1 means for the KPI, by its kind (as agent/kpi.py and collectors/sms/kpi.py judge it)."""
     d = q.definition
     target = q.target.text
     objective = objective_text(d.objective) if d.objective is not None else "the objective"
@@ -50,7 +51,7 @@ def _kpi_row(grid: g.Grid, q: KpiQueries) -> None:
     grid.row(f"{d.name_zh}（{d.target_text}）· {d.name_en}")
     # A yearly volume is judged on pace (sla_kpi_met), not against the full
     # year's target, so its value gets no red/green of its own.
-    light = g.thresholds((None, g.BLUE)) if d.kind == "annual_volume" else traffic_light(q)
+    light = g.thresholds((None, g.BLUE)) if registry.kind(d.kind).on_pace else traffic_light(q)
     grid.add(g.stat("本月至今", f"{d.name_en}, month to date as the agent computes it (maintenance and "
                     f"unknown time excluded). Target {q.target.text}. {d.description}",
                     g.targets((scaled(f"sla_kpi_value{sel}", d.unit), "")), unit, light), 5, 6)
@@ -70,7 +71,7 @@ def _kpi_row(grid: g.Grid, q: KpiQueries) -> None:
               (scaled(f"sla_kpi_target{sel}", d.unit), "目标 target")]
     if q.ratio is not None and d.unit == "ratio":
         series.append((f"1 - {error_ratio(30 * 86400)}{selector(kpi=q.id)}", "30 天滚动 30-day"))
-    if d.kind == "annual_volume":
+    if registry.kind(d.kind).on_pace:
         series.append((pace(sel), "进度目标 pace"))
     if q.capacity is not None:
         series.append((scaled(f"{CAPACITY}{selector(kpi=q.id)}", d.unit), "当前 now"))
@@ -155,12 +156,9 @@ def generate(config: Config, job: str = DEFAULT_JOB) -> dict[str, str]:
     """File name -> JSON text of every dashboard for ``config``."""
     queries = kpi_queries(config, job)
     boards = {"sla-overview.json": overview(queries, job), "sla-agent-health.json": agent_health(job)}
-    if config.link_groups:
-        boards["sla-links.json"] = sources.links(queries, job)
-    if config.clouds:
-        boards["sla-cloud.json"] = sources.cloud(queries, job)
-    if getattr(config, "sms", ()):
-        boards["sla-sms.json"] = sources.sms(queries, job, canary_queries(config, job))
+    for source in registry.sources():  # each source's own (links, clouds, SMS), for what is configured
+        if source.dashboards is not None:
+            boards.update(source.dashboards(config, queries, job))
     return {name: json.dumps(board, ensure_ascii=False, indent=2) + "\n" for name, board in sorted(boards.items())}
 
 

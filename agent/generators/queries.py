@@ -21,8 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
-from prometheus_client.utils import floatToGoString
-
+from agent import sources
 from agent.catalogue import BY_ID, KpiDefinition
 from agent.config import Config, KpiConfig, kpi_definition
 from agent.metrics import METRICS
@@ -192,14 +191,11 @@ def kpi_queries(config: Config, job: str = DEFAULT_JOB) -> list[KpiQueries]:
         target = parse_target(definition.target, definition.unit)
         labels = {"kpi": definition.id}
         details = {"job": job}
-        if definition.source == "link_group" and kpi.link_group:
-            labels["group"] = details["group"] = kpi.link_group
-        if definition.source == "cloud":
-            details["resource"] = definition.resource or ""
-            details["clouds"] = "|".join(kpi.clouds or ())
-        if definition.source == "sms":
-            details["gateways"] = "|".join(getattr(kpi, "gateways", None) or ())
-            details["le"] = floatToGoString(target.value)
+        query_labels = sources.serving(definition.source).query_labels
+        if query_labels is not None:
+            more_labels, more_details = query_labels(definition, kpi, target)
+            labels.update(more_labels)
+            details.update(more_details)
         key = (definition.source, definition.kind)
         ratio_builder = RATIO_SLIS.get(key)
         capacity_builder = CAPACITY_SLIS.get(key)

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from agent import sources
 from agent.config import Config
 from agent.generators import alert_texts as texts
 from agent.generators.alerting import (
@@ -97,7 +98,7 @@ def month_budget_rule(q: KpiQueries) -> dict[str, Any] | None:
     sel = q.kpi_selector()
     if q.definition.unit == "ratio" and q.target.op in (">=", ">"):
         expr = f"1 - (1 - sla_kpi_value{sel}) / (1 - sla_kpi_target{sel})"
-    elif q.definition.objective is not None and q.definition.kind != "availability":
+    elif q.definition.objective is not None and not sources.kind(q.definition.kind).states:
         expr = f"1 - (1 - sla_kpi_compliance_ratio{sel}) / (1 - sla_kpi_objective_ratio{sel})"
     else:
         return None
@@ -277,7 +278,8 @@ def alert_groups(config: Config, queries: list[KpiQueries], job: str, runbooks: 
     # The yearly volume's coverage is over the year: after a deployment in, say, June it cannot
     # recover until the next January, so a ticket would stay open for months with nothing to do.
     # Its feed's gaps show in the same gateways' monthly KPIs (delivery rate, send speed).
-    coverage = [insufficient_data_alert(q, runbooks) for q in queries if q.definition.kind != "annual_volume"]
+    coverage = [insufficient_data_alert(q, runbooks) for q in queries
+                if not sources.kind(q.definition.kind).on_pace]
     canaries = [a for c in canary_queries(config, job) for a in canary_alerts(c, runbooks)]
     groups = [
         ("sla-agent.slo-alerts", slo),

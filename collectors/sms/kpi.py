@@ -213,9 +213,3 @@ def annual_result(kpi: Plan, period: periods.Period, end: float, ytd: float, mon
         value=value, met=met, coverage=coverage, min_coverage=kpi.config.min_coverage, details=details,
     )
 
-
-EVALUATORS = {
-    "delivery_rate": delivery_rate,
-    "latency_within": latency_within,
-    "annual_volume": annual_volume,
-}

@@ -1,113 +1,13 @@
-"""The per-source Grafana dashboards: network links, cloud capacity, SMS.
-
-Built like agent/generators/dashboards.py (which calls them): Chinese panel titles,
-English descriptions, SLIs read from the recording rules where one exists.
-"""
+"""The SMS dashboard (sla-sms.json) with its canary panels, built like agent/generators/dashboards.py."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
 from agent.generators import grafana as g
-from agent.generators.dashboards_common import DELIVERED, RESOURCE_ZH, UNITS, UP, pace, traffic_light
+from agent.generators.dashboards_common import DELIVERED, pace, traffic_light
 from agent.generators.queries import CanaryQueries, KpiQueries, selector
-from agent.generators.rules import CAPACITY, error_ratio
-
-
-def links(queries: list[KpiQueries], job: str) -> g.Json:
-    grid = g.Grid()
-    sel = selector(job=job, group="~$group")
-    grid.row("链路状态 Link state")
-    grid.add(g.state_timeline("链路状态", "ifOperStatus of every link: up, down; gaps are unknown (not polled, "
-                              "poll failed, interface not found).",
-                              g.targets((f"sla_link_up{sel}", "{{group}} / {{link}}")), UP,
-                              g.thresholds((None, g.RED), (1, g.GREEN))), 24, 8)
-    availability = [q for q in queries if q.ratio is not None and "group" in q.labels]
-    if availability:
-        grid.row("可用率 Availability")
-        rsel = selector(group="~$group")
-        grid.add(g.timeseries("链路可用率", "Link-time up / link-time known per KPI over 5 minutes and 1 hour "
-                              "(recording rules kpi:sla_error:ratio_rate*).",
-                              g.targets((f"1 - {error_ratio(300)}{rsel}", "{{kpi}} 5m"),
-                                        (f"1 - {error_ratio(3600)}{rsel}", "{{kpi}} 1h")),
-                              "percentunit", maximum=1), 16, 8)
-        grid.add(g.stat("30 天可用率", "Rolling 30-day availability per KPI, from Prometheus.",
-                        g.targets((f"1 - {error_ratio(30 * 86400)}{rsel}", "{{kpi}}")), "percentunit",
-                        g.thresholds((None, g.RED), (availability[0].objective, g.GREEN)), decimals=3), 8, 8)
-    grid.row("流量与容量 Traffic and capacity")
-    rx, tx = (f"rate(sla_link_{way}_bytes_total{sel}[$__rate_interval])" for way in ("receive", "transmit"))
-    grid.add(g.timeseries("流量", "Receive and transmit rate of each link, from its HC octet counters.",
-                          g.targets((f"8 * {rx}", "{{link}} 入 in"), (f"8 * {tx}", "{{link}} 出 out")), "bps"),
-             12, 8)
-    grid.add(g.timeseries("利用率", "Traffic / link capacity (contracted, else ifHighSpeed), each direction.",
-                          g.targets((f"{rx} / sla_link_capacity_bytes_per_second{sel}", "{{link}} 入 in"),
-                                    (f"{tx} / sla_link_capacity_bytes_per_second{sel}", "{{link}} 出 out")),
-                          "percentunit", minimum=0, steps=g.thresholds((None, g.GREEN), (0.8, g.YELLOW), (0.9, g.RED)),
-                          threshold_style="line"), 12, 8)
-    capacity = [(f"8 * sum by (group) (sla_link_capacity_bytes_per_second{sel} * sla_link_up{sel})",
-                 "{{group}} 可用 available")]
-    capacity += [(f"8 * sla_kpi_target{q.kpi_selector()}", f"{q.id} 目标 target")
-                 for q in queries if q.capacity is not None and "group" in q.labels]
-    grid.add(g.timeseries("可用带宽", "Summed capacity of the links that are up, per group, against the "
-                          "bandwidth KPI's target.", g.targets(*capacity), "bps", minimum=0), 12, 8)
-    grid.add(g.timeseries("链路容量", "Capacity of each link: the contracted capacity if configured, else ifHighSpeed.",
-                          g.targets((f"8 * sla_link_capacity_bytes_per_second{sel}", "{{link}}")), "bps", minimum=0),
-             12, 8)
-    grid.add(g.timeseries("错误与丢弃", "Interface errors and discards per second (ifInErrors, ifOutErrors, "
-                          "ifInDiscards, ifOutDiscards).",
-                          g.targets(*[(f"rate(sla_link_{m}_total{sel}[$__rate_interval])", f"{{{{link}}}} {m}")
-                                      for m in ("receive_errors", "transmit_errors", "receive_discards",
-                                                "transmit_discards")]), "pps", minimum=0), 24, 7)
-    variables = [g.datasource_variable(),
-                 g.query_variable("group", "链路组 Link group", f"label_values(sla_link_up{selector(job=job)}, group)")]
-    return g.dashboard("sla-links", "SLA 网络链路 Network links",
-                       "Egress link state, availability, traffic, utilisation and capacity per link group.",
-                       grid, variables, ["sla-agent"])
-
-
-def cloud(queries: list[KpiQueries], job: str) -> g.Json:
-    grid = g.Grid()
-    sel = selector(job=job, cloud="~$cloud", region="~$region")
-    clouds = [q for q in queries if q.definition.source == "cloud" and q.capacity is not None]
-    grid.row("容量 vs 目标 Capacity against target")
-    for q in clouds:
-        resource = q.definition.resource or ""
-        unit = UNITS.get(q.definition.unit, (1, "none"))[1]
-        grid.add(g.stat(f"{RESOURCE_ZH.get(resource, resource)}总量",
-                        f"{q.definition.name_en}: offered now, summed over every configured region "
-                        f"(not filtered by the variables). Target {q.target.text}.",
-                        g.targets((f"{CAPACITY}{selector(kpi=q.id)}", "")), unit, traffic_light(q)),
-                 24 // max(len(clouds), 1), 5)
-    for resource, metric, used, unit in (
-        ("vcpu", "sla_cloud_vcpu_capacity", "sla_cloud_vcpu_allocated", "short"),
-        ("memory", "sla_cloud_memory_capacity_bytes", "sla_cloud_memory_allocated_bytes", "bytes"),
-        ("storage", "sla_cloud_storage_capacity_bytes", "sla_cloud_storage_used_bytes", "bytes"),
-    ):
-        grid.add(g.timeseries(f"{RESOURCE_ZH[resource]}：提供与使用", f"{resource}: offered capacity and "
-                              "allocation per cloud and region.",
-                              g.targets((f"{metric}{sel}", "{{cloud}}/{{region}} 提供 offered"),
-                                        (f"{used}{sel}", "{{cloud}}/{{region}} 已用 used")), unit, minimum=0), 8, 8)
-    grid.add(g.timeseries("利用率", "Allocated (vCPU, memory) or used (storage) / offered, per region.",
-                          g.targets((f"sla_cloud_utilization_ratio{sel}", "{{cloud}}/{{region}} {{resource}}")),
-                          "percentunit", minimum=0, maximum=1), 12, 8)
-    grid.add(g.timeseries("资源提供者数量", "Placement resource providers read per region: a drop explains a "
-                          "capacity drop.", g.targets((f"sla_cloud_resource_providers{sel}", "{{cloud}}/{{region}}")),
-                          "short", minimum=0), 12, 8)
-    if clouds:
-        ids = "|".join(q.id for q in clouds)
-        grid.add(g.timeseries("达标时间占比（本月）", "Share of known time this month at which each capacity "
-                              "met its target, against the objective.",
-                              g.targets((f"sla_kpi_compliance_ratio{selector(job=job, kpi='~' + ids)}", "{{kpi}}"),
-                                        (f"sla_kpi_objective_ratio{selector(job=job, kpi='~' + ids)}",
-                                         "{{kpi}} 目标 objective")), "percentunit", maximum=1), 24, 7)
-    base = selector(job=job)
-    variables = [g.datasource_variable(),
-                 g.query_variable("cloud", "云 Cloud", f"label_values(sla_cloud_vcpu_capacity{base}, cloud)"),
-                 g.query_variable("region", "区域 Region",
-                                  f'label_values(sla_cloud_vcpu_capacity{{job="{job}",cloud=~"$cloud"}}, region)')]
-    return g.dashboard("sla-cloud", "SLA 云资源 Cloud capacity",
-                       "Government cloud capacity (vCPU, memory, storage) per cloud and region against the targets.",
-                       grid, variables, ["sla-agent"])
+from agent.generators.rules import error_ratio
 
 
 def sms(queries: list[KpiQueries], job: str, canaries: Sequence[CanaryQueries] = ()) -> g.Json:

@@ -1,0 +1,115 @@
+"""The source registry: what each collectors/ package declares, for the core to dispatch through.
+
+A source is one package under collectors/ with a ``source.py`` whose ``SOURCE``
+is a :class:`SourceSpec`: the catalogue sources it serves, how a configured KPI
+becomes its inputs, the KPI kinds it evaluates and how its collectors are built.
+The packages are listed, in collector order, in ``collectors.PACKAGES``; the core
+(config loading, KPI engine, export, generators) asks this module and names no source.
+
+Kinds that read plain ledger series and serve several sources (availability,
+capacity_sum) are the KPI engine's own (agent/kpi.py) and are registered here
+through ``GENERIC_KINDS`` so that every kind is looked up in one place.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+if TYPE_CHECKING:
+    from agent.catalogue import KpiDefinition
+    from agent.config import Config, KpiConfig
+    from agent.generators.queries import KpiQueries
+    from agent.kpi_types import Evaluator, LedgerReader, Plan
+    from agent.units import Target
+    from collectors.base import Collector
+
+# The ledger series a KPI reads and its maintenance scope (a link group's name, or None: global windows only).
+Inputs = tuple[tuple[str, ...], str | None]
+InputsOf = Callable[["KpiDefinition", "KpiConfig", "Config"], Inputs]
+# The configured collectors of a source; ``ledger`` for those that write records with their observations.
+CollectorsOf = Callable[["Config", Any], "list[Collector]"]
+# (definition, kpi, target) -> (selector labels, PromQL details) the KPI's queries add (agent/generators/queries.py).
+QueryLabels = Callable[["KpiDefinition", "KpiConfig", "Target"], "tuple[dict[str, str], dict[str, str]]"]
+# (config, the KPIs' queries, job) -> file name -> Grafana dashboard (agent/generators/dashboards.py).
+Dashboards = Callable[["Config", "list[KpiQueries]", str], "dict[str, Any]"]
+# (plan, ledger, start, end) -> {bin: count}
+Histogram = Callable[["Plan", "LedgerReader", float, float], "dict[int, int]"]
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """A KPI kind (``KpiDefinition.kind``) and how it becomes a figure."""
+
+    name: str
+    evaluate: Evaluator
+    # The inputs are 0/1 state series: the figure is up-time, the report lists outages (a timeline
+    # chart), and the target is the objective itself (no separate objective ratio).
+    states: bool = False
+    # The inputs are gauges summed at each instant: a level, never a total of events (a gauge chart).
+    gauge: bool = False
+    # Judged on pace over the calendar year: no red/green of its own, coverage over the year so far.
+    on_pace: bool = False
+    # The ledger's latency histogram of the KPI's inputs over ``[start, end)``, for the report's
+    # distribution chart (the bins of the source's latency module), when the kind has one.
+    histogram: Histogram | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """What one collectors/ package contributes to the agent."""
+
+    name: str  # the package under collectors/
+    serves: tuple[str, ...]  # catalogue sources (``KpiDefinition.source``) whose inputs it provides
+    inputs: InputsOf
+    collectors: CollectorsOf
+    kinds: tuple[KindSpec, ...] = ()  # the kinds only this source feeds
+    query_labels: QueryLabels | None = None  # none: the KPI's queries add nothing
+    # What the insufficient-data alert adds on what coverage means for this source's KPIs
+    # (Chinese, English; the English with its leading space).
+    coverage_hint: tuple[str, str] = ("", "")
+    dashboards: Dashboards | None = None  # the source's own dashboards, if any
+
+
+@cache
+def sources() -> tuple[SourceSpec, ...]:
+    """Every registered source, in collector order (loaded on first use: the packages import the core)."""
+    import collectors
+
+    return tuple(importlib.import_module(f"collectors.{name}.source").SOURCE for name in collectors.PACKAGES)
+
+
+@cache
+def _serving() -> Mapping[str, SourceSpec]:
+    return {served: spec for spec in sources() for served in spec.serves}
+
+
+def serving(catalogue_source: str) -> SourceSpec:
+    """The source that provides the inputs of KPIs whose catalogue source is ``catalogue_source``."""
+    return _serving()[catalogue_source]
+
+
+@cache
+def kinds() -> Mapping[str, KindSpec]:
+    """Every KPI kind by name: the engine's generic ones, then each source's."""
+    from agent.kpi import GENERIC_KINDS
+
+    return {kind.name: kind for kind in (*GENERIC_KINDS, *(k for spec in sources() for k in spec.kinds))}
+
+
+def kind(name: str) -> KindSpec:
+    """The kind ``name``; one no source registers has none of the traits and cannot be evaluated."""
+    found = kinds().get(name)
+    return found if found is not None else KindSpec(name, _unknown_kind(name))
+
+
+def _unknown_kind(name: str) -> Evaluator:
+    def evaluate(*args: Any) -> Any:
+        raise KeyError(name)
+
+    return evaluate
+
+
+__all__ = ["Dashboards", "Histogram", "Inputs", "QueryLabels", "KindSpec", "SourceSpec", "kind", "kinds", "serving", "sources"]

@@ -1,0 +1,52 @@
+"""The cloud source: offered capacity of every configured cloud's regions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from agent import series
+from agent.catalogue import KpiDefinition
+from agent.config import Config, KpiConfig
+from agent.sources import Inputs, SourceSpec
+from agent.units import Target
+from collectors.base import Collector
+from collectors.cloud.config import cloud_regions, cloud_resources
+
+if TYPE_CHECKING:
+    from agent.generators.queries import KpiQueries
+
+
+def cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
+    """The capacity series of the KPI's resource in every region of the clouds it names (all by default)."""
+    resource = definition.resource or ""
+    chosen = [c for c in config.clouds if kpi.clouds is None or c.name in kpi.clouds]
+    names = tuple(
+        series.cloud(cloud.name, region, resource, "capacity")
+        for cloud in chosen
+        if resource in cloud_resources(cloud)
+        for region in cloud_regions(cloud)
+    )
+    return names, None
+
+
+def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> tuple[dict[str, str], dict[str, str]]:
+    """The resource and the clouds (all when empty) the capacity queries sum."""
+    return {}, {"resource": definition.resource or "", "clouds": "|".join(kpi.clouds or ())}
+
+
+def dashboards(config: Config, queries: list[KpiQueries], job: str) -> dict[str, Any]:
+    from collectors.cloud.dashboard import cloud  # generators only: not imported by the running agent
+
+    return {"sla-cloud.json": cloud(queries, job)} if config.clouds else {}
+
+
+def build(config: Config, ledger: Any) -> list[Collector]:
+    if not config.clouds:
+        return []
+    from collectors.cloud.collector import CloudCollector
+
+    return [CloudCollector(config.clouds)]
+
+
+SOURCE = SourceSpec(name="cloud", serves=("cloud",), inputs=cloud_inputs, collectors=build,
+                    query_labels=query_labels, dashboards=dashboards)

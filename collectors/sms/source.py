@@ -1,0 +1,64 @@
+"""The SMS source: gateways' delivery records and an optional canary; delivery rate, send speed, annual volume."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client.utils import floatToGoString
+
+from agent.catalogue import KpiDefinition
+from agent.config import Config, KpiConfig
+from agent.sources import KindSpec, SourceSpec
+from agent.units import Target
+from collectors.base import Collector
+from collectors.sms import kpi as sms
+
+if TYPE_CHECKING:
+    from agent.generators.queries import KpiQueries
+
+
+def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> tuple[dict[str, str], dict[str, str]]:
+    """The gateways (all when empty) and the latency bound as the histogram's ``le``."""
+    return {}, {"gateways": "|".join(getattr(kpi, "gateways", None) or ()), "le": floatToGoString(target.value)}
+
+
+# The SMS KPIs' coverage is the feed time read without a gap (collectors/sms/coverage.py), not uptime.
+COVERAGE_HINT = (
+    "短信 KPI 的覆盖率是无缺口读完的记录流时间：停机期间在从游标续读后即补齐，缺口只来自游标重置"
+    "（sla_sms_cursor_resets_total，代理日志写明缺口起止）或首次读取之前（backfill）。",
+    " For the SMS KPIs coverage is the feed time read without a gap: time the agent or gateway was away is "
+    "covered once the feed is read up from its cursor; gaps come only from cursor resets "
+    "(sla_sms_cursor_resets_total; the agent logs each gap's ends) or from before the first read (backfill).",
+)
+
+
+def dashboards(config: Config, queries: list[KpiQueries], job: str) -> dict[str, Any]:
+    # generators only: not imported by the running agent
+    from agent.generators.queries import canary_queries
+    from collectors.sms.dashboard import sms
+
+    return {"sla-sms.json": sms(queries, job, canary_queries(config, job))} if getattr(config, "sms", ()) else {}
+
+
+def build(config: Config, ledger: Any) -> list[Collector]:
+    collectors: list[Collector] = []
+    if config.sms:
+        from collectors.sms.collector import SmsCollector
+
+        collectors.append(SmsCollector(config.sms, ledger))
+    if any(gateway.canary is not None for gateway in config.sms):
+        from collectors.sms.canary import SmsCanaryCollector
+
+        collectors.append(SmsCanaryCollector(config.sms))
+    return collectors
+
+
+SOURCE = SourceSpec(
+    name="sms", serves=("sms",), inputs=sms.sms_inputs, collectors=build, query_labels=query_labels,
+    coverage_hint=COVERAGE_HINT, dashboards=dashboards,
+    kinds=(
+        KindSpec("delivery_rate", sms.delivery_rate),
+        KindSpec("latency_within", sms.latency_within, histogram=sms.latency_bins),
+        KindSpec("annual_volume", sms.annual_volume, on_pace=True),
+    ),
+)
