@@ -76,13 +76,16 @@ def reference(data: bytes) -> ber.Message:
     if rest:
         raise ValueError("trailing bytes")
     pdu = V2C.apiMessage.get_pdu(message)
+    # A GetBulk's two integers after the request-id are non-repeaters and max-repetitions: the same
+    # wire positions the lean decoder reads as error-status and error-index.
+    status, index = ("non-repeaters", "max-repetitions") if "max-repetitions" in pdu else ("error-status", "error-index")
     return ber.Message(
         version=int(message["version"]),
         community=bytes(message["community"]),
         pdu_type=pdu.tagSet[0][0] | pdu.tagSet[0][1] | pdu.tagSet[0][2],
         request_id=int(pdu["request-id"]),  # fields, not the api getters: those also judge the values
-        error_status=int(pdu["error-status"]),
-        error_index=int(pdu["error-index"]),
+        error_status=int(pdu[status]),
+        error_index=int(pdu[index]),
         varbinds=tuple((ber.oid_bytes(tuple(name)), _plain(value)) for name, value in V2C.apiPDU.get_varbinds(pdu)),
     )
 
