@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -12,6 +13,8 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+
+import yaml
 
 from agent.lab.processes import stop_process
 
@@ -141,3 +144,23 @@ def udp_port_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+
+
+def start_prometheus(tmp_path: Path, config: dict, timeout: float = 20) -> tuple[subprocess.Popen, str]:
+    """Debian's prometheus with ``config`` (written to tmp_path/prometheus.yml) on a free 127.0.0.1 port,
+    once it says it is ready: the process and its base URL. Stop it with ``stop``."""
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    prom = subprocess.Popen(
+        [PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    if not wait_for(lambda: prom.poll() is not None or scrape(base + "/-/ready") is not None, timeout) \
+            or prom.poll() is not None:
+        stop(prom)
+        raise AssertionError(f"prometheus did not start: {prom.stderr.read() if prom.stderr else ''}")
+    return prom, base

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import shutil
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -30,9 +28,8 @@ from agent.export.command import cmd_export
 from agent.export.prometheus_measurements import PrometheusMeasurements
 from agent.export.prometheus_source import PrometheusApi
 from agent.periods import month_containing
-from tests.processes import free_port, scrape, stop, wait_for
+from tests.processes import PROMETHEUS, free_port, scrape, start_prometheus, stop
 
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 pytestmark = pytest.mark.skipif(not Path(PROMETHEUS).exists(), reason="Debian's prometheus is not installed")
 
 RESTART, BACK = 10.0, 12.0  # shard 0's first run ends, its second begins (seconds after t0)
@@ -156,7 +153,7 @@ def config_data() -> dict:
 
 @pytest.fixture
 def store(tmp_path):
-    shard_port, prom_port = free_port(), free_port()
+    shard_port = free_port()
     # One job per shard, with the shard label a sharded deployment's scrape config adds.
     config = {
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
@@ -164,16 +161,9 @@ def store(tmp_path):
                             "static_configs": [{"targets": [f"127.0.0.1:{shard_port}"], "labels": {"shard": shard}}]}
                            for shard in ("0", "1")],
     }
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     with Shards(shard_port) as shards:
-        prom = subprocess.Popen(
-            [PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{prom_port}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-        base = f"http://127.0.0.1:{prom_port}"
+        prom, base = start_prometheus(tmp_path, config)
         try:
-            assert wait_for(lambda: prom.poll() is not None or scrape(base + "/-/ready") is not None, 20)
-            assert prom.poll() is None, prom.stderr.read()
             yield base, shards
         finally:
             stop(prom)

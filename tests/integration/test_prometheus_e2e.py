@@ -17,7 +17,6 @@ import json
 import math
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,10 +31,9 @@ import yaml
 from agent.config import load_config_without_secrets
 from agent.generators.queries import kpi_queries
 from agent.generators.rules import month_budget_rule
-from tests.processes import demo_command, free_port, scrape, stop
+from tests.processes import PROMETHEUS, demo_command, free_port, scrape, start_prometheus, stop
 
 ROOT = Path(__file__).resolve().parents[2]
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 pytestmark = pytest.mark.skipif(not Path(PROMETHEUS).exists(), reason="Debian's prometheus is not installed")
 
 # Grafana's variables, as a dashboard with "All" selected would send them.
@@ -204,16 +202,12 @@ def stack(tmp_path):
         "rule_files": [str(p) for p in sorted((ROOT / "rules").glob("*.yml"))],
         "scrape_configs": [{"job_name": "sla-agent", "static_configs": [{"targets": [f"127.0.0.1:{agent_port}"]}]}],
     }
-    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
-    prom = subprocess.Popen(
-        [PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{prom_port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
-    )
-    base = f"http://127.0.0.1:{prom_port}"
     try:
-        wait_for(lambda: prom.poll() is not None or scrape(base + "/-/ready") is not None, 20, "prometheus ready")
-        assert prom.poll() is None, prom.stderr.read()
+        prom, base = start_prometheus(tmp_path, config)
+    except BaseException:
+        stop(demo)
+        raise
+    try:
         yield base, demo, prom
     finally:
         stop(prom)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -30,9 +29,8 @@ from agent.lab.devices import DEMO_DEVICES
 from agent.lab.simulator import SnmpLab
 from agent.lab.sms import SmsLab
 from agent.sharding import owner, target_key
-from tests.processes import free_port, scrape, stop, wait_for
+from tests.processes import PROMETHEUS, free_port, scrape, start_prometheus, stop, wait_for
 
-PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 pytestmark = pytest.mark.skipif(not Path(PROMETHEUS).exists(), reason="Debian's prometheus is not installed")
 LINK_KPIS = ("egress_link_availability", "mobile_office_link_availability")
 
@@ -71,17 +69,11 @@ async def test_prometheus_sourced_export_equals_the_shards_ledgers_merged(tmp_pa
         agents = [subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "-c", str(configs[i]), "--shard", f"{i}/2"],
                                    cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                   for i in (0, 1)]
-        prom_port = free_port()
-        (tmp_path / "prometheus.yml").write_text(yaml.safe_dump({
+        prom, base = start_prometheus(tmp_path, {
             "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
             "scrape_configs": [{"job_name": "sla-agent", "static_configs": [
                 {"targets": [f"127.0.0.1:{ports[i]}"], "labels": {"shard": str(i)}} for i in (0, 1)]}],
-        }))
-        prom = subprocess.Popen(
-            [PROMETHEUS, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{prom_port}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-        base = f"http://127.0.0.1:{prom_port}"
+        })
         try:
             # Every link of both shards in Prometheus, in all four states.
             ready = await asyncio.to_thread(
