@@ -8,7 +8,7 @@ same ledger segments the engine reads.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from agent import sli, sources
 from agent.catalogue import KpiDefinition
@@ -96,36 +96,63 @@ class LedgerMeasurements:
 
     def charts(self, period: Period) -> Charts:
         """Data for the HTML report's charts over ``period``."""
-        timelines: list[Timeline] = []
-        gauges: list[GaugeChart] = []
-        distributions: list[Distribution] = []
         end = self._end(period)
-        for plan in self._engine.plans:
-            definition = plan.definition
-            kind = sources.kind(definition.kind)
-            if kind.states:
-                maintenance = self._maintenance(plan, period)
-                segments = self._ledger.segments(plan.series(), period.start, end)
-                for name in plan.series():
-                    spans = _states(segments.get(name, []), period.start, end, maintenance.of(name))
-                    timelines.append(Timeline(definition.id, definition.name_zh, series_label(name),
-                                              tuple(_bucket_states(spans, period.start, period.end))))
-            elif kind.gauge:
-                segments = self._ledger.segments(plan.series(), period.start, end)
-                summed = sli.sum_series([segments.get(n, []) for n in plan.series()], period.start, end)
-                gauges.append(GaugeChart(definition.id, definition.name_zh + (f"（{definition.name_en}）"),
-                                         definition.unit, definition.target_text, plan.target.value,
-                                         tuple(_bucket_minimum(summed, period.start, period.end))))
-            elif kind.histogram is not None:
-                result = self.results(period).get(definition.id)
-                details = result.details if result else {}
-                # The percentiles and mean in seconds (p50_seconds, ...), named p50, mean, ...
-                markers = tuple((k.removesuffix("_seconds"), v) for k, v in details.items() if k.endswith("_seconds"))
-                bins = kind.histogram(plan, self._ledger, period.start, end)
-                distributions.append(Distribution(
-                    definition.id, definition.name_zh, tuple(histogram(bins, plan.target.value)), plan.target.value,
-                    markers, result.compliance if result else None))
-        return Charts(tuple(timelines), tuple(gauges), tuple(distributions))
+
+        def state_spans(plan: Plan) -> Iterator[tuple[str, list[tuple[float, float, str]]]]:
+            maintenance = self._maintenance(plan, period)
+            segments = self._ledger.segments(plan.series(), period.start, end)
+            for name in plan.series():
+                yield series_label(name), _states(segments.get(name, []), period.start, end, maintenance.of(name))
+
+        def bars(plan: Plan, result: KpiResult | None) -> list[tuple[float, float, int]]:
+            kind = sources.kind(plan.definition.kind)
+            assert kind.histogram is not None
+            return histogram(kind.histogram(plan, self._ledger, period.start, end), plan.target.value)
+
+        return build_charts(self._engine.plans, period, end, self.results(period), state_spans=state_spans,
+                            gauge_segments=lambda plan: self._ledger.segments(plan.series(), period.start, end),
+                            histogram_bars=bars)
+
+
+StateSpans = Callable[[Plan], Iterable[tuple[str, Sequence[tuple[float, float, str]]]]]
+GaugeSegments = Callable[[Plan], Mapping[str, Sequence[sli.Segment]]]
+HistogramBars = Callable[[Plan, "KpiResult | None"], "Sequence[tuple[float, float, int]] | None"]
+
+
+def build_charts(plans: Sequence[Plan], period: Period, end: float, results: Mapping[str, KpiResult], *,
+                 state_spans: StateSpans, gauge_segments: GaugeSegments, histogram_bars: HistogramBars) -> Charts:
+    """The charts of every KPI by its kind's traits, from whichever source (ledger or store) gives the data.
+
+    ``state_spans``: a states KPI's (label, stretches) per input; ``gauge_segments``: a gauge KPI's
+    segments per series; ``histogram_bars``: a histogram KPI's bars, or None to draw none.
+    """
+    timelines: list[Timeline] = []
+    gauges: list[GaugeChart] = []
+    distributions: list[Distribution] = []
+    for plan in plans:
+        definition = plan.definition
+        kind = sources.kind(definition.kind)
+        if kind.states:
+            for label, spans in state_spans(plan):
+                timelines.append(Timeline(definition.id, definition.name_zh, label,
+                                          tuple(_bucket_states(spans, period.start, period.end))))
+        elif kind.gauge:
+            segments = gauge_segments(plan)
+            summed = sli.sum_series([segments.get(n, []) for n in plan.series()], period.start, end)
+            gauges.append(GaugeChart(definition.id, definition.name_zh + (f"（{definition.name_en}）"),
+                                     definition.unit, definition.target_text, plan.target.value,
+                                     tuple(_bucket_minimum(summed, period.start, period.end))))
+        elif kind.histogram is not None:
+            result = results.get(definition.id)
+            bars = histogram_bars(plan, result)
+            if bars is None:
+                continue
+            details = result.details if result else {}
+            # The percentiles and mean in seconds (p50_seconds, ...), named p50, mean, ...
+            markers = tuple((k.removesuffix("_seconds"), v) for k, v in details.items() if k.endswith("_seconds"))
+            distributions.append(Distribution(definition.id, definition.name_zh, tuple(bars), plan.target.value,
+                                              markers, result.compliance if result else None))
+    return Charts(tuple(timelines), tuple(gauges), tuple(distributions))
 
 
 def _states(segments: Sequence[sli.Segment], start: float, end: float, mask: Sequence[sli.Span]) -> list[tuple[float, float, str]]:

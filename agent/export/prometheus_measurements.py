@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from agent import kpi, series, sli, sources
 from agent.catalogue import KpiDefinition
 from agent.config import Config
 from agent.export import format as fmt
 from agent.export import prometheus_measure as pm
-from agent.export.measure import _bucket_minimum, _bucket_states
+from agent.export.measure import build_charts
 from agent.export.prometheus_source import Labels, Points, PrometheusApi, label, regex_of, without
-from agent.export.rows import Charts, Distribution, GaugeChart, Outage, Report, Timeline
+from agent.export.rows import Charts, Outage, Report
 from agent.kpi_types import KpiResult, Maintenance, Plan
 from agent.periods import Period
 from agent.sli import Segment
@@ -271,33 +271,22 @@ class PrometheusMeasurements:
 
     def charts(self, period: Period) -> Charts:
         """The HTML report's charts, drawn from the same steps and samples as the figures."""
-        timelines: list[Timeline] = []
-        gauges: list[GaugeChart] = []
-        distributions: list[Distribution] = []
         end = self._end(period)
-        for plan in self._engine.plans:
-            d = plan.definition
-            kind = sources.kind(d.kind)
-            if kind.states:
-                steps = self.link_steps(plan.group or "", period.start, end)
-                for link in self._links.get(plan.group or "", ()):
-                    spans = pm.state_spans(steps.get(link, []), period.start, end)
-                    timelines.append(Timeline(d.id, d.name_zh, link, tuple(_bucket_states(spans, period.start, period.end))))
-            elif kind.gauge:
-                segments = self.gauge_segments(plan, period.start, end)
-                summed = sli.sum_series([segments.get(n, []) for n in plan.series()], period.start, end)
-                gauges.append(GaugeChart(d.id, d.name_zh + f"（{d.name_en}）", d.unit, d.target_text, plan.target.value,
-                                         tuple(_bucket_minimum(summed, period.start, period.end))))
-            elif kind.histogram is not None:
-                result = self.results(period).get(d.id)
-                if result is None:
-                    continue
-                gateways = tuple(name.split(":")[1] for name in plan.inputs if name.startswith("sms:"))
-                bars = histogram_bars(self._sms(gateways, SMS_METRICS, period.start, end).cumulative())
-                markers = tuple((k.removesuffix("_seconds"), v) for k, v in result.details.items() if k.endswith("_seconds"))
-                distributions.append(Distribution(d.id, d.name_zh, tuple(bars), plan.target.value, markers,
-                                                  result.compliance))
-        return Charts(tuple(timelines), tuple(gauges), tuple(distributions))
+
+        def state_spans(plan: Plan) -> Iterator[tuple[str, list[tuple[float, float, str]]]]:
+            steps = self.link_steps(plan.group or "", period.start, end)
+            for link in self._links.get(plan.group or "", ()):
+                yield link, pm.state_spans(steps.get(link, []), period.start, end)
+
+        def bars(plan: Plan, result: KpiResult | None) -> list[tuple[float, float, int]] | None:
+            if result is None:
+                return None
+            gateways = tuple(name.split(":")[1] for name in plan.inputs if name.startswith("sms:"))
+            return histogram_bars(self._sms(gateways, SMS_METRICS, period.start, end).cumulative())
+
+        return build_charts(self._engine.plans, period, end, self.results(period), state_spans=state_spans,
+                            gauge_segments=lambda plan: self.gauge_segments(plan, period.start, end),
+                            histogram_bars=bars)
 
     def annotate(self, report: Report) -> Report:
         """The report with each measured row's note saying how the store's figure was made, and the store named."""

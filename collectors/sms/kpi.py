@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections import Counter
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, Callable, Sequence, TypeVar
 from zoneinfo import ZoneInfo
@@ -81,13 +83,11 @@ def _all_spans(found: list[dict[str, list[tuple[float, float]]]]) -> dict[str, l
 
 
 def _total(found: list[store.Summary]) -> store.Summary:
-    bins: dict[int, int] = {}
+    bins: Counter[int] = Counter()
     for each in found:
-        for index, count in each.bins.items():
-            bins[index] = bins.get(index, 0) + count
-    return store.Summary(*(sum(getattr(each, name) for each in found)
-                           for name in ("submitted", "delivered", "failed", "expired", "pending", "latency_ms")),
-                         bins=bins)
+        bins.update(each.bins)
+    counts = {f.name: sum(getattr(each, f.name) for each in found) for f in fields(store.Summary) if f.name != "bins"}
+    return store.Summary(**counts, bins=dict(bins))
 
 
 def _coverage(kpi: Plan, ledger: LedgerReader, start: float, end: float, maintenance: Sequence[sli.Span]) -> float:
