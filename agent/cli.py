@@ -134,7 +134,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # A SIGHUP while starting is not a reason to die (its default action); once
     # the agent runs, SIGHUP reloads the config.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    from agent.memory import limit_malloc_arenas
+    from agent.memory import limit_malloc_arenas, settle_gc
 
     limit_malloc_arenas()  # before any thread: see agent/memory.py
     runtime = _load_runtime(args)
@@ -153,6 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         agent = Agent(runtime, loader=lambda: load_runtime(args.config, args.web_config_file, args.shard),
                       reload_endpoint=args.enable_reload_endpoint)
         agents.append(agent)
+        settle_gc()  # the long-lived state is built: see agent/memory.py
         scheme = "https" if runtime.security.tls is not None else "http"
         log.info("sla-agent %s serving %s://%s/metrics", __version__, scheme, runtime.config.agent.listen)
         if runtime.shard.count > 1:

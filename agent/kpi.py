@@ -24,12 +24,16 @@ __all__ = ["KpiEngine", "KpiResult", "Maintenance", "Plan", "evaluate", "plan", 
 
 def _availability(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float,
                   maintenance: Maintenance) -> KpiResult:
-    segments = ledger.segments(kpi.series(), period.start, end)
-    totals = Totals()
-    for name in kpi.series():
-        totals = totals + sli.classify(segments.get(name, []), period.start, end, maintenance.of(name), sli.is_up)
     # Per-link totals add up: coverage is link-time with data / link-time expected, and a
-    # window on one link takes only that link's time out.
+    # window on one link takes only that link's time out. Series without a window are
+    # added up by the ledger (one query for the group); the rest segment by segment.
+    windowed = [name for name in kpi.inputs if maintenance.of(name)]
+    plain = [name for name in kpi.inputs if not maintenance.of(name)] if windowed else list(kpi.inputs)
+    good, bad = ledger.state_seconds(plain, period.start, end) if plain else (0.0, 0.0)
+    totals = Totals(good, bad, max(0.0, len(plain) * max(0.0, end - period.start) - good - bad))
+    segments = ledger.segments(windowed, period.start, end) if windowed else {}
+    for name in windowed:
+        totals = totals + sli.classify(segments.get(name, []), period.start, end, maintenance.of(name), sli.is_up)
     value = sli.availability(totals)
     return KpiResult(
         definition=kpi.definition, target=kpi.target, period=period, until=end,
@@ -40,9 +44,8 @@ def _availability(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: 
 
 def _capacity_sum(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: float,
                   maintenance: Maintenance) -> KpiResult:
-    segments = ledger.segments(kpi.series(), period.start, end)
     # One figure for all inputs: excluded while any of them is in maintenance (the union).
-    summed = sli.sum_series([segments.get(name, []) for name in kpi.series()], period.start, end)
+    summed = ledger.summed(kpi.series(), period.start, end)
     summary = sli.summarise_gauge(summed, period.start, end, maintenance, kpi.target.met_by)
     objective = kpi.definition.objective if kpi.definition.objective is not None else 1.0
     met = None if summary.mean is None else (summary.compliance or 0.0) >= objective
@@ -86,11 +89,18 @@ class KpiEngine:
         # Which link a series measures, for windows that list links.
         self._link_of = {name(link.name): link.name for group in config.link_groups for link in group.links
                          for name in (series.link_up, series.link_available)}
+        self._links = {id(kpi): self._links_of(kpi) for kpi in self.plans}  # built once: 12,000 in a group
+
+    def _links_of(self, kpi: Plan) -> list[str]:
+        """The links ``kpi``'s inputs measure, sorted."""
+        return sorted({self._link_of[name] for name in kpi.inputs if name in self._link_of})
 
     def maintenance(self, kpi: Plan, start: float, end: float) -> Maintenance:
         """The maintenance of ``kpi``'s inputs in ``[start, end)``: per link, and their union."""
-        links = sorted({self._link_of[name] for name in kpi.inputs if name in self._link_of})
+        links = self._links.get(id(kpi)) or self._links_of(kpi)
         by_link = periods.maintenance_by_link(self._config.maintenance, kpi.group, links, start, end, self._zone)
+        if not any(by_link.values()):
+            return Maintenance()
         by_series = {name: tuple(by_link[self._link_of[name]]) for name in kpi.inputs if name in self._link_of}
         union = sli.merge(span for spans in by_link.values() for span in spans)
         return Maintenance(tuple(union), by_series)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Protocol, Sequence, overload
 
-from agent import periods
+from agent import periods, sli
 from agent.catalogue import KpiDefinition
 from agent.config import KpiConfig
 from agent.sli import Segment, Span, Totals
@@ -85,6 +85,31 @@ class LedgerReader(Protocol):
     """The part of agent.ledger.Ledger that evaluators read."""
 
     def segments(self, names: Sequence[str], start: float, end: float) -> Mapping[str, Sequence[Segment]]: ...
+
+    def state_seconds(self, names: Sequence[str], start: float, end: float) -> tuple[float, float]:
+        """Known up and down seconds (sli.is_up) in ``[start, end)``, summed over ``names``; no maintenance."""
+        ...
+
+    def summed(self, names: Sequence[str], start: float, end: float) -> list[Segment]:
+        """The instant-by-instant sum of ``names`` over ``[start, end)`` (sli.sum_series)."""
+        ...
+
+
+class SegmentSums:
+    """``state_seconds`` and ``summed`` from ``segments``, for readers without a faster way (the ledger has one)."""
+
+    def segments(self, names: Sequence[str], start: float, end: float) -> Mapping[str, Sequence[Segment]]:
+        raise NotImplementedError
+
+    def state_seconds(self, names: Sequence[str], start: float, end: float) -> tuple[float, float]:
+        totals = Totals()
+        for found in self.segments(names, start, end).values():
+            totals = totals + sli.classify(found, start, end, (), sli.is_up)
+        return totals.good, totals.bad
+
+    def summed(self, names: Sequence[str], start: float, end: float) -> list[Segment]:
+        found = self.segments(names, start, end)
+        return sli.sum_series([found.get(name, []) for name in names], start, end)
 
 
 class Evaluator(Protocol):

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence, TypeVar
 
+from agent import ledger_sums, sli
 from agent.sli import Segment
 
 log = logging.getLogger(__name__)
@@ -227,6 +228,22 @@ class Ledger:
                 for sid, s, e, v in rows:
                     result[by_id[sid]].append((max(s, start), min(e, end), v))
         return result
+
+    def state_seconds(self, names: Sequence[str], start: float, end: float) -> tuple[float, float]:
+        """Known up and down seconds (sli.is_up) in ``[start, end)``, summed over ``names``; no maintenance."""
+        ids = [self._ids[name] for name in names if name in self._ids]
+        return self.read(lambda db: ledger_sums.state_seconds(db, ids, start, end, sli.UP_THRESHOLD))
+
+    def summed(self, names: Sequence[str], start: float, end: float) -> list[Segment]:
+        """The instant-by-instant sum of ``names`` over ``[start, end)``, as sli.sum_series gives it."""
+        if not names or end <= start:
+            return []
+        ids = [self._ids[name] for name in names if name in self._ids]
+        events = self.read(lambda db: ledger_sums.sum_events(db, ids, start, end))
+        if events is None:  # values that are not whole numbers: Python's exact sum
+            found = self.segments(names, start, end)
+            return sli.sum_series([found[name] for name in names], start, end)
+        return sli.sweep(events, len(names), start, end)
 
     def _cut_open(self, at: float, names: Iterable[str] | None = None) -> None:
         """End every open segment (or those of series ``names``) that started by ``at`` and runs past it at ``at``."""

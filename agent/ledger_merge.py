@@ -13,13 +13,14 @@ from __future__ import annotations
 import sqlite3
 from typing import Callable, Sequence, TypeVar
 
+from agent.kpi_types import SegmentSums
 from agent.ledger import Ledger
 from agent.sli import Segment
 
 T = TypeVar("T")
 
 
-class MergedLedger:
+class MergedLedger(SegmentSums):
     def __init__(self, ledgers: Sequence[Ledger]):
         self._ledgers = list(ledgers)
 

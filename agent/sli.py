@@ -118,13 +118,22 @@ def classify(
     return Totals(good, bad, unknown, maint)
 
 
+# A link:<name>:up value at or above this is up (the collectors write 1 or 0).
+UP_THRESHOLD = 0.5
+
+
 def is_up(value: float) -> bool:
-    return value >= 0.5
+    return value >= UP_THRESHOLD
 
 
 def availability(totals: Totals) -> float | None:
     """Up time / (up + down time); None when nothing is known."""
     return totals.good / totals.known if totals.known > 0 else None
+
+
+# Changes of a summed series at one instant: exact amount (integer, or a fraction
+# for values that are not whole) and count of series that start (+1) or stop (-1) being known.
+Events = dict[float, tuple[int | Fraction, int]]
 
 
 def sum_series(series: Sequence[Sequence[Segment]], start: float, end: float) -> list[Segment]:
@@ -141,23 +150,30 @@ def sum_series(series: Sequence[Sequence[Segment]], start: float, end: float) ->
     """
     if not series or end <= start:
         return []
-    events: dict[float, list[tuple[int | Fraction, int]]] = {start: [], end: []}
+    events: Events = {}
     for segments in series:
         for s, e, v in clip(segments, start, end):
             if v is None or e <= s:
                 continue
             amount: int | Fraction = int(v) if float(v).is_integer() else Fraction(v)
-            events.setdefault(s, []).append((amount, 1))
-            events.setdefault(e, []).append((-amount, -1))
-    wanted = len(series)
+            for at, change, count in ((s, amount, 1), (e, -amount, -1)):
+                total, known = events.get(at, (0, 0))
+                events[at] = (total + change, known + count)
+    return sweep(events, len(series), start, end)
+
+
+def sweep(events: Events, wanted: int, start: float, end: float) -> list[Segment]:
+    """The segments of a sum from its changes (``events``): known while all ``wanted`` series are."""
+    if end <= start:
+        return []
     total: int | Fraction = 0
     known = 0
     result: list[Segment] = []
-    times = sorted(events)
+    times = sorted({start, end, *(at for at in events if start < at < end)})
     for a, b in zip(times, times[1:]):
-        for amount, count in events[a]:
-            total += amount
-            known += count
+        change, count = events.get(a, (0, 0))
+        total += change
+        known += count
         value = float(total) if known == wanted else None
         if result and result[-1][1] == a and result[-1][2] == value:
             result[-1] = (result[-1][0], b, value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import shutil
 import statistics
@@ -211,6 +212,21 @@ def _totals(metrics: dict[str, list[tuple[str, float]]], name: str) -> float:
     return sum(value for _, value in metrics.get(name, []))
 
 
+def _profile(pid: int, seconds: float, workdir: Path) -> subprocess.Popen[bytes] | None:
+    """With BENCH_PROFILE=DIR: py-spy samples the agent over the window (on the simulator's CPU), raw output in DIR."""
+    target = os.environ.get("BENCH_PROFILE")
+    if not target:
+        return None
+    out = Path(target) / f"agent-{workdir.name}-{pid}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    # --gil: only the thread holding the GIL, so threads waiting for it are not charged (SQLite releases it).
+    proc = subprocess.Popen([spy, "record", "--nonblocking", "--gil", "-r", "50", "-d", str(int(seconds)), "-f", "raw",
+                             "-o", str(out), "-p", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procstat.pin(proc.pid, FLEET_CPU)
+    return proc
+
+
 async def measure_agent(fleet: Fleet, phase: Phase, config: dict[str, Any], workdir: Path) -> Phase:
     path = workdir / "agent.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -225,6 +241,7 @@ async def measure_agent(fleet: Fleet, phase: Phase, config: dict[str, Any], work
             before = parse_metrics(body.decode())
             fleet.reset()
             cpu0, io0, udp0 = procstat.cpu_seconds(proc.pid), procstat.written_bytes(proc.pid), procstat.udp_counters()
+            profiler = _profile(proc.pid, phase.window, workdir)
             started = time.monotonic()
             next_scrape = started + SCRAPE_INTERVAL / 2
             while time.monotonic() - started < phase.window:
@@ -235,6 +252,8 @@ async def measure_agent(fleet: Fleet, phase: Phase, config: dict[str, Any], work
                     phase.metrics_bytes = len(body)
                     next_scrape += SCRAPE_INTERVAL
             phase.cpu_seconds = procstat.cpu_seconds(proc.pid) - cpu0
+            if profiler is not None:
+                profiler.wait(timeout=30)
             phase.written_bytes = procstat.written_bytes(proc.pid) - io0
             phase.udp_receive_buffer_errors = procstat.udp_counters().receive_buffer_errors - udp0.receive_buffer_errors
             stats = fleet.stats()

@@ -29,7 +29,7 @@ from agent.export import prometheus_measure as pm
 from agent.export.measure import build_charts
 from agent.export.prometheus_source import Labels, Points, PrometheusApi, label, regex_of, without
 from agent.export.rows import Charts, Outage, Report
-from agent.kpi_types import KpiResult, Maintenance, Plan
+from agent.kpi_types import KpiResult, Maintenance, Plan, SegmentSums
 from agent.periods import Period
 from agent.sli import Segment
 from collectors.sms.kpi import annual_result, delivery_result, year_start_of
@@ -48,7 +48,7 @@ SMS_LOOKBACK = 35 * 86400.0
 DEFAULT_STEP = 15.0  # the scrape interval the README asks for, when the store shows none
 
 
-class _Segments:
+class _Segments(SegmentSums):
     """A LedgerReader over segments built from the store, for the ledger's own gauge evaluator."""
 
     def __init__(self, segments: Mapping[str, list[Segment]]):
@@ -58,7 +58,7 @@ class _Segments:
         return {n: sli.clip(self._segments.get(n, []), start, end) for n in names}
 
 
-class _NoLedger:
+class _NoLedger(SegmentSums):
     def segments(self, names: Sequence[str], start: float, end: float) -> Mapping[str, Sequence[Segment]]:
         raise AssertionError("the store-based export reads no ledger")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 TICKS_PER_SECOND = 100  # sysUpTime is TimeTicks, hundredths of a second
 UPTIME_WRAP = 2**32  # TimeTicks is 32-bit unsigned: wraps after ~497 days
@@ -134,8 +134,7 @@ def counter_rate(prev: Reading | None, cur: Reading, max_rate: float) -> Rate:
     return Rate(rate, RateStatus.OK)
 
 
-@dataclass(frozen=True, slots=True)
-class LinkBaseline:
+class LinkBaseline(NamedTuple):  # NamedTuples: built for every link on every poll
     """The last readings of one link's HC octet counters."""
 
     if_index: int
@@ -144,8 +143,7 @@ class LinkBaseline:
     tx: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class LinkRates:
+class LinkRates(NamedTuple):
     """Receive/transmit rates (bytes/s) of one link and the baseline for next time."""
 
     rx: float | None

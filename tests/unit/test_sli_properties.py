@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from agent import periods, sli
 from agent.config import MaintenanceWindow, parse_config
 from agent.kpi import KpiEngine
+from agent.kpi_types import SegmentSums
 from agent.series import link_up
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -106,7 +107,7 @@ def test_months_split_a_range_exactly_with_maintenance(data):
     assert abs(whole.good + whole.bad + whole.unknown + whole.maintenance - (end - start)) < 1e-3
 
 
-class Timelines:
+class Timelines(SegmentSums):
     """A LedgerReader over fixed segments."""
 
     def __init__(self, by_series: dict[str, list[sli.Segment]]):

@@ -13,7 +13,7 @@ from agent.link_states import LinkId, LinkStates
 from agent.metrics import METRICS
 from agent.scheduler import KindStats, PollOutcome
 from agent.state import AgentState
-from agent.textformat import go_float
+from agent.textformat import float_text, go_float
 from collectors.base import Observation, PollResult, Sample
 from tests.fakes import FakeClock
 
@@ -91,3 +91,12 @@ def test_a_poll_is_formatted_once_however_many_scrapes_show_it():
 @given(st.floats() | st.integers(0, 2**64).map(float) | st.sampled_from([0.0, -0.0, 1e6, 999999.0, 1e22, 2.0**63]))
 def test_floats_are_spelled_as_prometheus_client_spells_them(value):
     assert go_float(value) == floatToGoString(value)
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([0.0, -0.0, 1.0, 1.25e9]),
+                max_size=40))
+def test_remembered_float_texts_are_the_same_as_prometheus_client_spells_them(values):
+    # Each value twice, in both orders: the second read comes from the cache (0.0 and -0.0 are equal keys).
+    for value in [*values, *reversed(values)]:
+        assert float_text(value) == floatToGoString(value)
+    assert float_text(0.0) == "0.0" and float_text(-0.0) == "-0.0" and float_text(0.0) == "0.0"
