@@ -50,11 +50,21 @@ def _request_id_offset(packet: bytes) -> int:
     return content
 
 
+# The BER bytes of each OID asked for, shared by every request that asks for it (see
+# collectors/snmp/oids.py's _INSTANCES: the same few hundred cells across a fleet).
+_NAMES: dict[Oid, bytes] = {}
+
+
+def _name(oid: Oid) -> bytes:
+    name = _NAMES[oid] = ber.oid_bytes(oid)
+    return name
+
+
 def build(community: bytes, kind: int, oids: Sequence[Oid], repetitions: int = 0) -> Request:
     """A GET (``kind`` ber.GET_REQUEST) or GETBULK (ber.GET_BULK_REQUEST, no non-repeaters) of ``oids``."""
     if kind not in (ber.GET_REQUEST, ber.GET_BULK_REQUEST):
         raise ValueError(f"not a request kind: 0x{kind:02x}")
-    names = tuple(ber.oid_bytes(oid) for oid in oids)
+    names = tuple(_NAMES.get(oid) or _name(oid) for oid in oids)
     packet = ber.encode_request(community, kind, names, ber.REQUEST_ID_MIN, repetitions)  # the shape of every id
     return Request(packet, _request_id_offset(packet), kind, tuple(oids), names, repetitions)
 

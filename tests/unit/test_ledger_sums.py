@@ -51,7 +51,7 @@ def _ledger(tmp_path_factory, entries) -> Ledger:
 
 
 WINDOW = st.tuples(st.integers(-20, 200), st.integers(0, 250)).map(lambda t: (t[0] / 2, (t[0] + t[1]) / 2))
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @SETTINGS
@@ -66,20 +66,14 @@ def test_state_seconds_equal_the_python_path(tmp_path_factory, entries, window, 
         ledger.close()
 
 
+WHOLE = st.sampled_from([1e9, 2.5e9, 0.0, None, 10.0])
+FRACTIONS = st.sampled_from([0.1, 0.2, 1 / 3, 1.0, None])  # not whole: the exact Python sum takes over
+
+
 @SETTINGS
-@given(observations(st.sampled_from([1e9, 2.5e9, 0.0, None, 10.0])), WINDOW,
+@given(st.one_of(observations(WHOLE), observations(FRACTIONS)), WINDOW,
        st.lists(st.sampled_from((*SERIES, "never-written")), unique=True))
-def test_sum_of_whole_numbers_equals_the_python_sweep_exactly(tmp_path_factory, entries, window, names):
-    ledger = _ledger(tmp_path_factory, entries)
-    try:
-        assert ledger.summed(names, *window) == PythonPath(ledger).summed(names, *window)
-    finally:
-        ledger.close()
-
-
-@SETTINGS
-@given(observations(st.sampled_from([0.1, 0.2, 1 / 3, 1.0, None])), WINDOW, st.lists(st.sampled_from(SERIES), unique=True))
-def test_sum_of_fractions_falls_back_to_the_exact_python_sum(tmp_path_factory, entries, window, names):
+def test_summed_capacity_equals_the_python_sweep_exactly(tmp_path_factory, entries, window, names):
     ledger = _ledger(tmp_path_factory, entries)
     try:
         assert ledger.summed(names, *window) == PythonPath(ledger).summed(names, *window)
