@@ -27,8 +27,10 @@ def _availability(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: 
     # Per-link totals add up: coverage is link-time with data / link-time expected, and a
     # window on one link takes only that link's time out. Series without a window are
     # added up by the ledger (one query for the group); the rest segment by segment.
-    windowed = [name for name in kpi.inputs if maintenance.of(name)]
-    plain = [name for name in kpi.inputs if not maintenance.of(name)] if windowed else list(kpi.inputs)
+    windowed: list[str] = []
+    plain: list[str] = []
+    for name in kpi.inputs:
+        (windowed if maintenance.of(name) else plain).append(name)
     good, bad = ledger.state_seconds(plain, period.start, end) if plain else (0.0, 0.0)
     totals = Totals(good, bad, max(0.0, len(plain) * max(0.0, end - period.start) - good - bad))
     segments = ledger.segments(windowed, period.start, end) if windowed else {}
@@ -97,7 +99,9 @@ class KpiEngine:
 
     def maintenance(self, kpi: Plan, start: float, end: float) -> Maintenance:
         """The maintenance of ``kpi``'s inputs in ``[start, end)``: per link, and their union."""
-        links = self._links.get(id(kpi)) or self._links_of(kpi)
+        links = self._links.get(id(kpi))
+        if links is None:  # a plan not from this engine's config
+            links = self._links_of(kpi)
         by_link = periods.maintenance_by_link(self._config.maintenance, kpi.group, links, start, end, self._zone)
         if not any(by_link.values()):
             return Maintenance()

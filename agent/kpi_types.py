@@ -108,8 +108,7 @@ class SegmentSums:
         return totals.good, totals.bad
 
     def summed(self, names: Sequence[str], start: float, end: float) -> list[Segment]:
-        found = self.segments(names, start, end)
-        return sli.sum_series([found.get(name, []) for name in names], start, end)
+        return sli.sum_named(self.segments(names, start, end), names, start, end)
 
 
 class Evaluator(Protocol):

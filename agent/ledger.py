@@ -241,8 +241,7 @@ class Ledger:
         ids = [self._ids[name] for name in names if name in self._ids]
         events = self.read(lambda db: ledger_sums.sum_events(db, ids, start, end))
         if events is None:  # values that are not whole numbers: Python's exact sum
-            found = self.segments(names, start, end)
-            return sli.sum_series([found[name] for name in names], start, end)
+            return sli.sum_named(self.segments(names, start, end), names, start, end)
         return sli.sweep(events, len(names), start, end)
 
     def _cut_open(self, at: float, names: Iterable[str] | None = None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 Span = tuple[float, float]
 Segment = tuple[float, float, float | None]
@@ -160,6 +160,11 @@ def sum_series(series: Sequence[Sequence[Segment]], start: float, end: float) ->
                 total, known = events.get(at, (0, 0))
                 events[at] = (total + change, known + count)
     return sweep(events, len(series), start, end)
+
+
+def sum_named(found: Mapping[str, Sequence[Segment]], names: Sequence[str], start: float, end: float) -> list[Segment]:
+    """``sum_series`` of the series ``names`` found in ``found`` (a series not found is unknown throughout)."""
+    return sum_series([found.get(name, []) for name in names], start, end)
 
 
 def sweep(events: Events, wanted: int, start: float, end: float) -> list[Segment]:

@@ -109,12 +109,6 @@ def _family(name: str) -> str:
     return family
 
 
-def _number(value: float) -> str:
-    # An int (a device's counter, as read) is written as an integer: exact where a
-    # 64-bit counter beyond 2**53 would lose digits as a float, and cheaper.
-    return str(value) if type(value) is int else float_text(value)
-
-
 def fragments(series: Iterable[Series]) -> dict[str, bytes]:
     """Series grouped into their families' lines."""
     lines: dict[str, list[str]] = {}
@@ -125,26 +119,8 @@ def fragments(series: Iterable[Series]) -> dict[str, bytes]:
             text = _LABEL_TEXT.get(labels) or _label_text(labels)
             last = labels
         family = _FAMILIES.get(name) or _family(name)
-        line = f"{name}{text} {_number(value)}\n"
-        parts = lines.get(family)
-        if parts is None:
-            lines[family] = [line]
-        else:
-            parts.append(line)
-    return {family: "".join(parts).encode() for family, parts in lines.items()}
-
-
-def target_fragments(target: "TargetStatus") -> dict[str, bytes]:
-    """A target's lines: its health series (agent/exposed.py says which) and its samples, without the generator."""
-    lines: dict[str, list[str]] = {}
-    last: Labels | None = None
-    text = ""
-    # One pass over both, grouped by family: the health series are a fifth of a fleet's lines.
-    for name, labels, value in itertools.chain(exposed.target_health(target), target.samples):
-        if labels is not last:
-            text = _LABEL_TEXT.get(labels) or _label_text(labels)
-            last = labels
-        family = _FAMILIES.get(name) or _family(name)
+        # An int (a device's counter, as read) is written as an integer: exact where a
+        # 64-bit counter beyond 2**53 would lose digits as a float, and cheaper.
         if type(value) is int:
             line = f"{name}{text} {value}\n"
         else:
@@ -156,6 +132,11 @@ def target_fragments(target: "TargetStatus") -> dict[str, bytes]:
         else:
             parts.append(line)
     return {family: "".join(parts).encode() for family, parts in lines.items()}
+
+
+def target_fragments(target: "TargetStatus") -> dict[str, bytes]:
+    """A target's lines: its health series (agent/exposed.py says which) and its samples, in one pass."""
+    return fragments(itertools.chain(exposed.target_health(target), target.samples))
 
 
 def header(family: str) -> bytes:
