@@ -7,11 +7,12 @@ decodes exactly that shape with straight-line code and refuses anything else
 with :class:`BerError`. It is kept exact by a differential test against
 pysnmp's own decoder (tests/unit/test_snmp_ber.py), malformed input included.
 
-It reads what pysnmp reads, with two exceptions, both encodings no working
+It reads what pysnmp reads, with three exceptions, all encodings no working
 agent sends: lengths must be definite, as RFC 3417 (section 8) requires of
-SNMP, and an INTEGER must have content (X.690 8.3.1); pyasn1 takes indefinite
-lengths, and an empty INTEGER as 0, which would turn a broken reply into a
-counter reset. A value of an SNMP application type outside its range (a
+SNMP; an INTEGER must have content (X.690 8.3.1); and a tag must be one
+octet, as every SNMP tag is (below 31, X.690 8.1.2.2). pyasn1 takes indefinite
+lengths, an empty INTEGER as 0 (which would turn a broken reply into a counter
+reset), and ``9f 01`` as ``81``. A value of an SNMP application type outside its range (a
 negative Counter32) is refused, as pysnmp refuses it.
 
 Request-ids are patched into pre-encoded requests (collectors/snmp/requests.py),
@@ -141,6 +142,8 @@ def _value(data: bytes, tag: int, start: int, end: int) -> Value:
         return b""
     if tag == OBJECT_IDENTIFIER:
         return ".".join(map(str, decode_oid(data[start:end]))).encode()  # not read by the collector
+    if tag & 0x1F == 0x1F:  # as _header: SNMP has no tag above 30, which alone may take this form
+        raise BerError("multi-byte tags are not SNMP")
     raise BerError(f"unknown value tag 0x{tag:02x}")
 
 

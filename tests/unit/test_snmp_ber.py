@@ -107,7 +107,7 @@ def test_well_formed_messages_decode_as_pysnmp_decodes_them(data):
 
 
 # Where the lean decoder is deliberately stricter than pyasn1 (collectors/snmp/ber.py says why).
-STRICTER = ("indefinite length", "empty INTEGER")
+STRICTER = ("indefinite length", "empty INTEGER", "multi-byte tags are not SNMP")
 
 
 def _agrees_or_refuses(data: bytes) -> None:
@@ -232,3 +232,13 @@ def test_oid_bytes_match_pyasn1():
         encoded = bytes(encoder.encode(rfc1902.ObjectName(oid)))
         _, start, end = ber._header(encoded, 0, len(encoded))
         assert ber.oid_bytes(oid) == encoded[start:end]
+
+
+def test_a_tag_below_31_in_the_multi_octet_form_is_refused_though_pyasn1_reads_it() -> None:
+    # Found by the mutation test: 9f 01 00 is [context 1] (noSuchInstance) written in two octets.
+    varbinds = [((0, 0), rfc1902.Integer32(8388608)), ((0, 0), rfc1902.TimeTicks(0))]
+    data = bytearray(encode(b"\x00", 8388608, 0, 0, varbinds))
+    data[40] ^= 220  # the second value's tag 0x43 (TimeTicks) becomes 0x9f
+    assert reference(bytes(data)).varbinds[1][1] is ber.Missing.NO_SUCH_INSTANCE
+    with pytest.raises(ber.BerError, match="^multi-byte tags are not SNMP$"):
+        ber.decode_message(bytes(data))
