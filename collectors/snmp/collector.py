@@ -10,6 +10,7 @@ changed, a link not found or a row vanished, and every ten minutes anyway.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -75,7 +76,8 @@ class TargetLink:
 
     @classmethod
     def of(cls, link: Link, group: str) -> "TargetLink":
-        labels = tuple(zip(_LINK_LABELS, (link.name, group, link.device)))
+        labels = tuple((name, value) if name == "link" else _shared_label(name, value)
+                       for name, value in zip(_LINK_LABELS, (link.name, group, link.device)))
         return cls(link, group, labels, up_series(link.name), available_series(link.name))
 
     def unknown(self) -> tuple[Observation, Observation]:
@@ -124,6 +126,12 @@ def poll_timeout(device: SnmpDevice, has_links: bool) -> float:
 
 
 _LINK_LABELS = METRICS["sla_link_up"].labels
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _shared_label(name: str, value: str) -> tuple[str, str]:
+    """One (name, value) pair for the links that share it: a device's 24 links, a group's thousands."""
+    return name, value
 _SCALARS = (oids.SYS_UPTIME, oids.IF_NUMBER, oids.IF_TABLE_LAST_CHANGE)
 _UPTIME = sampler("sla_snmp_device_uptime_seconds")
 _REJECTED = sampler("sla_snmp_rejected_responses_total")

@@ -1104,3 +1104,17 @@ def test_unknown_keys_suggest_the_nearest_key_of_their_own_model(tmp_path):
     assert problems_of(path) == [
         f"{path}: agent.zzz: unknown key 'zzz'; known keys: listen, data_dir, timezone, kpi_interval, "
         "web_config_file, max_connections, idle_timeout, shard"]
+
+
+def test_links_share_their_set_of_given_fields_and_a_copy_does_not_touch_it(tmp_path: Path) -> None:
+    # agent/schema.py Model: one set per distinct combination of given fields (memory at 60,000 links).
+    text = ("snmp:\n  devices: [{name: rt1, address: 192.0.2.1, community: c}]\n"
+            "link_groups:\n  - name: egress\n    links:\n"
+            "      - {name: a, device: rt1, if_name: x}\n      - {name: b, device: rt1, if_name: y}\n"
+            "      - {name: c, device: rt1, if_name: z, capacity: 1Gbit/s}\n")
+    a, b, c = load_config(write_text(tmp_path, text), env={}).link_groups[0].links
+    assert a.model_fields_set is b.model_fields_set and a.model_fields_set == {"name", "device", "if_name"}
+    assert c.model_fields_set == {"name", "device", "if_name", "capacity"}
+    copied = a.model_copy(update={"capacity": 1e9})
+    assert copied.model_fields_set == {"name", "device", "if_name", "capacity"}
+    assert a.model_fields_set == b.model_fields_set == {"name", "device", "if_name"}
