@@ -13,6 +13,7 @@ from agent import reload as reloading
 from agent import sources
 from agent.config import Config
 from agent.exposition import make_app
+from agent.formatter import TargetFormatter
 from agent.kpi import KpiEngine
 from agent.ledger import Ledger, LedgerError
 from agent.link_states import LinkStates
@@ -59,7 +60,7 @@ class Agent:
         self.runtime = runtime
         self.config = runtime.config
         self.clock = clock
-        self.state = AgentState(shard=runtime.shard)
+        self.state = AgentState(shard=runtime.shard, formatter=TargetFormatter())
         # Links are measured from here (sla_link_state_seconds_total): before the first poll, unknown.
         self.state.link_states = LinkStates.from_config(self.config, clock)
         self.ledger = Ledger(self.config.agent.data_dir / LEDGER_FILE)
@@ -180,6 +181,8 @@ class Agent:
         for warning in exposure_warnings(self.runtime):
             log.warning("%s", warning)
         self.state.config_loaded(self.clock())
+        assert self.state.formatter is not None
+        self.state.formatter.start()
         try:
             await self.listener.start()
             await self.evaluate()
@@ -290,3 +293,5 @@ class Agent:
         await self._in_ledger(self.ledger.close)
         self._ledger_thread.shutdown(wait=False)
         await listener.stop()
+        if self.state.formatter is not None:
+            self.state.formatter.stop()

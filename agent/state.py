@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
 from agent import exposed, textformat
+from agent.formatter import TargetFormatter
 from agent.kpi import KpiResult
 from agent.link_states import LinkStates
 from agent.scheduler import KindStats, PollOutcome
@@ -30,8 +31,9 @@ class TargetStatus:
     discontinuities: int
     samples: tuple[Sample, ...]
     error: str | None
-    # This target's /metrics lines by family (agent/textformat.py), formatted at the first
-    # scrape that shows this poll: once per poll at most, and not at all for polls no scrape sees.
+    # This target's /metrics lines by family (agent/textformat.py), formatted once per poll:
+    # by the agent's formatter thread soon after the poll (agent/formatter.py), or by the
+    # first scrape that shows this poll if it comes first (or there is no formatter).
     _text: textformat.Fragments | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -40,6 +42,17 @@ class TargetStatus:
             object.__setattr__(self, "_text", textformat.target_fragments(self))
         assert self._text is not None
         return self._text
+
+    def settle(self) -> None:
+        """Format this poll's lines, then let go of its samples: only the formatting needed them.
+
+        For the agent's formatter thread (agent/formatter.py): at 60,000 links
+        the samples held until each target's next poll were about 33 MB. A
+        settled target's registry view (agent/exposition.py, for tests and
+        introspection) has its health series only.
+        """
+        self.text  # noqa: B018 - formats and keeps the lines
+        object.__setattr__(self, "samples", ())
 
 
 @dataclass(slots=True)
@@ -65,6 +78,8 @@ class AgentState:
     scheduling: Mapping[str, KindStats] = field(default_factory=dict)
     # Seconds per state of every configured link (sla_link_state_seconds_total), fed by apply().
     link_states: LinkStates | None = None
+    # Formats each polled target's lines off the event loop (agent/formatter.py); None: scrapes do.
+    formatter: TargetFormatter | None = None
 
     def config_loaded(self, at: float) -> None:
         self.config_reload_ok, self.config_loaded_at = True, at
@@ -92,6 +107,8 @@ class AgentState:
             error=outcome.error,
         )
         self.targets[key] = status
+        if self.formatter is not None:
+            self.formatter.submit(status)
         if self.link_states is not None:
             self.link_states.observe(outcome)
 

@@ -6,10 +6,12 @@ Targets are SNMP devices; links are spread over them, each with the series
 of the default snmp.link_metrics (traffic, errors): 9 per link, plus 6 per
 target, and the 4 of sla_link_state_seconds_total (one link in 50 down, the
 rest up). Prints the render time of AgentState.render (what /metrics serves)
-when every target was polled since the last scrape (the worst case: every
-target's lines are formatted in the render), when none was, of the link
-states' family alone, and of prometheus_client's generate_latest over the
-same state, for scale.
+after every target was polled once more: as the agent serves it, the
+formatter thread having formatted each target's lines after its poll
+(metrics_60k_ms), and in the worst case, every target's lines formatted by
+the render itself. Then the formatter's work per poll of the fleet, the render
+when nothing was polled since, the link states' family alone, and
+prometheus_client's generate_latest over the same state, for scale.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from prometheus_client import generate_latest  # noqa: E402
 
+from agent import textformat  # noqa: E402
 from agent.exposition import make_registry  # noqa: E402
+from agent.formatter import TargetFormatter  # noqa: E402
 from agent.link_states import LinkId, LinkStates  # noqa: E402
 from agent.memory import settle_gc  # noqa: E402
 from agent.scheduler import PollOutcome  # noqa: E402
@@ -93,20 +97,49 @@ def outcomes(targets: int, links: int, poll: int = 0) -> list[PollOutcome]:
     return out
 
 
-def render_ms(targets: int, links: int, repeat: int = 5) -> tuple[float, int]:
-    """Median ms of a /metrics render in which every target was polled since the last (its lines formatted too)."""
+def render_ms(targets: int, links: int, repeat: int = 5, formatter: bool = True) -> tuple[float, int]:
+    """Median ms of a /metrics render after every target was polled once more.
+
+    With ``formatter`` (as the agent runs, agent/formatter.py) the formatter
+    thread has formatted the targets' lines after their polls, as it does
+    while polls spread over the interval, and the render joins them. Without,
+    the render formats every target's lines itself: the worst case, a scrape
+    that lands right after every target's poll at once.
+    """
     clock = Clock()
     state = new_state(targets, links, clock)
+    if formatter:
+        state.formatter = TargetFormatter()
+        state.formatter.start()
     settle_gc()  # the collector as the agent runs it (agent/memory.py), after its state is built
     times, body = [], b""
-    for poll in range(repeat):
-        for outcome in outcomes(targets, links, poll):  # not timed: what the poll path does
-            state.apply(outcome)
-        clock.now = T0 + 30 * poll + 1
-        started = time.perf_counter()
-        body = state.render()
-        times.append((time.perf_counter() - started) * 1000)
+    try:
+        for poll in range(repeat):
+            for outcome in outcomes(targets, links, poll):  # not timed: what the poll path does
+                state.apply(outcome)
+            if state.formatter is not None and not state.formatter.drain():
+                raise SystemExit("the formatter did not finish within a minute")
+            clock.now = T0 + 30 * poll + 1
+            started = time.perf_counter()
+            body = state.render()
+            times.append((time.perf_counter() - started) * 1000)
+    finally:
+        if state.formatter is not None:
+            state.formatter.stop()
     return statistics.median(times), sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
+
+
+def format_ms(targets: int, links: int, repeat: int = 5) -> float:
+    """Median ms to format every target's lines once: the formatter thread's work per poll of the fleet."""
+    state = render_state(targets, links)
+    statuses = state.target_list()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for status in statuses:
+            textformat.target_fragments(status)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -115,7 +148,13 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=5000)
     args = parser.parse_args()
     ms, series = render_ms(args.targets, args.links)
-    print(f"AgentState.render, every target polled since the last scrape: {series} series, median {ms:.1f} ms")
+    print(f"AgentState.render as the agent serves it (lines formatted after each poll): {series} series, "
+          f"median {ms:.1f} ms")
+    worst, _ = render_ms(args.targets, args.links, formatter=False)
+    print(f"AgentState.render formatting every target's lines itself (all polled since the last scrape): "
+          f"median {worst:.1f} ms")
+    print(f"formatting every target's lines once (the formatter thread's work per fleet poll): "
+          f"median {format_ms(args.targets, args.links):.1f} ms")
     state = render_state(args.targets, args.links)
     state.render()
     link_states = state.link_states

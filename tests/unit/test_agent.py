@@ -1,6 +1,7 @@
 """The agent's wiring: scheduler -> ledger -> KPI engine -> /metrics, with a fake collector."""
 
 import asyncio
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -158,9 +159,15 @@ async def test_serves_metrics_and_healthz_and_closes_segments_on_stop(tmp_path):
                 break
         assert 'sla_kpi_value{kpi="egress_bandwidth"} 2.5e+09' in text
         assert 'sla_target_up{collector="fake",target="router"} 1.0' in text
+        # The formatter thread runs with the agent (agent/formatter.py), and has formatted the router's lines.
+        assert "metrics-format" in {thread.name for thread in threading.enumerate()}
+        status = agent.state.targets[("fake", "router")]  # submitted before the drain's marker
+        assert agent.state.formatter is not None and agent.state.formatter.drain(5.0)
+        assert status._text is not None
         async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
             assert resp.status == 200
             assert (await resp.json())["status"] == "ok"
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert "metrics-format" not in {thread.name for thread in threading.enumerate() if thread.is_alive()}
