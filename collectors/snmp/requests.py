@@ -12,13 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from pyasn1.codec.ber import encoder
-from pysnmp.proto import api
-
 from collectors.snmp import ber
 from collectors.snmp.oids import Oid
-
-_V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +66,22 @@ def build(community: bytes, kind: int, oids: Sequence[Oid], repetitions: int = 0
 
 def pysnmp_encoded(community: bytes, kind: int, oids: Sequence[Oid], request_id: int, repetitions: int = 0) -> bytes:
     """The same request encoded by pysnmp's protocol layer: the reference :func:`build` is checked against."""
+    from pyasn1.codec.ber import encoder  # the tests' reference only: the agent does not load it
+    from pysnmp.proto import api
+
+    v2c = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
     if kind == ber.GET_REQUEST:
-        pdu = _V2C.GetRequestPDU()
-        _V2C.apiPDU.set_defaults(pdu)
+        pdu = v2c.GetRequestPDU()
+        v2c.apiPDU.set_defaults(pdu)
     else:
-        pdu = _V2C.GetBulkRequestPDU()
-        _V2C.apiBulkPDU.set_defaults(pdu)
-        _V2C.apiBulkPDU.set_non_repeaters(pdu, 0)
-        _V2C.apiBulkPDU.set_max_repetitions(pdu, repetitions)
-    _V2C.apiPDU.set_request_id(pdu, request_id)
-    _V2C.apiPDU.set_varbinds(pdu, [(oid, _V2C.Null("")) for oid in oids])
-    message = _V2C.Message()
-    _V2C.apiMessage.set_defaults(message)
-    _V2C.apiMessage.set_community(message, community)
-    _V2C.apiMessage.set_pdu(message, pdu)
+        pdu = v2c.GetBulkRequestPDU()
+        v2c.apiBulkPDU.set_defaults(pdu)
+        v2c.apiBulkPDU.set_non_repeaters(pdu, 0)
+        v2c.apiBulkPDU.set_max_repetitions(pdu, repetitions)
+    v2c.apiPDU.set_request_id(pdu, request_id)
+    v2c.apiPDU.set_varbinds(pdu, [(oid, v2c.Null("")) for oid in oids])
+    message = v2c.Message()
+    v2c.apiMessage.set_defaults(message)
+    v2c.apiMessage.set_community(message, community)
+    v2c.apiMessage.set_pdu(message, pdu)
     return bytes(encoder.encode(message))

@@ -13,18 +13,23 @@ this module keeps two guarantees the shared engine does not give by itself:
   therefore retried once on a fresh transport domain, for which pysnmp holds
   no engine: it discovers the engine again (RFC 3414 4), and the change of
   engineID is logged.
+
+Imported only when a v3 device is opened (collectors/snmp/session.py): pysnmp's
+engine stack is about 19 MB of RSS a v2c fleet does not need.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import logging
-from typing import Any
+from typing import Any, Sequence
 
-from pydantic import SecretStr
+from pyasn1.type.univ import Integer, OctetString
 from pysnmp.carrier.asyncio.dgram import udp
 from pysnmp.entity import config as pysnmp_config
+from pysnmp.error import PySnmpError
 from pysnmp.hlapi.v3arch.asyncio import (
     USM_AUTH_HMAC96_MD5,
     USM_AUTH_HMAC96_SHA,
@@ -41,14 +46,28 @@ from pysnmp.hlapi.v3arch.asyncio import (
     USM_PRIV_CFB256_AES,
     USM_PRIV_CFB256_AES_BLUMENTHAL,
     USM_PRIV_NONE,
+    ContextData,
+    EndOfMibView,
+    NoSuchInstance,
+    NoSuchObject,
+    ObjectIdentity,
+    ObjectType,
     SnmpEngine,
     UdpTransportTarget,
     UsmUserData,
+    bulk_cmd,
+    get_cmd,
 )
+from pysnmp.proto import errind
+from pysnmp.proto.rfc1902 import ObjectName
 
 from agent.config import SnmpDevice
 from collectors.base import CollectorError
-from collectors.snmp.v2c import WRONG_ADDRESS, Rejections
+from collectors.snmp import replies
+from collectors.snmp.ber import Missing, Value
+from collectors.snmp.oids import Oid
+from collectors.snmp.session import DeviceSession, Engines, Raw, _one_line, secret
+from collectors.snmp.v2c import UNEXPECTED_OIDS, WRONG_ADDRESS, Rejections
 
 log = logging.getLogger("collectors.snmp")
 
@@ -77,10 +96,6 @@ PRIV_PROTOCOLS: dict[str, tuple[int, ...]] = {
 
 _LCD = "CommandGeneratorLcdConfigurator"  # the user context where pysnmp's hlapi caches transports
 _domains = itertools.count(1)
-
-
-def secret(value: SecretStr | None) -> str | None:
-    return None if value is None else value.get_secret_value()
 
 
 def usm_user(device: SnmpDevice) -> UsmUserData:
@@ -180,3 +195,172 @@ def release(engine: SnmpEngine, target: DeviceTarget) -> None:
     transport = entry[0] if entry else target.transport
     if transport is not None:
         transport.close_transport()
+
+
+class V3Engines:
+    """The pysnmp engines of one event loop's v3 devices, and their resolved request varbinds.
+
+    One engine in practice; a further one only for a v3 user name reused with
+    different keys (see credential_fingerprint). The varbinds are cached
+    because pysnmp resolves every request ObjectType against its MIB view even
+    with ``lookupMib=False``, which costs about as much CPU as the rest of the
+    request.
+    """
+
+    _VARBIND_CACHE_SIZE = 8192
+
+    def __init__(self) -> None:
+        self._engines: list[tuple[SnmpEngine, dict[str, bytes]]] = []
+        self._varbinds: dict[Oid, ObjectType] = {}
+
+    def engine_for(self, device: SnmpDevice) -> SnmpEngine:
+        """A pysnmp engine that can hold ``device``'s v3 credentials next to the others'."""
+        fingerprint = credential_fingerprint(device)
+        for engine, users in self._engines:
+            if fingerprint is None:
+                return engine
+            user, digest = fingerprint
+            if users.setdefault(user, digest) == digest:
+                return engine
+        engine = SnmpEngine()
+        self._engines.append((engine, dict([fingerprint]) if fingerprint else {}))
+        if len(self._engines) > 1:
+            log.info(
+                "SNMP engine %d opened: SNMPv3 user %r is used with different keys", len(self._engines), device.user
+            )
+        return engine
+
+    def __len__(self) -> int:
+        return len(self._engines)
+
+    def object_type(self, oid: Oid) -> ObjectType:
+        """A request varbind for ``oid``, resolved once and then reused."""
+        cached = self._varbinds.get(oid)
+        if cached is None:
+            if len(self._varbinds) >= self._VARBIND_CACHE_SIZE:
+                self._varbinds.clear()
+            cached = self._varbinds[oid] = ObjectType(ObjectIdentity(ObjectName(oid)))
+        return cached
+
+    def close(self) -> None:
+        for engine, _ in self._engines:
+            try:
+                engine.close_dispatcher()
+            except Exception:  # noqa: BLE001 - closing must not fail the caller
+                log.debug("closing an SNMP engine failed", exc_info=True)
+        self._engines.clear()
+        self._varbinds.clear()
+
+
+def _plain(value: Any) -> Value:
+    """A pysnmp/pyasn1 value as int, bytes or Missing (as collectors/snmp/ber.py decodes it)."""
+    if isinstance(value, NoSuchInstance):
+        return Missing.NO_SUCH_INSTANCE
+    if isinstance(value, NoSuchObject):
+        return Missing.NO_SUCH_OBJECT
+    if isinstance(value, EndOfMibView):
+        return Missing.END_OF_MIB_VIEW
+    if isinstance(value, Integer):  # Integer32, Counter32/64, Gauge32, TimeTicks, Unsigned32
+        return int(value)
+    if isinstance(value, OctetString):  # also IpAddress, Opaque, Null
+        return value.asOctets()
+    return str(value).encode()  # OBJECT IDENTIFIER etc.: not used by this collector
+
+
+class V3Session(DeviceSession):
+    """SNMPv3 through pysnmp, on a transport of the device's own (see collectors/snmp/v3.py)."""
+
+    def __init__(self, engines: Engines, device: SnmpDevice, target: DeviceTarget) -> None:
+        super().__init__(engines, device, f"{device.address}:{device.port}")
+        self._engine = engines.v3.engine_for(device)
+        self._auth = usm_user(device)
+        self._target = target
+        self._context = ContextData(contextName=device.context.encode())
+        self._engine_id: bytes | None = None
+        # pysnmp retries on its own; this outer bound only catches a request
+        # that pysnmp never completes (it should not happen, but a hung
+        # request must never hang the poll).
+        self._bound = self._timeout * (self._retries + 1) + 1.0
+
+    @classmethod
+    async def open(cls, engines: Engines, device: SnmpDevice) -> "V3Session":
+        try:
+            target = await DeviceTarget.for_device(device, engines.rejections)
+        except (PySnmpError, OSError) as exc:
+            raise CollectorError(f"{device.address}:{device.port}: cannot resolve address: {_one_line(exc)}") from None
+        return cls(engines, device, target)
+
+    async def _get(self, oids: Sequence[Oid]) -> tuple[str, int, list[Value]]:
+        status, index, rows = await self._call(get_cmd, [self._engines.v3.object_type(oid) for oid in oids])
+        if not replies.echoes(list(oids), [oid for oid, _ in rows], 0 if status == "noError" else 1):
+            self._engines.rejections.add(UNEXPECTED_OIDS)
+            raise CollectorError(f"{self.where}: reply does not carry the OIDs asked; discarded")
+        return status, index, [value for _, value in rows]
+
+    async def _bulk(self, cursors: Sequence[Oid], repetitions: int) -> Raw:
+        status, index, rows = await self._call(
+            bulk_cmd, [self._engines.v3.object_type(oid) for oid in cursors], 0, repetitions
+        )
+        if status == "noError" and not replies.follows(cursors, repetitions, rows):
+            self._engines.rejections.add(UNEXPECTED_OIDS)
+            raise CollectorError(f"{self.where}: GETBULK reply does not follow the OIDs asked; discarded")
+        return status, index, rows
+
+    async def _call(self, command: Any, varbinds: list[ObjectType], *bulk: int) -> Raw:
+        known = self._engine_id is not None
+        try:
+            return await self._once(command, varbinds, *bulk)
+        except _TimedOut:
+            if not known:
+                raise CollectorError(self._no_response()) from None
+        # The engine answered before: it may have come back with a new engineID,
+        # whose reports pysnmp discards. Discover it again on a fresh transport.
+        old = self._engine_id
+        release(self._engine, self._target)
+        self._target = self._target.renewed()
+        self._engine_id = None
+        try:
+            result = await self._once(command, varbinds, *bulk)
+        except _TimedOut:
+            raise CollectorError(self._no_response()) from None
+        if self._engine_id != old:
+            log.warning("%s: SNMPv3 engine re-discovered, snmpEngineID changed %s -> %s (device replaced, "
+                        "failed over, or its engineID is not persistent)", self.where,
+                        old.hex() if old else "?", self._engine_id.hex() if self._engine_id else "?")
+        return result
+
+    async def _once(self, command: Any, varbinds: list[ObjectType], *bulk: int) -> Raw:
+        """Run one pysnmp request; map every failure to CollectorError (a timeout to _TimedOut)."""
+        try:
+            async with asyncio.timeout(self._bound):
+                error_indication, error_status, error_index, response = await command(
+                    self._engine, self._auth, self._target, self._context, *bulk, *varbinds, lookupMib=False
+                )
+        except TimeoutError:
+            raise CollectorError(f"{self.where}: request did not complete within {self._bound:.1f}s") from None
+        except (PySnmpError, OSError) as exc:
+            raise CollectorError(f"{self.where}: SNMP request failed: {_one_line(exc)}") from None
+        if isinstance(error_indication, errind.RequestTimedOut):
+            raise _TimedOut()
+        if error_indication:
+            raise CollectorError(self._indication_message(error_indication))
+        if self._engine_id is None:
+            self._engine_id = peer_engine_id(self._engine, self._target)
+        status = error_status.prettyPrint() if hasattr(error_status, "prettyPrint") else str(error_status)
+        rows = [(tuple(name), _plain(value)) for name, value in response]
+        return ("noError" if status in ("0", "noError") else status), int(error_index or 0), rows
+
+    def _indication_message(self, indication: Any) -> str:
+        if isinstance(indication, errind.WrongDigest):
+            return f"{self.where}: SNMPv3 authentication failed (wrong auth_key or auth_protocol)"
+        if isinstance(indication, errind.UnknownUserName):
+            return f"{self.where}: SNMPv3 user unknown to the agent"
+        if isinstance(indication, errind.DecryptionError):
+            return f"{self.where}: SNMPv3 decryption failed (wrong priv_key or priv_protocol)"
+        return f"{self.where}: SNMP error: {_one_line(indication)}"
+
+
+class _TimedOut(Exception):
+    """pysnmp gave up after its retries (RequestTimedOut)."""
+
+

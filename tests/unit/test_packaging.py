@@ -14,6 +14,7 @@ import importlib
 import importlib.metadata
 import pkgutil
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -126,3 +127,37 @@ def test_every_snmpv3_privacy_protocol_encrypts(protocol):
     cipher, salt = service.encrypt_data(key, (1, 2, 0), plain)
     assert bytes(cipher) != plain
     assert bytes(service.decrypt_data(key, (1, 2, salt), cipher))[: len(plain)] == plain
+
+
+_OPEN_ONE_DEVICE = """
+import asyncio, sys
+import agent.cli, collectors.cloud, collectors.sms, collectors.snmp  # what `sla-agent run` loads
+from agent.config import SnmpDevice
+from collectors.snmp.session import DeviceSession, Engines
+
+async def main():
+    engines = Engines()
+    await DeviceSession.create(engines, SnmpDevice.model_validate(DEVICE))  # opens a socket, sends nothing
+    engines.close()
+
+asyncio.run(main())
+print(any(name.split(".")[0] in ("pysnmp", "pyasn1") for name in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(
+    "device, loaded",
+    [
+        ({"version": "v2c", "community": "x"}, "False"),
+        ({"version": "v3", "user": "u", "auth_key": "authkey123", "priv_key": "privkey123"}, "True"),
+    ],
+    ids=["v2c", "v3"],
+)
+def test_pysnmp_is_loaded_only_for_a_v3_device(device, loaded):
+    # v2c has its own encoder and decoder (collectors/snmp/ber.py); pysnmp's engine
+    # stack is about 21 MB of RSS that a v2c fleet does not need (docs/performance.md, Memory).
+    device = {"name": "d", "address": "127.0.0.1", "port": 9, "timeout": 1.0, "retries": 0, **device}
+    code = _OPEN_ONE_DEVICE.replace("DEVICE", repr(device))
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == loaded
