@@ -34,6 +34,35 @@ def test_change_closes_segment_at_the_observation(path):
     assert segs(ledger) == [(100, 130, 1.0), (130, 160, 0.0), (160, 190, None), (190, 250, 1.0)]
 
 
+def test_values_a_float_cannot_hold_are_compared_as_given(path):
+    # The newest segment is mirrored in float columns; an integer beyond 2**53 is
+    # kept as given there, or 2**53 + 1 and 2**53 would read as one value. (The
+    # file's REAL column rounds it: after a reopen they would.)
+    big = 2**53 + 1
+    ledger = Ledger(path)
+    ledger.record([("n", big, 100, 60)])
+    ledger.record([("n", big, 130, 60)])
+    ledger.record([("n", big - 1, 160, 60)])
+    ledger.record([("n", big - 1, 190, 60)])
+    assert [(s, e) for s, e, _ in segs(ledger, name="n")] == [(100, 160), (160, 250)]
+    nan = float("nan")
+    ledger.record([("m", nan, 100, 60)])
+    ledger.record([("m", nan, 130, 60)])  # NaN equals nothing, itself included: a new segment, as before
+    assert [(s, e) for s, e, _ in segs(ledger, name="m")] == [(100, 130), (130, 190)]
+
+
+def test_many_series_keep_their_own_newest_segment(path):
+    # Series ids index the mirror's columns, which grow as series are added.
+    ledger = Ledger(path)
+    names = [f"link:l{i}:up" for i in range(3_000)]
+    ledger.record([(n, float(i % 2), 100, 60) for i, n in enumerate(names)])
+    ledger.record([(n, float(i % 2) if i % 3 else None, 130, 60) for i, n in enumerate(names)])
+    got = ledger.segments(names, 0, 1_000)
+    for i, n in enumerate(names):
+        value = float(i % 2)
+        assert got[n] == ([(100, 190, value)] if i % 3 else [(100, 130, value), (130, 190, None)]), n
+
+
 def test_gap_longer_than_validity_stays_uncovered(path):
     ledger = Ledger(path)
     ledger.record([(S, 1.0, 100, 60)])
