@@ -114,27 +114,29 @@ def split(start: float, end: float, state: int, valid_until: float, maintenance:
 
 
 def add(a: Seconds, b: Seconds) -> Seconds:
-    return a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]
+    # ``or 0.0``: a sum of zeros as the one shared zero, not a float of its own (most
+    # links keep two or three states at zero: 48 bytes a link otherwise).
+    return a[0] + b[0] or 0.0, a[1] + b[1] or 0.0, a[2] + b[2] or 0.0, a[3] + b[3] or 0.0
 
 
 class Closed:
     """Seconds per state up to ``mark``, and the state the link is in from ``mark`` on.
 
     Immutable for the accounting; a new one is made at every change of state
-    (not at every observation), so the text that a scrape formats from it
-    (``text``, for the state that is growing: ``text_state``) is kept across
-    polls that only confirm the state.
+    (not at every observation), so the text that a scrape formats from it is
+    kept across polls that only confirm the state: ``text`` is the state that
+    is growing and the ends of the other states' lines (agent/link_states.py),
+    one tuple, so a reader on another thread never sees half of it.
     """
 
-    __slots__ = ("seconds", "mark", "state", "calendar", "text", "text_state")
+    __slots__ = ("seconds", "mark", "state", "calendar", "text")
 
     def __init__(self, seconds: Seconds, mark: float, state: int, calendar: Calendar):
         self.seconds = seconds
         self.mark = mark
         self.state = state
         self.calendar = calendar
-        self.text: bytes = b""
-        self.text_state = -1
+        self.text: tuple[int, bytes, bytes, bytes] | None = None
 
     def at(self, t: float, valid_until: float) -> Seconds:
         """Seconds per state at ``t`` (>= mark, or the seconds as of mark)."""

@@ -6,7 +6,7 @@ took most of a second holding the GIL. Here a target's lines are formatted
 once, when its poll lands (agent/state.py), and a scrape only joins them
 family by family: its cost is a join, not formatting. Values are written as
 prometheus_client writes them (``floatToGoString``), labels escaped by the
-text format's rules (and formatted once per label set), and a test checks
+text format's rules (once per run of samples sharing a label set), and a test checks
 that both outputs parse to the same samples.
 """
 
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import itertools
 from typing import TYPE_CHECKING, Iterable, Mapping
-
-from prometheus_client.utils import floatToGoString
 
 from agent import exposed
 from agent.exposed import Series
@@ -45,18 +43,12 @@ def family_of(sample_name: str) -> str:
     raise KeyError(f"{sample_name} is not in agent.metrics")
 
 
-_LABEL_TEXT: dict[Labels, str] = {}
-_LABEL_TEXT_LIMIT = 500_000  # label sets remembered (a link's are the same poll after poll)
-
-
 def _label_text(labels: Labels) -> str:
-    text = _LABEL_TEXT.get(labels)
-    if text is None:
-        if len(_LABEL_TEXT) >= _LABEL_TEXT_LIMIT:
-            _LABEL_TEXT.clear()
-        inner = ",".join(f'{key}="{escape_label(val)}"' for key, val in labels)
-        text = _LABEL_TEXT[labels] = f"{{{inner}}}" if labels else ""
-    return text
+    # Not remembered across calls: a target's lines are kept formatted, so a
+    # cache of label texts would hold a second copy of them (10 MB for 60,000
+    # links) to save formatting each link's labels once per poll.
+    inner = ",".join(f'{key}="{escape_label(val)}"' for key, val in labels)
+    return f"{{{inner}}}" if labels else ""
 
 
 _INF, _MINUS_INF = float("inf"), float("-inf")
@@ -115,8 +107,8 @@ def fragments(series: Iterable[Series]) -> dict[str, bytes]:
     last: Labels | None = None
     text = ""
     for name, labels, value in series:
-        if labels is not last:  # a link's samples share one labels tuple: its text is looked up once
-            text = _LABEL_TEXT.get(labels) or _label_text(labels)
+        if labels is not last:  # a link's samples share one labels tuple: its text is formatted once
+            text = _label_text(labels)
             last = labels
         family = _FAMILIES.get(name) or _family(name)
         # An int (a device's counter, as read) is written as an integer: exact where a
