@@ -93,7 +93,7 @@ class _Link(LinkClock):
                                  f'device="{escape(i.device)}",state="').encode()
         return head
 
-    def static_text(self, closed: Closed, growing: int) -> tuple[int, bytes, bytes, bytes]:
+    def static_ends(self, closed: Closed, growing: int) -> tuple[int, bytes, bytes, bytes]:
         """``growing``, then the ends of the lines of the three states that are not growing, in state order.
 
         Only the ends are kept, and those at zero are shared: with the head in
@@ -236,7 +236,7 @@ class LinkStates:
                     growing = MAINTENANCE if inside else closed.state
                     text = closed.text
                     if text is None or text[0] != growing:
-                        text = closed.text = link.static_text(closed, growing)
+                        text = closed.text = link.static_ends(closed, growing)
                     head = link._head or link.head()
                     extend((head, text[1], head, text[2], head, text[3], head, _SUFFIX[growing]))
                     value = closed.seconds[growing] + (t - mark)

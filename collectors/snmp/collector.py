@@ -14,7 +14,7 @@ import functools
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence, TypeVar
 
 from agent.config import Config, Link, SnmpDefaults, SnmpDevice
 from agent.series import (
@@ -76,7 +76,7 @@ class TargetLink:
 
     @classmethod
     def of(cls, link: Link, group: str) -> "TargetLink":
-        labels = tuple((name, value) if name == "link" else _shared_label(name, value)
+        labels = tuple((name, value) if name == "link" else _shared_pair(name, value)
                        for name, value in zip(_LINK_LABELS, (link.name, group, link.device)))
         return cls(link, group, labels, up_series(link.name), available_series(link.name))
 
@@ -126,18 +126,14 @@ def poll_timeout(device: SnmpDevice, has_links: bool) -> float:
 
 
 _LINK_LABELS = METRICS["sla_link_up"].labels
+T, U = TypeVar("T"), TypeVar("U")
 
 
-@functools.lru_cache(maxsize=1 << 14)
-def _shared_label(name: str, value: str) -> tuple[str, str]:
-    """One (name, value) pair for the links that share it: a device's 24 links, a group's thousands."""
-    return name, value
-
-
-@functools.lru_cache(maxsize=1 << 12)
-def _shared_speeds(capacity: float, limit: float) -> tuple[float, float]:
-    """One (capacity, limit) pair for the links that share it: most of a fleet's ports have one of a few speeds."""
-    return capacity, limit
+@functools.lru_cache(maxsize=1 << 14, typed=True)  # typed: 1000 and 1000.0 are written differently
+def _shared_pair(first: T, second: U) -> tuple[T, U]:
+    """One pair for the links that share it: a label (a device's 24 links, a group's thousands), or
+    the (capacity, limit) of one speed (most of a fleet's ports have one of a few)."""
+    return first, second
 
 
 _SCALARS = (oids.SYS_UPTIME, oids.IF_NUMBER, oids.IF_TABLE_LAST_CHANGE)
@@ -460,7 +456,7 @@ class SnmpCollector:
         # contract, and virtual interfaces (lo, VLANIF, trunks) often report
         # a nominal ifHighSpeed below what they actually carry.
         limit = max_plausible_rate(max(line_rate_bytes(interface) or 0.0, link.capacity or 0.0) or None)
-        state.speeds[link.name] = _shared_speeds(capacity, limit)
+        state.speeds[link.name] = _shared_pair(capacity, limit)
         if capacity == 0.0 and link.name not in state.no_speed:
             state.no_speed.add(link.name)
             log.warning(

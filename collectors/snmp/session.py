@@ -17,9 +17,7 @@ import asyncio
 import logging
 import math
 import socket
-from typing import Any, Sequence
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Sequence
 
 from pydantic import SecretStr
 
@@ -66,7 +64,7 @@ class Engines:
     The rejected-reply counters; the v2c sockets (one per device, closed
     together); and, once a v3 device is opened, pysnmp's engines for SNMPv3
     (collectors/snmp/v3.py). pysnmp's engine stack is imported only then: a
-    v2c fleet never loads it (with pysnmp.proto, about 21 MB of RSS and 0.2 s of start-up).
+    v2c fleet never loads it (about 21 MB of RSS and 0.2 s of start-up).
     """
 
     def __init__(self, rejections: Rejections | None = None) -> None:
@@ -208,7 +206,7 @@ async def _resolve(device: SnmpDevice) -> tuple[int, tuple[str, int]]:
     try:
         infos = await loop.getaddrinfo(device.address, device.port, type=socket.SOCK_DGRAM, proto=socket.IPPROTO_UDP)
     except (socket.gaierror, OSError, UnicodeError) as exc:
-        raise CollectorError(f"{device.address}:{device.port}: cannot resolve address: {_one_line(exc)}") from None
+        raise CollectorError(f"{device.address}:{device.port}: cannot resolve address: {one_line(exc)}") from None
     family, _, _, _, sockaddr = infos[0]
     return family, (str(sockaddr[0]), int(sockaddr[1]))
 
@@ -237,7 +235,7 @@ class V2cSession(DeviceSession):
         except NoResponse:
             raise CollectorError(self._no_response()) from None
         except OSError as exc:
-            raise CollectorError(f"{self.where}: SNMP request failed: {_one_line(exc)}") from None
+            raise CollectorError(f"{self.where}: SNMP request failed: {one_line(exc)}") from None
 
     async def _get(self, oids: Sequence[Oid]) -> tuple[str, int, list[Value]]:
         key = tuple(oids)
@@ -255,6 +253,6 @@ class V2cSession(DeviceSession):
         return ber.error_status_name(message.error_status), message.error_index, rows
 
 
-def _one_line(exc: object) -> str:
+def one_line(exc: object) -> str:
     text = " ".join(str(exc).split())
     return text[:200] if text else type(exc).__name__
