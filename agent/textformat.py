@@ -75,16 +75,19 @@ def go_float(value: float) -> str:
 
 
 _FLOAT_TEXT: dict[float, str] = {}
-_FLOAT_TEXT_LIMIT = 200_000  # values remembered: a link's state and capacity repeat poll after poll
+# Whole values repeat poll after poll (a link's state, its capacity); a rate or an
+# uptime in seconds is new at nearly every poll, and remembering those kept up to
+# ~27 MB of texts at the full fleet only to clear them every other cycle.
+_FLOAT_TEXT_LIMIT = 8192
 
 
 def float_text(value: float) -> str:
-    """``go_float(value)``, remembered for values that repeat (1.0, 0.0, a link's capacity)."""
+    """``go_float(value)``, remembered for whole values, which repeat (1.0, a link's capacity)."""
     text = _FLOAT_TEXT.get(value)
     if text is None:
         text = go_float(value)
-        # Not 0.0: -0.0 is equal to it and would share its text. Not NaN: never equal, never found.
-        if value:
+        # Not 0.0: -0.0 is equal to it and would share its text. NaN and infinities are not whole.
+        if value and type(value) is float and value.is_integer():
             if len(_FLOAT_TEXT) >= _FLOAT_TEXT_LIMIT:
                 _FLOAT_TEXT.clear()
             _FLOAT_TEXT[value] = text

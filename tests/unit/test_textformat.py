@@ -100,3 +100,18 @@ def test_remembered_float_texts_are_the_same_as_prometheus_client_spells_them(va
     for value in [*values, *reversed(values)]:
         assert float_text(value) == floatToGoString(value)
     assert float_text(0.0) == "0.0" and float_text(-0.0) == "-0.0" and float_text(0.0) == "0.0"
+
+
+def test_only_whole_values_are_remembered_so_rates_and_uptimes_do_not_pile_up():
+    from agent import textformat
+
+    textformat._FLOAT_TEXT.clear()
+    for i in range(10_000):  # a rate or an uptime: new at nearly every poll
+        float_text(1234.5 + i / 7)
+    assert len(textformat._FLOAT_TEXT) == 0
+    for capacity in (1.25e9, 125e6, 1.0, 1.25e9):
+        float_text(capacity)
+    assert set(textformat._FLOAT_TEXT) == {1.25e9, 125e6, 1.0}
+    for i in range(3 * textformat._FLOAT_TEXT_LIMIT):  # bounded even when whole values never repeat
+        float_text(float(i + 1))
+    assert len(textformat._FLOAT_TEXT) <= textformat._FLOAT_TEXT_LIMIT
