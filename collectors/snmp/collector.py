@@ -309,7 +309,9 @@ class SnmpCollector:
         # so it triggers the walk, and the same verdict re-seeds the rates. The
         # counters compared are the rows read just now at the indices the baselines
         # were taken from.
-        rising = counters_rising(self._counter_pairs(target, state, layout, rows))
+        # The counters only tell a wrap from a reboot when sysUpTime went back: read them then.
+        went_back = state.uptime is not None and uptime.value < state.uptime.value
+        rising = counters_rising(self._counter_pairs(target, state, layout, rows)) if went_back else True
         change = uptime_change(state.uptime, uptime, rising)
         reasons = self._walk_reasons(target, state, uptime, change, if_number, last_change)
         if not reasons:

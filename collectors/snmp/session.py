@@ -127,12 +127,16 @@ class DeviceSession:
             return await self._get_pdu(oids)
         chunks = [oids[i : i + GET_CHUNK] for i in range(0, len(oids), GET_CHUNK)]
         values: list[Value] = []
-        for part in await asyncio.gather(*(self._get_pdu(chunk) for chunk in chunks)):
-            values += part
+        for chunk, raw in zip(chunks, await self._get_many(chunks)):
+            values += await self._values(chunk, raw)
         return values
 
     async def _get_pdu(self, oids: Sequence[Oid]) -> list[Value]:
-        status, index, values = await self._get(oids)
+        return await self._values(oids, await self._get(oids))
+
+    async def _values(self, oids: Sequence[Oid], raw: tuple[str, int, list[Value]]) -> list[Value]:
+        """The values of one GET's reply ``raw``; a tooBig reply is asked again in halves."""
+        status, index, values = raw
         if status == "tooBig" and len(oids) > 1:
             # The agent's message size is smaller than we assumed: split.
             half = len(oids) // 2
@@ -140,6 +144,10 @@ class DeviceSession:
             return first + second
         self._check_status(status, index, oids)
         return values
+
+    async def _get_many(self, chunks: Sequence[Sequence[Oid]]) -> list[tuple[str, int, list[Value]]]:
+        """One GET per chunk, all in flight at once (a transport may send them as one batch)."""
+        return list(await asyncio.gather(*(self._get(chunk) for chunk in chunks)))
 
     async def walk_columns(self, columns: Sequence[Oid], rows_expected: int | None = None) -> dict[Oid, dict[Oid, Value]]:
         """Walk several table columns at once with GETBULK: ``{column: {index suffix: value}}``.
@@ -230,27 +238,39 @@ class V2cSession(DeviceSession):
         return cls(engines, device, endpoint, community.encode())
 
     async def _send(self, request: requests.Request, check: Any) -> ber.Message:
+        return (await self._send_all([(request, check)]))[0]
+
+    async def _send_all(self, items: Sequence[tuple[requests.Request, Any]]) -> list[ber.Message]:
         try:
-            return await self._endpoint.request(request, check, self._timeout, self._retries)
+            return await self._endpoint.request_all(items, self._timeout, self._retries)
         except NoResponse:
             raise CollectorError(self._no_response()) from None
         except OSError as exc:
             raise CollectorError(f"{self.where}: SNMP request failed: {one_line(exc)}") from None
 
-    async def _get(self, oids: Sequence[Oid]) -> tuple[str, int, list[Value]]:
+    def _prepared(self, oids: Sequence[Oid]) -> tuple[requests.Request, Any]:
         key = tuple(oids)
         prepared = self._gets.get(key)
         if prepared is None:
             request = requests.build(self._community, ber.GET_REQUEST, key)
             prepared = self._gets[key] = (request, get_check(request))
-        message = await self._send(*prepared)
-        return ber.error_status_name(message.error_status), message.error_index, [v for _, v in message.varbinds]
+        return prepared
+
+    async def _get(self, oids: Sequence[Oid]) -> tuple[str, int, list[Value]]:
+        return _raw_values(await self._send(*self._prepared(oids)))
+
+    async def _get_many(self, chunks: Sequence[Sequence[Oid]]) -> list[tuple[str, int, list[Value]]]:
+        return [_raw_values(message) for message in await self._send_all([self._prepared(c) for c in chunks])]
 
     async def _bulk(self, cursors: Sequence[Oid], repetitions: int) -> Raw:
         request = requests.build(self._community, ber.GET_BULK_REQUEST, cursors, repetitions)
         message = await self._send(request, bulk_check(request))
         rows = [(ber.decode_oid(name), value) for name, value in message.varbinds]
         return ber.error_status_name(message.error_status), message.error_index, rows
+
+
+def _raw_values(message: ber.Message) -> tuple[str, int, list[Value]]:
+    return ber.error_status_name(message.error_status), message.error_index, [v for _, v in message.varbinds]
 
 
 def one_line(exc: object) -> str:

@@ -19,7 +19,7 @@ import asyncio
 import random
 import socket
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 from collectors.snmp import ber, replies
 from collectors.snmp.requests import Request
@@ -124,27 +124,49 @@ class V2cEndpoint(asyncio.DatagramProtocol):
 
     async def request(self, request: Request, check: Check, timeout: float, retries: int) -> ber.Message:
         """Send ``request`` (re-sent every ``timeout`` s, ``retries`` times) and return the accepted reply."""
+        return (await self.request_all(((request, check),), timeout, retries))[0]
+
+    async def request_all(
+        self, items: Sequence[tuple[Request, Check]], timeout: float, retries: int
+    ) -> list[ber.Message]:
+        """Send every request at once and return their accepted replies, in order.
+
+        One deadline and one resend timer for all of them, not a task and timers
+        per request: a device poll is several GET PDUs, and at 2,500 devices the
+        per-request tasks were a large part of the event loop's work. A resend
+        re-sends only the requests still unanswered, with the same request-ids,
+        so a reply to any attempt is accepted.
+        """
         transport = self._transport
         if transport is None:
             raise NoResponse("socket closed")
         loop = asyncio.get_running_loop()
-        request_id = self._new_id()
-        packet = request.with_id(request_id)
-        future: asyncio.Future[ber.Message] = loop.create_future()
-        self._pending[request_id] = _Pending(future, check)
-        # Retries re-send the same request-id, so a reply to any attempt is accepted.
-        resends = [loop.call_later(timeout * attempt, transport.sendto, packet, self._peer)
-                   for attempt in range(1, retries + 1)]
+        peer = self._peer
+        sent: list[tuple[int, bytes, asyncio.Future[ber.Message]]] = []
+        for request, check in items:
+            request_id = self._new_id()
+            future: asyncio.Future[ber.Message] = loop.create_future()
+            self._pending[request_id] = _Pending(future, check)
+            sent.append((request_id, request.with_id(request_id), future))
+
+        def resend() -> None:
+            for _, packet, waiting in sent:
+                if not waiting.done():
+                    transport.sendto(packet, peer)
+
+        resends = [loop.call_later(timeout * attempt, resend) for attempt in range(1, retries + 1)]
         try:
-            transport.sendto(packet, self._peer)
+            for _, packet, _ in sent:
+                transport.sendto(packet, peer)
             async with asyncio.timeout(timeout * (retries + 1)):
-                return await future
+                return [await waiting for _, _, waiting in sent]
         except TimeoutError:
             raise NoResponse(f"no response within {timeout:g}s x {retries + 1}") from None
         finally:
             for handle in resends:
                 handle.cancel()
-            del self._pending[request_id]
+            for request_id, _, _ in sent:
+                del self._pending[request_id]
 
     def close(self) -> None:
         if self._transport is not None:

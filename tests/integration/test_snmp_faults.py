@@ -256,6 +256,37 @@ async def test_a_device_with_thousands_of_interfaces_is_walked(closing: list[Any
     assert rx["sla_link_receive_bytes_total"] == 1000 * 1999
 
 
+async def test_a_poll_of_several_pdus_resends_only_the_one_left_unanswered(closing: list[Any]) -> None:
+    """60 links are 7 GET PDUs in flight at once; the reply to one is lost: only that one is sent again."""
+    seen: dict[int, int] = {}  # GET request-id -> copies received
+    drop: dict[str, int | None] = {"id": None}
+
+    def tamper(request: ber.Message, reply: bytes) -> list[bytes]:
+        if request.pdu_type != ber.GET_REQUEST:
+            return [reply]
+        seen[request.request_id] = seen.get(request.request_id, 0) + 1
+        if drop["id"] is None and len(seen) == 3:
+            drop["id"] = request.request_id  # the third PDU's first copy goes unanswered
+            return []
+        return [reply]
+
+    agent = await MibAgent(COMMUNITY.encode(), if_table(60), tamper=tamper).start()
+    closing.append(agent)
+    links = [{"name": f"l{i}", "device": "r", "if_name": f"ge{i}"} for i in range(1, 61)]
+    collector = SnmpCollector(config_for([device("r", agent.port)], links))
+    closing.append(collector)
+    target = collector.targets()[0]
+    await collector.poll(target)  # the walk, then the first GETs
+    seen.clear()
+    drop["id"] = None
+    started = time.monotonic()
+    result = await collector.poll(target)
+    assert time.monotonic() - started < target.poll_timeout
+    assert all(up_value(result, f"l{i}") == 1.0 for i in range(1, 61))
+    assert len(seen) >= 7 and drop["id"] is not None
+    assert {rid: n for rid, n in seen.items() if n != 1} == {drop["id"]: 2}
+
+
 async def test_huge_octet_strings_shrink_the_walk_instead_of_failing_it(closing: list[Any]) -> None:
     """Interface names of 6 KB: a 25-row reply would exceed a datagram, the agent says tooBig, rows are halved."""
     agent = await MibAgent(COMMUNITY.encode(), if_table(30, name_of=lambda i: f"ge{i}-" + "x" * 6000)).start()
