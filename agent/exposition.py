@@ -130,21 +130,15 @@ def make_app(state: AgentState, kpi_interval: Callable[[], float], reload: Reloa
 
     async def metrics(request: web.Request) -> web.StreamResponse:
         loop = asyncio.get_running_loop()
-        chunks = await loop.run_in_executor(renderer, state.render_chunks)
+        # Made batch by batch in the renderer's thread, so neither the poll loop
+        # renders nor the whole text (or the list of its pieces) is ever held.
+        batches = state.render_batches(WRITE_BATCH)
+        batch = await loop.run_in_executor(renderer, next, batches, None)
         response = web.StreamResponse(headers={"Content-Type": CONTENT_TYPE_LATEST})
-        response.content_length = sum(len(chunk) for chunk in chunks)
         await response.prepare(request)
-        # Written in batches of the targets' own bytes: never the whole text at once in memory.
-        batch: list[bytes] = []
-        size = 0
-        for chunk in chunks:
-            batch.append(chunk)
-            size += len(chunk)
-            if size >= WRITE_BATCH:
-                await response.write(b"".join(batch))
-                batch, size = [], 0
-        if batch:
-            await response.write(b"".join(batch))
+        while batch is not None:
+            await response.write(batch)
+            batch = await loop.run_in_executor(renderer, next, batches, None)
         await response.write_eof()
         return response
 

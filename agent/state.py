@@ -117,18 +117,39 @@ class AgentState:
             yield exposed.labelled("sla_scheduler_lag_seconds", stats.lag, collector=kind)
             yield exposed.labelled("sla_scheduler_skipped_ticks_total", stats.skipped_ticks, collector=kind)
 
-    def render_chunks(self) -> list[bytes]:
-        """The /metrics text in pieces: this state's own series, every target's preformatted lines, link states."""
+    def _pieces(self) -> Iterator[list[bytes]]:
+        """The /metrics text as lists of pieces: this state's own series, every target's preformatted lines, link states."""
         parts = [textformat.fragments(exposed.agent_series(self))]
         parts.extend(target.text for target in self.target_list())
-        chunks = textformat.render_chunks(parts)
+        yield textformat.render_chunks(parts)
         if self.link_states is not None:
             # A family of its own, fresh at every scrape: written apart from the targets' cached parts.
-            chunks.extend(self.link_states.chunks())
-        return chunks
+            yield from self.link_states.iter_chunks()
+
+    def render_chunks(self) -> list[bytes]:
+        """The /metrics text in pieces, not joined."""
+        return [piece for pieces in self._pieces() for piece in pieces]
 
     def render(self) -> bytes:
         return b"".join(self.render_chunks())
+
+    def render_batches(self, size: int) -> Iterator[bytes]:
+        """The /metrics text in joined batches of about ``size`` bytes, made as they are asked for.
+
+        A scrape of the full fleet then holds one batch, not the list of every
+        piece (the link states' alone were about 9 MB at 60,000 links).
+        """
+        batch: list[bytes] = []
+        held = 0
+        for pieces in self._pieces():
+            for piece in pieces:
+                batch.append(piece)
+                held += len(piece)
+                if held >= size:
+                    yield b"".join(batch)
+                    batch, held = [], 0
+        if batch:
+            yield b"".join(batch)
 
     def target_list(self) -> list[TargetStatus]:
         return list(self.targets.values())

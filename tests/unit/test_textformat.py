@@ -115,3 +115,17 @@ def test_only_whole_values_are_remembered_so_rates_and_uptimes_do_not_pile_up():
     for i in range(3 * textformat._FLOAT_TEXT_LIMIT):  # bounded even when whole values never repeat
         float_text(float(i + 1))
     assert len(textformat._FLOAT_TEXT) <= textformat._FLOAT_TEXT_LIMIT
+
+
+def test_the_batches_a_scrape_is_written_in_join_to_the_whole_text_and_stay_near_their_size():
+    state = busy_state()
+    clock = FakeClock(1012.0)
+    state.link_states = LinkStates([LinkId(f"l{i}", "g", f"rt-{i % 7}") for i in range(3000)], clock=clock)
+    whole = state.render()
+    for size in (1, 4096, 64 * 1024, len(whole) + 1):
+        batches = list(state.render_batches(size))
+        assert b"".join(batches) == whole
+        assert all(batch for batch in batches)
+        # A batch passes its size by at most one piece (the longest here: a header or a target's family).
+        assert all(len(batch) < size + 4096 for batch in batches[:-1])
+    assert len(list(state.render_batches(64 * 1024))) > 3
