@@ -25,6 +25,9 @@ Unit = Literal["ratio", "bytes_per_second", "bytes", "seconds", "count"]
 #   cloud      - every region of the configured clouds (or those the KPI names)
 #   sms        - every configured SMS gateway (or those the KPI names)
 Source = Literal["link_group", "cloud", "sms"]
+# The source of a KPI the config defines itself (name, kind, unit and target given): availability or
+# summed capacity of a link group, the generic kinds.
+CUSTOM_KPI_SOURCE: Source = "link_group"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,13 @@
 """YAML configuration -> frozen, validated models.
 
 Every problem is reported as ``FILE: path.to.key: what is wrong``, all at
-once, so an operator fixes a config in one pass. Secrets (SNMP communities,
-v3 keys) are given as ``${ENV_VAR}``, ``{file: PATH}`` or ``{env: NAME}`` and
+once, so an operator fixes a config in one pass. Secrets (communities, keys,
+tokens) are given as ``${ENV_VAR}``, ``{file: PATH}`` or ``{env: NAME}`` and
 held as SecretStr, so they never show in reprs, logs or errors.
+
+The core keys (agent, kpis, maintenance) are defined here; each source's
+sections, the keys by which a KPI selects what of it is measured, and their
+cross-checks come from its collectors/<source>/config.py (agent/config_sections.py).
 """
 
 from __future__ import annotations
@@ -23,15 +27,15 @@ from pydantic import (
     BaseModel,
     Field,
     SecretStr,
-    TypeAdapter,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from agent import units
-from agent.catalogue import BY_ID, KpiDefinition
+from agent.catalogue import BY_ID, CUSTOM_KPI_SOURCE, KpiDefinition
 from agent.config_keys import error_message
 from agent.schema import (
     BitRate,
@@ -47,30 +51,17 @@ from agent.schema import (
     below_minimum,
     duration_at_least,
 )
+from agent.config_sections import PartialValidation, Problem, SectionView, unique, unknown_names
+from agent.sources import config_sections
 from agent.yamlfile import read_yaml
-from collectors.cloud.config import (
-    CloudConfig,
-    check_clouds,
-)
-from collectors.sms.config import SmsGateway, check_gateways
 
 
 # Lower bounds of the durations that set how often the agent works, and why: below
 # them it would load a source or itself without measuring anything better, or read
 # healthy sources as unknown. (seconds, what a shorter one would break)
 MIN_KPI_INTERVAL = (1.0, "each evaluation reads the month so far of every KPI from the ledger")
-MIN_SNMP_INTERVAL = (1.0, "each poll walks the device's interface tables, which devices refresh every few seconds")
-MIN_SNMP_TIMEOUT = (0.1, "a busy device's SNMP agent takes tens of milliseconds to answer; shorter reads it unknown")
-MIN_CLOUD_INTERVAL = (10.0, "each poll authenticates and reads every region's inventory, and capacity changes in days")
-MIN_CLOUD_TIMEOUT = (1.0, "one poll is several HTTPS requests per region")
-MIN_SMS_INTERVAL = (1.0, "each poll reads the gateway's delivery-record feed from its cursor; nothing is missed between polls")
-MIN_SMS_TIMEOUT = (1.0, "one poll is one or more HTTPS requests")
-MIN_CANARY_INTERVAL = (10.0, "each probe sends a real text message")
-MIN_CANARY_TIMEOUT = (1.0, "a delivery report takes seconds to come back; shorter fails every probe")
 
 KpiInterval = Annotated[Duration, duration_at_least(*MIN_KPI_INTERVAL)]
-SnmpInterval = Annotated[Duration, duration_at_least(*MIN_SNMP_INTERVAL)]
-SnmpTimeout = Annotated[Duration, duration_at_least(*MIN_SNMP_TIMEOUT)]
 
 
 def _shard_text(text: str | None) -> str | None:
@@ -109,104 +100,14 @@ class AgentSettings(Listens, Model):
         return ZoneInfo(self.timezone)
 
 
-AuthProtocol = Literal["md5", "sha", "sha224", "sha256", "sha384", "sha512"]
-PrivProtocol = Literal["des", "3des", "aes", "aes128", "aes192", "aes256", "aes192c", "aes256c"]
+class _KpiFields(Model):
+    """A KPI to measure: a catalogue id plus its source; any catalogue field may be overridden.
 
-
-class SnmpDefaults(Model):
-    port: int = Field(default=161, ge=1, le=65535)
-    version: Literal["v2c", "v3"] = "v2c"
-    community: Secret | None = None
-    timeout: SnmpTimeout = 2.0
-    retries: int = Field(default=1, ge=0, le=10)
-    interval: SnmpInterval = 30.0
-
-
-class SnmpDevice(Model):
-    """One SNMP agent; unset fields fall back to ``snmp.defaults``."""
-
-    name: Name
-    address: str
-    port: int | None = Field(None, ge=1, le=65535)
-    version: Literal["v2c", "v3"] | None = None
-    community: Secret | None = None
-    user: str | None = None
-    auth_protocol: AuthProtocol | None = None
-    auth_key: Secret | None = None
-    priv_protocol: PrivProtocol | None = None
-    priv_key: Secret | None = None
-    context: str = ""
-    timeout: SnmpTimeout | None = None
-    retries: int | None = Field(None, ge=0, le=10)
-    interval: SnmpInterval | None = None
-
-    @field_validator("auth_key", "priv_key")
-    @classmethod
-    def _v3_key_length(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 8:
-            raise ValueError("SNMPv3 keys must be at least 8 characters")
-        return value
-
-
-LinkMetric = Literal["traffic", "errors", "rates"]
-
-
-class SnmpSettings(Model):
-    defaults: SnmpDefaults = SnmpDefaults()
-    # Polls in flight at once across all devices.
-    max_concurrency: int = Field(default=64, ge=1, le=4096)
-    # What is read for each link besides its state (ifOperStatus, ifAdminStatus): each costs
-    # columns on every poll of every link, so only what is asked for is polled.
-    link_metrics: Items[LinkMetric] = ("traffic", "errors")
-    devices: Items[SnmpDevice] = ()
-
-    @field_validator("link_metrics")
-    @classmethod
-    def _rates_need_traffic(cls, metrics: tuple[str, ...]) -> tuple[str, ...]:
-        if "rates" in metrics and "traffic" not in metrics:
-            raise ValueError("rates are computed from the traffic counters: add traffic")
-        return metrics
-
-
-class Link(Model):
-    """An interface of a device, chosen by name, never by ifIndex (it changes on reboot)."""
-
-    name: Name
-    device: str
-    if_name: str | None = None
-    if_descr: str | None = None
-    if_alias: str | None = None
-    # Contracted capacity; overrides ifHighSpeed when given.
-    capacity: BitRate | None = None
-
-    @model_validator(mode="after")
-    def _one_selector(self) -> "Link":
-        chosen = [f for f in ("if_name", "if_descr", "if_alias") if getattr(self, f) is not None]
-        if len(chosen) != 1:
-            raise ValueError("give exactly one of if_name, if_descr, if_alias to choose the interface")
-        return self
-
-
-class LinkGroup(Model):
-    name: Name
-    description: str = ""
-    links: Items[Link]
-
-    @field_validator("links")
-    @classmethod
-    def _not_empty(cls, links: tuple[Link, ...]) -> tuple[Link, ...]:
-        if not links:
-            raise ValueError("a link group needs at least one link")
-        return links
-
-
-class KpiConfig(Model):
-    """A KPI to measure: a catalogue id plus its source; any catalogue field may be overridden."""
+    The keys that choose what of a source it measures (a link group, clouds,
+    gateways) are the sources' own (their config section's selectors), after ``id``.
+    """
 
     id: Name
-    link_group: str | None = None  # for link KPIs: the group measured
-    clouds: Items[str] | None = None  # for cloud KPIs: the clouds summed (default: all)
-    gateways: Items[str] | None = None  # for SMS KPIs: the gateways counted (default: all)
     name: str | None = None
     name_en: str | None = None
     category: tuple[str, str] | None = None
@@ -218,11 +119,29 @@ class KpiConfig(Model):
     min_coverage: float = Field(0.9, ge=0, le=1)
 
 
+_SECTIONS = config_sections()
+_SELECTORS = tuple(selector for section in _SECTIONS.values() for selector in section.selectors)
+# The first few top-level keys, for the message on a config that is not a mapping at all.
+_SECTION_EXAMPLES = ", ".join(["agent", *(key for section in _SECTIONS.values() for key, _, _ in section.fields)][:3])
+
+
+def _fields(model: type[Model], *, first: int = 0) -> dict[str, Any]:
+    """``model``'s fields as create_model takes them, from the ``first``-th on."""
+    return {name: (info.annotation, info) for name, info in list(model.model_fields.items())[first:]}
+
+
+KpiConfig = create_model(  # type: ignore[call-overload]
+    "KpiConfig", __base__=Model, __module__=__name__, __doc__=_KpiFields.__doc__,
+    id=(Name, ...), **{selector.key: (selector.annotation, None) for selector in _SELECTORS},
+    **_fields(_KpiFields, first=1),
+)
+
+
 class MaintenanceWindow(Model):
     """Excluded time: a one-off ``start``/``end`` or a recurring ``rrule`` + ``duration``.
 
     Scope: the listed ``links`` and every link of the listed ``link_groups``
-    (either or both); with neither, everything (every link, cloud and SMS KPI).
+    (either or both); with neither, everything (every link and every KPI).
     """
 
     name: str
@@ -299,20 +218,20 @@ def parse_rrule(text: str, dtstart: datetime, zone: ZoneInfo) -> rrule:
     return rule
 
 
-class Config(Model):
+class _ConfigCore(Model):
     agent: AgentSettings = AgentSettings()
-    snmp: SnmpSettings = SnmpSettings()
-    link_groups: Items[LinkGroup] = ()
-    clouds: Items[CloudConfig] = ()
-    sms: Items[SmsGateway] = ()
-    kpis: Items[KpiConfig] = ()
+    kpis: Items[KpiConfig] = ()  # type: ignore[valid-type]
     maintenance: Items[MaintenanceWindow] = ()
 
-    def device(self, name: str) -> SnmpDevice:
-        return next(d for d in self.snmp.devices if d.name == name)
 
-    def link_group(self, name: str) -> LinkGroup:
-        return next(g for g in self.link_groups if g.name == name)
+# The whole config: agent, then each source's sections in collector order, then kpis and maintenance.
+Config = create_model(  # type: ignore[call-overload]
+    "Config", __module__=__name__,
+    __base__=(Model, *(section.mixin for section in _SECTIONS.values() if section.mixin is not None)),
+    agent=(AgentSettings, AgentSettings()),
+    **{key: (annotation, default) for section in _SECTIONS.values() for key, annotation, default in section.fields},
+    **_fields(_ConfigCore, first=1),
+)
 
 
 @dataclass(frozen=True)
@@ -327,221 +246,62 @@ class _Checkable:
     they report is real, never a consequence of another one.
     """
 
-    defaults: SnmpDefaults | None
-    devices: Sequence[SnmpDevice | None]
-    device_names: frozenset[str] | None
-    groups: Sequence[LinkGroup | None]
-    links: Sequence[tuple[str, Link]]  # (key path, link) of every link that validated
-    link_names: frozenset[str] | None
-    group_names: frozenset[str] | None
-    kpis: Sequence[KpiConfig | None]
-    clouds: Sequence[Any] | None
-    cloud_names: frozenset[str] | None
-    any_clouds: bool
-    sms: Sequence[SmsGateway] | None
-    gateway_names: frozenset[str] | None
-    any_sms: bool
+    sections: Mapping[str, SectionView]  # each source's view, by package
+    kpis: Sequence[Any]  # KpiConfig | None
     any_kpis: bool
     maintenance: Sequence[MaintenanceWindow | None]
-    entry_problems: Sequence[tuple[str, str]] = ()  # model checks of entries with other wrong fields
+    entry_problems: Sequence[Problem] = ()  # model checks of entries with other wrong fields
 
     @classmethod
-    def of(cls, config: Config) -> "_Checkable":
-        links = [
-            (f"link_groups[{g}].links[{l}]", link)
-            for g, group in enumerate(config.link_groups)
-            for l, link in enumerate(group.links)
-        ]
-        return cls(
-            defaults=config.snmp.defaults,
-            devices=config.snmp.devices,
-            device_names=frozenset(d.name for d in config.snmp.devices),
-            groups=config.link_groups,
-            links=links,
-            link_names=frozenset(link.name for _, link in links),
-            group_names=frozenset(g.name for g in config.link_groups),
-            kpis=config.kpis,
-            clouds=config.clouds,
-            cloud_names=frozenset(c.name for c in config.clouds),
-            any_clouds=bool(config.clouds),
-            sms=config.sms,
-            gateway_names=frozenset(g.name for g in config.sms),
-            any_sms=bool(config.sms),
-            any_kpis=bool(config.kpis),
-            maintenance=config.maintenance,
-        )
+    def of(cls, config: Any) -> "_Checkable":
+        return cls(sections={name: section.view(config) for name, section in _SECTIONS.items()},
+                   kpis=config.kpis, any_kpis=bool(config.kpis), maintenance=config.maintenance)
 
     @classmethod
     def of_invalid(
         cls, data: dict[str, Any], context: dict[str, Any], errors: Sequence[tuple[Any, ...]]
     ) -> "_Checkable":
-        """Each section, and each entry of a list, validated on its own.
-
-        ``errors`` are the locations of the schema errors. An entry whose own
-        name is wrong makes its list's names unknown (the operator may have
-        meant the name a reference uses). An entry with other wrong fields is
-        validated again without them: its model check runs if it reads none
-        of them (reported in ``entry_problems``), and the cross-checks use it
-        if they read none of them.
-        """
-        entry_problems: list[tuple[str, str]] = []
-
-        def one(kind: Any, raw: Any) -> Any:
-            try:
-                return TypeAdapter(kind).validate_python(raw, context=context)
-            except ValidationError:
-                return None
-
-        def entry(kind: type[Model], raw: Any, *where: Any) -> Any:
-            try:
-                return kind.model_validate(raw, context=context)
-            except ValidationError:
-                pass
-            wrong = {loc[len(where)] for loc in errors if len(loc) > len(where) and loc[: len(where)] == where}
-            if not isinstance(raw, dict) or not wrong or not all(isinstance(w, str) for w in wrong):
-                return None
-            try:
-                rest = kind.model_validate({k: v for k, v in raw.items() if k not in wrong}, context=context)
-            except ValidationError as exc:
-                if wrong.isdisjoint(_MODEL_CHECKED[kind]):
-                    for error in exc.errors(include_url=False, include_input=False):
-                        if not error["loc"]:  # the model's own check, on fields that are all right
-                            entry_problems.append((_format_loc(where, data), error["msg"].removeprefix("Value error, ")))
-                return None
-            return rest if wrong.isdisjoint(_CROSS_CHECKED[kind]) else None
-
-        absent = object()
-
-        def entries(raw: Any) -> list[Any] | None:
-            """A list section's entries: [] if absent, None if it is not a list."""
-            if raw is absent:
-                return []
-            return list(raw) if isinstance(raw, list) else None
-
-        def names(raw: list[Any] | None, *where: str | int) -> frozenset[str] | None:
-            if raw is None:
-                return None
-            for loc in errors:
-                # (where..., index, [union tag,] "name"): an entry's name itself is wrong.
-                if loc[: len(where)] == where and "name" in loc[len(where) + 1 : len(where) + 3]:
-                    return None
-            found = [item.get("name") if isinstance(item, dict) else None for item in raw]
-            named = [n for n in found if isinstance(n, str)]
-            return frozenset(named) if len(named) == len(found) else None
-
-        snmp = data.get("snmp", {})
-        if isinstance(snmp, dict):
-            defaults = one(SnmpDefaults, snmp.get("defaults", {}))
-            raw_devices = entries(snmp.get("devices", absent))
-        else:
-            defaults, raw_devices = None, None
-        devices = [entry(SnmpDevice, raw, "snmp", "devices", d) for d, raw in enumerate(raw_devices or [])]
-        raw_groups = entries(data.get("link_groups", absent))
-        groups: list[LinkGroup | None] = []
-        links: list[tuple[str, Link]] = []
-        link_names: set[str] | None = None if raw_groups is None else set()
-        for g, raw_group in enumerate(raw_groups or []):
-            groups.append(one(LinkGroup, raw_group))
-            raw_links = raw_group.get("links") if isinstance(raw_group, dict) else None
-            in_group = names(raw_links if isinstance(raw_links, list) else None, "link_groups", g, "links")
-            link_names = None if link_names is None or in_group is None else link_names | in_group
-            for l, raw_link in enumerate(raw_links if isinstance(raw_links, list) else []):
-                link = entry(Link, raw_link, "link_groups", g, "links", l)
-                if link is not None:
-                    links.append((f"link_groups[{g}].links[{l}]", link))
-        raw_kpis = entries(data.get("kpis", absent))
-        raw_clouds, raw_sms = entries(data.get("clouds", absent)), entries(data.get("sms", absent))
-        raw_windows = entries(data.get("maintenance", absent))
+        """Each section, and each entry of a list, validated on its own (see PartialValidation)."""
+        seen = PartialValidation(data, context, errors, _CHECKED, _format_loc)
+        sections = {name: section.partial_view(data, seen) for name, section in _SECTIONS.items()}
+        raw_kpis = seen.entries(seen.section("kpis"))
+        raw_windows = seen.entries(seen.section("maintenance"))
         return cls(
-            defaults=defaults,
-            devices=devices,
-            device_names=names(raw_devices, "snmp", "devices"),
-            groups=groups,
-            links=links,
-            link_names=None if link_names is None else frozenset(link_names),
-            group_names=names(raw_groups, "link_groups"),
-            kpis=[entry(KpiConfig, raw, "kpis", k) for k, raw in enumerate(raw_kpis or [])],
-            clouds=one(Items[CloudConfig], raw_clouds) if raw_clouds is not None else None,
-            cloud_names=names(raw_clouds, "clouds"),
-            any_clouds=raw_clouds is None or bool(raw_clouds),
-            sms=one(Items[SmsGateway], raw_sms) if raw_sms is not None else None,
-            gateway_names=names(raw_sms, "sms"),
-            any_sms=raw_sms is None or bool(raw_sms),
+            sections=sections,
+            kpis=[seen.entry(KpiConfig, raw, "kpis", k) for k, raw in enumerate(raw_kpis or [])],
             any_kpis=raw_kpis is None or bool(raw_kpis),
-            maintenance=[entry(MaintenanceWindow, raw, "maintenance", m) for m, raw in enumerate(raw_windows or [])],
-            entry_problems=tuple(entry_problems),
+            maintenance=[seen.entry(MaintenanceWindow, raw, "maintenance", m) for m, raw in enumerate(raw_windows or [])],
+            entry_problems=tuple(seen.entry_problems),
         )
 
 
-# The fields of an entry the cross-checks read: an entry with a wrong field among
-# these is left out of them.
-_CROSS_CHECKED: dict[type, frozenset[str]] = {
-    SnmpDevice: frozenset({"name", "version", "community", "user", "auth_key", "priv_key"}),
-    Link: frozenset({"name", "device"}),
-    KpiConfig: frozenset({"id", "link_group", "clouds", "gateways", "name", "kind", "unit", "target"}),
-    MaintenanceWindow: frozenset({"link_groups", "links"}),
+# Entry model -> (the fields the cross-checks read: an entry with a wrong field among these is left out of
+# them; the fields its own check, its model_validator, reads).
+_CHECKED: dict[type, tuple[frozenset[str], frozenset[str]]] = {
+    KpiConfig: (frozenset({"id", *(s.key for s in _SELECTORS), "name", "kind", "unit", "target"}), frozenset()),
+    MaintenanceWindow: (frozenset({"link_groups", "links"}),
+                        frozenset({"start", "end", "rrule", "dtstart", "duration", "timezone"})),
 }
-# The fields a model's own check (its model_validator) reads.
-_MODEL_CHECKED: dict[type, frozenset[str]] = {
-    SnmpDevice: frozenset(),
-    Link: frozenset({"if_name", "if_descr", "if_alias"}),
-    KpiConfig: frozenset(),
-    MaintenanceWindow: frozenset({"start", "end", "rrule", "dtstart", "duration", "timezone"}),
-}
+for _section in _SECTIONS.values():
+    _CHECKED.update(_section.checked)
 
 
-def _cross_check(config: Config) -> list[tuple[str, str]]:
+def _cross_check(config: Any) -> list[Problem]:
     """Problems no single model can see: duplicates and dangling references."""
     return _check(_Checkable.of(config))
 
 
-def _check(seen_: _Checkable) -> list[tuple[str, str]]:
+def _check(seen_: _Checkable) -> list[Problem]:
     """The cross-checks of whatever in ``seen_`` validated (see _Checkable)."""
-    problems: list[tuple[str, str]] = list(seen_.entry_problems)
-
-    def unique(items: Sequence[Any], where: str, attr: str = "name") -> None:
-        seen: set[str] = set()
-        for i, item in enumerate(items):
-            if item is None:
-                continue
-            value = getattr(item, attr)
-            if value in seen:
-                problems.append((f"{where}[{i}].{attr}", f"duplicate {attr} {value!r}"))
-            seen.add(value)
-
+    problems: list[Problem] = list(seen_.entry_problems)
+    views = seen_.sections
     # With KPIs configured, their own checks already name the source they lack.
-    nothing_polled = not seen_.devices and seen_.device_names is not None and not seen_.any_clouds and not seen_.any_sms
-    if nothing_polled and not seen_.any_kpis:
-        problems.append(("(top level)", "measures nothing: configure snmp.devices (with link_groups and kpis), "
-                                        "clouds or sms"))
-    unique(seen_.devices, "snmp.devices")
-    unique(seen_.groups, "link_groups")
-    unique(seen_.kpis, "kpis", "id")
-    devices = seen_.device_names
-    link_names: set[str] = set()
-    for where, link in seen_.links:
-        if link.name in link_names:
-            problems.append((f"{where}.name", f"duplicate link name {link.name!r}"))
-        link_names.add(link.name)
-        if devices is not None and link.device not in devices:
-            problems.append((f"{where}.device", f"no device named {link.device!r} in snmp.devices"))
-    defaults = seen_.defaults
-    for d, device in enumerate(seen_.devices):
-        if device is None:
-            continue
-        where = f"snmp.devices[{d}]"
-        version = device.version or (defaults.version if defaults is not None else None)
-        if version == "v2c" and device.community is None and defaults is not None and defaults.community is None:
-            problems.append((f"{where}.community", "SNMPv2c needs a community (here or in snmp.defaults)"))
-        if version == "v3" and not device.user:
-            problems.append((f"{where}.user", "SNMPv3 needs a user"))
-        if device.priv_key is not None and device.auth_key is None:
-            problems.append((f"{where}.priv_key", "needs auth_key: SNMPv3 has no privacy without authentication"))
-    if seen_.clouds is not None:
-        problems.extend(check_clouds(seen_.clouds))
-    if seen_.sms is not None:
-        problems.extend(check_gateways(seen_.sms))
-    groups, clouds, gateways = seen_.group_names, seen_.cloud_names, seen_.gateway_names
+    if not any(view.polls for view in views.values()) and not seen_.any_kpis:
+        hints = [section.hint for section in _SECTIONS.values()]
+        problems.append(("(top level)", "measures nothing: configure " + ", ".join(hints[:-1]) + " or " + hints[-1]))
+    for view in views.values():
+        problems.extend(view.problems())
+    problems.extend(unique(seen_.kpis, "kpis", "id"))
     for k, kpi in enumerate(seen_.kpis):
         if kpi is None:
             continue
@@ -551,32 +311,12 @@ def _check(seen_: _Checkable) -> list[tuple[str, str]]:
             known = ", ".join(sorted(BY_ID))
             problems.append((f"{where}.id", f"unknown KPI {kpi.id!r}; known: {known} (or give name, kind, unit, target)"))
             continue
-        source = definition.source if definition else "link_group"
-        if source != "sms" and kpi.gateways is not None:
-            problems.append((f"{where}.gateways", f"{kpi.id} does not measure SMS gateways"))
-        if source == "sms":
-            for key, value, what in (("link_group", kpi.link_group, "a link group"), ("clouds", kpi.clouds, "clouds")):
-                if value is not None:
-                    problems.append((f"{where}.{key}", f"{kpi.id} measures SMS gateways, not {what}"))
-            if not seen_.any_sms:
-                problems.append((f"{where}.id", f"{kpi.id} needs at least one gateway in sms"))
-            for name in kpi.gateways or ():
-                if gateways is not None and name not in gateways:
-                    problems.append((f"{where}.gateways", f"no SMS gateway named {name!r}"))
-        elif source == "cloud":
-            if kpi.link_group is not None:
-                problems.append((f"{where}.link_group", f"{kpi.id} measures clouds, not a link group"))
-            if not seen_.any_clouds:
-                problems.append((f"{where}.id", f"{kpi.id} needs at least one entry in clouds"))
-            for name in kpi.clouds or ():
-                if clouds is not None and name not in clouds:
-                    problems.append((f"{where}.clouds", f"no cloud named {name!r}"))
-        elif kpi.clouds is not None:
-            problems.append((f"{where}.clouds", f"{kpi.id} measures a link group, not clouds"))
-        elif kpi.link_group is None:
-            problems.append((f"{where}.link_group", "missing: which link group this KPI measures"))
-        elif groups is not None and kpi.link_group not in groups:
-            problems.append((f"{where}.link_group", f"no link group named {kpi.link_group!r}"))
+        package = serving_package(definition.source if definition else CUSTOM_KPI_SOURCE)
+        own = _SECTIONS[package]
+        for selector in _SELECTORS:
+            if selector not in own.selectors and getattr(kpi, selector.key) is not None:
+                problems.append((f"{where}.{selector.key}", selector.misused(kpi.id, own.measures)))
+        problems.extend(views[package].kpi_problems(kpi, where))
         unit = kpi.unit or (definition.unit if definition else "count")
         target = kpi.target or (definition.target if definition else None)
         if target is not None:
@@ -584,32 +324,25 @@ def _check(seen_: _Checkable) -> list[tuple[str, str]]:
                 units.parse_target(target, unit)
             except ValueError as exc:
                 problems.append((f"{where}.target", str(exc)))
+    names: dict[str, Any] = {}
+    for view in views.values():
+        names.update(view.names)
     for m, window in enumerate(seen_.maintenance):
         if window is None:
             continue
-        for key, listed, known, what in (("link_groups", window.link_groups, groups, "link group"),
-                                         ("links", window.links, seen_.link_names, "link")):
-            for name in listed or ():
-                if known is not None and name not in known:
-                    problems.append((f"maintenance[{m}].{key}", f"no {what} named {name!r}"))
-    problems.extend(_polling_too_fast(seen_))
+        for key, listed, what in (("link_groups", window.link_groups, "link group"), ("links", window.links, "link")):
+            problems.extend(unknown_names(listed, names.get(what), f"maintenance[{m}].{key}", what))
+    durations = [check for view in views.values() for check in view.durations()]
+    found = [(where, below_minimum(seconds, *bound)) for where, seconds, bound in durations]
+    problems.extend((where, problem) for where, problem in found if problem is not None)
     return problems
 
 
-def _polling_too_fast(seen_: _Checkable) -> list[tuple[str, str]]:
-    """Cloud and SMS durations below their minimums (their models belong to the collectors)."""
-    checks: list[tuple[str, float, tuple[float, str]]] = []
-    for c, cloud in enumerate(seen_.clouds or ()):
-        checks += [(f"clouds[{c}].interval", cloud.interval, MIN_CLOUD_INTERVAL),
-                   (f"clouds[{c}].timeout", cloud.timeout, MIN_CLOUD_TIMEOUT)]
-    for g, gateway in enumerate(seen_.sms or ()):
-        checks += [(f"sms[{g}].interval", gateway.interval, MIN_SMS_INTERVAL),
-                   (f"sms[{g}].timeout", gateway.timeout, MIN_SMS_TIMEOUT)]
-        if gateway.canary is not None:
-            checks += [(f"sms[{g}].canary.interval", gateway.canary.interval, MIN_CANARY_INTERVAL),
-                       (f"sms[{g}].canary.timeout", gateway.canary.timeout, MIN_CANARY_TIMEOUT)]
-    found = [(where, below_minimum(seconds, *bound)) for where, seconds, bound in checks]
-    return [(where, problem) for where, problem in found if problem is not None]
+def serving_package(catalogue_source: str) -> str:
+    """The collectors/ package that serves KPIs of ``catalogue_source`` (agent/sources.py)."""
+    from agent.sources import serving
+
+    return serving(catalogue_source).name
 
 
 def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
@@ -651,7 +384,7 @@ def parse_config(data: Any, source: str, env: Mapping[str, str] | None = None, b
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError([f"{source}: (top level): expected a mapping of sections (agent, snmp, link_groups, ...)"])
+        raise ConfigError([f"{source}: (top level): expected a mapping of sections ({_SECTION_EXAMPLES}, ...)"])
     context = {"env": os.environ if env is None else env, "base_dir": base_dir or Path.cwd()}
     try:
         config = Config.model_validate(data, context=context)
@@ -707,7 +440,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
     data = read_yaml(path)
     return parse_config(data, str(path), env=env, base_dir=path.parent.resolve())
 
-_PLACEHOLDER = "unresolved-secret"  # 8+ characters, as SNMPv3 keys must be
+_PLACEHOLDER = "unresolved-secret"  # 8+ characters: as long as any secret's minimum
 
 
 def _is_secret_reference(node: object) -> bool:
@@ -782,7 +515,7 @@ def kpi_definition(kpi: KpiConfig) -> KpiDefinition:
         target=target,
         target_text=(base.target_text if base and not kpi.target else target),
         objective=kpi.objective if kpi.objective is not None else (base.objective if base else None),
-        source=base.source if base else "link_group",
+        source=base.source if base else CUSTOM_KPI_SOURCE,
         description=base.description if base else "",
         resource=base.resource if base else None,
     )

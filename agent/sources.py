@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 if TYPE_CHECKING:
     from agent.catalogue import KpiDefinition
+    from agent.config_sections import ConfigSection
+    from agent.metric_spec import MetricSpec
     from agent.config import Config, KpiConfig
     from agent.generators.queries import KpiQueries
     from agent.kpi_types import Evaluator, LedgerReader, Plan
@@ -82,6 +84,26 @@ def sources() -> tuple[SourceSpec, ...]:
 
 
 @cache
+def config_sections() -> Mapping[str, ConfigSection]:
+    """Each source's part of the config (its ``config.py``'s ``SECTION``), by package, in collector order.
+
+    Read while agent.config builds ``Config``: those modules import no agent.config.
+    """
+    import collectors
+
+    return {name: importlib.import_module(f"collectors.{name}.config").SECTION for name in collectors.PACKAGES}
+
+
+@cache
+def metric_specs() -> tuple[MetricSpec, ...]:
+    """Every source's metric families (its ``metrics.py``'s ``METRICS``), in collector order."""
+    import collectors
+
+    return tuple(spec for name in collectors.PACKAGES
+                 for spec in importlib.import_module(f"collectors.{name}.metrics").METRICS)
+
+
+@cache
 def _serving() -> Mapping[str, SourceSpec]:
     return {served: spec for spec in sources() for served in spec.serves}
 
@@ -112,4 +134,4 @@ def _unknown_kind(name: str) -> Evaluator:
     return evaluate
 
 
-__all__ = ["Dashboards", "Histogram", "Inputs", "QueryLabels", "KindSpec", "SourceSpec", "kind", "kinds", "serving", "sources"]
+__all__ = ["config_sections", "metric_specs", "Dashboards", "Histogram", "Inputs", "QueryLabels", "KindSpec", "SourceSpec", "kind", "kinds", "serving", "sources"]

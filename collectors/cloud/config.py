@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Sequence, Union
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from agent.config_sections import Duration, KpiSelector, NamedList
 from agent.schema import BaseUrl, BodyLimit, Duration, HttpUrl, Items, Model, Name, Secret
 from collectors.cloud import capacity
 
@@ -195,3 +196,19 @@ def cloud_resources(cloud: OpenStackCloud | GenericCloud) -> tuple[str, ...]:
     if isinstance(cloud, OpenStackCloud):
         return capacity.RESOURCES
     return tuple(r for r in capacity.RESOURCES if getattr(cloud.mapping, r) is not None)
+
+
+# -- the section, for agent.config ------------------------------------------------------------------
+
+MIN_CLOUD_INTERVAL = (10.0, "each poll authenticates and reads every region's inventory, and capacity changes in days")
+MIN_CLOUD_TIMEOUT = (1.0, "one poll is several HTTPS requests per region")
+
+
+def _minimums(where: str, cloud: OpenStackCloud | GenericCloud) -> list[Duration]:
+    return [(f"{where}.interval", cloud.interval, MIN_CLOUD_INTERVAL), (f"{where}.timeout", cloud.timeout, MIN_CLOUD_TIMEOUT)]
+
+
+SECTION = NamedList(
+    key="clouds", model=CloudConfig, what="cloud", needs="needs at least one entry in clouds",
+    selector=KpiSelector("clouds", Items[str] | None, "clouds"), check=check_clouds, minimums=_minimums,
+).section()

@@ -12,7 +12,8 @@ from typing import Annotated, Sequence
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
-from agent.schema import BaseUrl, BodyLimit, Duration, ListenAddress, Listens, Model, Name, Secret
+from agent.config_sections import Duration, KpiSelector, NamedList
+from agent.schema import BaseUrl, BodyLimit, Duration, Items, ListenAddress, Listens, Model, Name, Secret
 
 
 def _no_colon(value: str) -> str:
@@ -180,3 +181,26 @@ def check_gateways(gateways: Sequence[SmsGateway], where: str = "sms") -> list[t
                 problems.append((f"{where}[{i}].webhook.listen", f"{gateway.webhook.listen} is used by another gateway"))
             listens.add(gateway.webhook.listen)
     return problems
+
+
+# -- the section, for agent.config ------------------------------------------------------------------
+
+MIN_SMS_INTERVAL = (1.0, "each poll reads the gateway's delivery-record feed from its cursor; nothing is missed between polls")
+MIN_SMS_TIMEOUT = (1.0, "one poll is one or more HTTPS requests")
+MIN_CANARY_INTERVAL = (10.0, "each probe sends a real text message")
+MIN_CANARY_TIMEOUT = (1.0, "a delivery report takes seconds to come back; shorter fails every probe")
+
+
+def _minimums(where: str, gateway: SmsGateway) -> list[Duration]:
+    checks = [(f"{where}.interval", gateway.interval, MIN_SMS_INTERVAL), (f"{where}.timeout", gateway.timeout, MIN_SMS_TIMEOUT)]
+    if gateway.canary is not None:
+        checks += [(f"{where}.canary.interval", gateway.canary.interval, MIN_CANARY_INTERVAL),
+                   (f"{where}.canary.timeout", gateway.canary.timeout, MIN_CANARY_TIMEOUT)]
+    return checks
+
+
+SECTION = NamedList(
+    key="sms", model=SmsGateway, what="SMS gateway", needs="needs at least one gateway in sms",
+    selector=KpiSelector("gateways", Items[str] | None, "SMS gateways", misuse="{id} does not measure {noun}"),
+    check=check_gateways, minimums=_minimums,
+).section()

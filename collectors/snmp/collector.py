@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence, TypeVar
 
-from agent.config import Config, Link, SnmpDefaults, SnmpDevice
+from agent.config import Config
+from collectors.snmp.config import Link, SnmpDefaults, SnmpDevice
 from agent.series import (
     link_available as available_series,  # the KPI engine reads these series
 )

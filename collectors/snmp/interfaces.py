@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from agent.config import Link
+from collectors.snmp.config import Link
 
 # IF-MIB ifOperStatus values.
 OPER_UP = 1

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from pydantic import SecretStr
 
-from agent.config import SnmpDevice
+from collectors.snmp.config import SnmpDevice
 from collectors.base import CollectorError
 from collectors.snmp import ber, requests
 from collectors.snmp.ber import Missing, Value

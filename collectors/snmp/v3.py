@@ -61,7 +61,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
 from pysnmp.proto import errind
 from pysnmp.proto.rfc1902 import ObjectName
 
-from agent.config import SnmpDevice
+from collectors.snmp.config import SnmpDevice
 from collectors.base import CollectorError
 from collectors.snmp import replies
 from collectors.snmp.ber import Missing, Value

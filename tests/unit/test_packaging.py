@@ -132,7 +132,7 @@ def test_every_snmpv3_privacy_protocol_encrypts(protocol):
 _OPEN_ONE_DEVICE = """
 import asyncio, sys
 import agent.cli, collectors.cloud, collectors.sms, collectors.snmp  # what `sla-agent run` loads
-from agent.config import SnmpDevice
+from collectors.snmp.config import SnmpDevice
 from collectors.snmp.session import DeviceSession, Engines
 
 async def main():

@@ -6,7 +6,8 @@ from typing import Any, Sequence
 
 import pytest
 
-from agent.config import Link, parse_config
+from agent.config import parse_config
+from collectors.snmp.config import Link
 from collectors.snmp import SnmpCollector, SnmpTarget, oids
 from collectors.snmp import collector as collector_module
 from collectors.snmp.counters import UPTIME_WRAP
