@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from agent.config_sections import ConfigSection
     from agent.metric_spec import MetricSpec
     from agent.config import Config, KpiConfig
-    from agent.generators.queries import KpiQueries
+    from agent.generators.queries import KpiQueries, Sli
     from agent.kpi_types import Evaluator, LedgerReader, Plan
     from agent.units import Target
     from collectors.base import Collector
@@ -73,6 +73,10 @@ class SourceSpec:
     # (Chinese, English; the English with its leading space).
     coverage_hint: tuple[str, str] = ("", "")
     dashboards: Dashboards | None = None  # the source's own dashboards, if any
+    # Its PromQL by KPI kind (collectors/<source>/queries.py, loaded by the generators only).
+    slis: Callable[[], Mapping[str, Sli]] | None = None
+    # The poll intervals (seconds) of its configured targets: how stale a target may get before it is.
+    intervals: Callable[["Config"], list[float]] = lambda config: []
 
 
 @cache

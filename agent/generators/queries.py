@@ -10,10 +10,10 @@ one of:
 * a **capacity** SLI: a sum of gauges now (bandwidth of the links that are
   up, capacity the cloud regions offer), compared with the KPI's target.
 
-How a (source, kind) pair of the catalogue becomes PromQL is one entry of
-``RATIO_SLIS`` / ``CAPACITY_SLIS``; KPIs of other kinds (the SMS yearly
-volume) or whose metrics are not (yet) in agent.metrics get no SLI rules, only
-the agent's own month-to-date series on the dashboards.
+How a KPI kind of a source becomes PromQL is one entry of that source's
+collectors/<source>/queries.py ``SLIS`` (its SourceSpec's ``slis``); KPIs of
+other kinds (a yearly volume) or whose metrics are not (yet) in agent.metrics
+get no SLI rules, only the agent's own month-to-date series on the dashboards.
 """
 
 from __future__ import annotations
@@ -57,6 +57,10 @@ class CapacitySli:
     metrics: tuple[str, ...]
 
 
+# A source's PromQL for one KPI kind, from the KPI's details (job, and what its query_labels add).
+Sli = Callable[[Mapping[str, str]], "RatioSli | CapacitySli"]
+
+
 @dataclass(frozen=True, slots=True)
 class KpiQueries:
     """One configured KPI with everything the generators need."""
@@ -78,97 +82,6 @@ class KpiQueries:
     def kpi_selector(self) -> str:
         """Selector of the agent's own per-KPI series (sla_kpi_value, sla_kpi_target, ...)."""
         return selector(job=self.job, kpi=self.id)
-
-
-# -- how each catalogue (source, kind) is measured in PromQL ----------------
-
-
-def _link_selector(q: Mapping[str, str]) -> str:
-    return selector(job=q["job"], group=q["group"])
-
-
-def _link_availability(q: Mapping[str, str]) -> RatioSli:
-    # sla_link_up is absent while a link is unknown, so counting samples leaves
-    # unknown time out, as the agent does. Summing samples over all links
-    # before dividing pools link-time (Σ up / Σ known), which is the agent's
-    # definition; averaging per-link ratios would weigh a link known for a
-    # minute like one known all window. Equal weight per sample assumes one
-    # scrape interval for the job, which Prometheus keeps constant.
-    sel = _link_selector(q)
-    return RatioSli(
-        good=f"sum(sum_over_time(sla_link_up{sel}[{{w}}]))",
-        valid=f"sum(count_over_time(sla_link_up{sel}[{{w}}]))",
-        counted="link-time",
-        metrics=("sla_link_up",),
-    )
-
-
-def _link_bandwidth(q: Mapping[str, str]) -> CapacitySli:
-    # Capacity x state (1 up, 0 down) per link, one-to-one on all labels.
-    # Unknown links have no samples and count as zero: an egress router that
-    # cannot be polled is bandwidth nobody can vouch for.
-    sel = _link_selector(q)
-    return CapacitySli(
-        expr=f"sum(sla_link_capacity_bytes_per_second{sel} * sla_link_up{sel})",
-        metrics=("sla_link_capacity_bytes_per_second", "sla_link_up"),
-    )
-
-
-_CLOUD_METRIC = {
-    "vcpu": "sla_cloud_vcpu_capacity",
-    "memory": "sla_cloud_memory_capacity_bytes",
-    "storage": "sla_cloud_storage_capacity_bytes",
-}
-
-
-def _cloud_capacity(q: Mapping[str, str]) -> CapacitySli:
-    metric = _CLOUD_METRIC[q["resource"]]
-    labels = {"job": q["job"]}
-    if q.get("clouds"):
-        labels["cloud"] = "~" + q["clouds"]
-    return CapacitySli(expr=f"sum({metric}{selector(**labels)})", metrics=(metric,))
-
-
-def _gateway_labels(q: Mapping[str, str]) -> dict[str, str]:
-    labels = {"job": q["job"]}
-    if q.get("gateways"):
-        labels["gateway"] = "~" + q["gateways"]
-    return labels
-
-
-def _increase(metric: str, labels: dict[str, str]) -> str:
-    return f"sum(increase({metric}{selector(**labels)}[{{w}}]))"
-
-
-def _sms_delivery(q: Mapping[str, str]) -> RatioSli:
-    # delivered / (delivered + failed + expired): messages still pending are
-    # in neither, as in the KPI. The counters are lifetime totals the agent
-    # keeps in its ledger, so increase() is not fooled by agent restarts.
-    labels = _gateway_labels(q)
-    finished = " + ".join(_increase(f"sla_sms_{s}_total", labels) for s in ("delivered", "failed", "expired"))
-    return RatioSli(good=_increase("sla_sms_delivered_total", labels), valid=finished, counted="messages",
-                    metrics=("sla_sms_delivered_total", "sla_sms_failed_total", "sla_sms_expired_total"))
-
-
-def _sms_latency(q: Mapping[str, str]) -> RatioSli:
-    # Share of delivered messages whose report came within the target (10 s),
-    # from the histogram's bucket at exactly that bound (the collector makes
-    # 10 s a bucket edge; "le" is written the way prometheus_client writes it).
-    labels = _gateway_labels(q)
-    bucket = _increase("sla_sms_send_latency_seconds_bucket", {**labels, "le": q["le"]})
-    return RatioSli(good=bucket, valid=_increase("sla_sms_send_latency_seconds_count", labels),
-                    counted="delivered messages", metrics=("sla_sms_send_latency_seconds",))
-
-
-RATIO_SLIS: dict[tuple[str, str], Callable[[Mapping[str, str]], RatioSli]] = {
-    ("link_group", "availability"): _link_availability,
-    ("sms", "delivery_rate"): _sms_delivery,
-    ("sms", "latency_within"): _sms_latency,
-}
-CAPACITY_SLIS: dict[tuple[str, str], Callable[[Mapping[str, str]], CapacitySli]] = {
-    ("link_group", "capacity_sum"): _link_bandwidth,
-    ("cloud", "capacity_sum"): _cloud_capacity,
-}
 
 
 def _declared(names: tuple[str, ...]) -> bool:
@@ -196,11 +109,11 @@ def kpi_queries(config: Config, job: str = DEFAULT_JOB) -> list[KpiQueries]:
             more_labels, more_details = query_labels(definition, kpi, target)
             labels.update(more_labels)
             details.update(more_details)
-        key = (definition.source, definition.kind)
-        ratio_builder = RATIO_SLIS.get(key)
-        capacity_builder = CAPACITY_SLIS.get(key)
-        ratio = ratio_builder(details) if ratio_builder else None
-        capacity = capacity_builder(details) if capacity_builder and ratio is None else None
+        spec = sources.serving(definition.source)
+        builder = spec.slis().get(definition.kind) if spec.slis is not None else None
+        built = builder(details) if builder is not None else None
+        ratio = built if isinstance(built, RatioSli) else None
+        capacity = built if isinstance(built, CapacitySli) else None
         if ratio is not None and not _declared(ratio.metrics):
             ratio = None
         if capacity is not None and not _declared(capacity.metrics):

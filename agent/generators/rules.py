@@ -234,19 +234,15 @@ def canary_alerts(c: CanaryQueries, runbooks: str) -> list[dict[str, Any]]:
 
 
 def _intervals(config: Config) -> list[float]:
-    snmp = config.snmp.defaults.interval
-    found = [device.interval or snmp for device in config.snmp.devices]
-    found += [cloud.interval for cloud in config.clouds]
-    found += [gateway.interval for gateway in getattr(config, "sms", ())]
-    found += [gateway.canary.interval for gateway in getattr(config, "sms", ()) if gateway.canary is not None]
-    return found or [snmp]
+    """Every configured target's poll interval, from each source (agent/sources.py)."""
+    return [interval for spec in sources.sources() for interval in spec.intervals(config)]
 
 
 def health_alerts(config: Config, job: str, runbooks: str) -> list[dict[str, Any]]:
     """Alerts on the agent itself: down, absent, targets not answering, stale, ledger."""
     # A target is stale when no poll has succeeded for three of its longest
     # intervals (at least 10 minutes, so one slow cloud poll does not page).
-    stale_after = max(600.0, 3 * max(_intervals(config)))
+    stale_after = max(600.0, *(3 * interval for interval in _intervals(config)))
     kpi_stale_after = max(300.0, 4 * config.agent.kpi_interval)
     sel = selector(job=job)
     exprs = {

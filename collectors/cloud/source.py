@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from agent import series
 from agent.catalogue import KpiDefinition
@@ -13,7 +13,7 @@ from collectors.base import Collector
 from collectors.cloud.config import cloud_regions, cloud_resources
 
 if TYPE_CHECKING:
-    from agent.generators.queries import KpiQueries
+    from agent.generators.queries import KpiQueries, Sli
 
 
 def cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
@@ -48,5 +48,16 @@ def build(config: Config, ledger: Any) -> list[Collector]:
     return [CloudCollector(config.clouds)]
 
 
+def intervals(config: Config) -> list[float]:
+    return [cloud.interval for cloud in config.clouds]
+
+
+def slis() -> Mapping[str, Sli]:
+    from collectors.cloud.queries import SLIS  # generators only: not imported by the running agent
+
+    return SLIS
+
+
 SOURCE = SourceSpec(name="cloud", serves=("cloud",), inputs=cloud_inputs, collectors=build,
-                    query_labels=query_labels, dashboards=dashboards)
+                    query_labels=query_labels, dashboards=dashboards,
+                    slis=slis, intervals=intervals)

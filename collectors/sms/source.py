@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from prometheus_client.utils import floatToGoString
 
@@ -14,7 +14,7 @@ from collectors.base import Collector
 from collectors.sms import kpi as sms
 
 if TYPE_CHECKING:
-    from agent.generators.queries import KpiQueries
+    from agent.generators.queries import KpiQueries, Sli
 
 
 def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> tuple[dict[str, str], dict[str, str]]:
@@ -53,6 +53,17 @@ def build(config: Config, ledger: Any) -> list[Collector]:
     return collectors
 
 
+def intervals(config: Config) -> list[float]:
+    found = [gateway.interval for gateway in config.sms]
+    return found + [gateway.canary.interval for gateway in config.sms if gateway.canary is not None]
+
+
+def slis() -> Mapping[str, Sli]:
+    from collectors.sms.queries import SLIS  # generators only: not imported by the running agent
+
+    return SLIS
+
+
 SOURCE = SourceSpec(
     name="sms", serves=("sms",), inputs=sms.sms_inputs, collectors=build, query_labels=query_labels,
     coverage_hint=COVERAGE_HINT, dashboards=dashboards,
@@ -61,4 +72,6 @@ SOURCE = SourceSpec(
         KindSpec("latency_within", sms.latency_within, histogram=sms.latency_bins),
         KindSpec("annual_volume", sms.annual_volume, on_pace=True),
     ),
+    slis=slis,
+    intervals=intervals,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from agent import series
 from agent.catalogue import KpiDefinition
@@ -12,7 +12,7 @@ from agent.units import Target
 from collectors.base import Collector
 
 if TYPE_CHECKING:
-    from agent.generators.queries import KpiQueries
+    from agent.generators.queries import KpiQueries, Sli
 
 
 def link_group_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
@@ -42,5 +42,17 @@ def build(config: Config, ledger: Any) -> list[Collector]:
     return [SnmpCollector(config)]
 
 
+def intervals(config: Config) -> list[float]:
+    default = config.snmp.defaults.interval
+    return [device.interval or default for device in config.snmp.devices]
+
+
+def slis() -> Mapping[str, Sli]:
+    from collectors.snmp.queries import SLIS  # generators only: not imported by the running agent
+
+    return SLIS
+
+
 SOURCE = SourceSpec(name="snmp", serves=("link_group",), inputs=link_group_inputs, collectors=build,
-                    query_labels=query_labels, dashboards=dashboards)
+                    query_labels=query_labels, dashboards=dashboards,
+                    slis=slis, intervals=intervals)
