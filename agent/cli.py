@@ -101,6 +101,13 @@ def _load_runtime(args: argparse.Namespace) -> "Runtime | int":
         return EXIT_USAGE
 
 
+def _configured(config: Config) -> str:
+    """What each source has configured: "3 devices, 2 link groups, 5 links, 1 clouds, ..."."""
+    from agent.sources import sources
+
+    return ", ".join(f"{count} {what}" for spec in sources() for count, what in spec.counts(config))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     if args.no_secrets:
         loaded: Config | Runtime | int = _load(args.config, secrets=False)
@@ -114,7 +121,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         for warning in exposure_warnings(loaded):
             print(f"warning: {warning}", file=sys.stderr)
-    links = sum(len(g.links) for g in config.link_groups)
     unchecked = ""
     if args.no_secrets:
         from agent.config import secret_references
@@ -123,8 +129,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         count = secret_references(read_yaml(Path(args.config)))
         unchecked = f"; {count} secret reference{'s' if count != 1 else ''} not checked (--no-secrets)"
     print(
-        f"{args.config}: ok ({len(config.snmp.devices)} devices, {len(config.link_groups)} link groups, "
-        f"{links} links, {len(config.clouds)} clouds, {len(config.sms)} SMS gateways, {len(config.kpis)} KPIs, "
+        f"{args.config}: ok ({_configured(config)}, {len(config.kpis)} KPIs, "
         f"{len(config.maintenance)} maintenance windows){unchecked}"
     )
     return 0
@@ -158,8 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("sla-agent %s serving %s://%s/metrics", __version__, scheme, runtime.config.agent.listen)
         if runtime.shard.count > 1:
             config = runtime.config
-            log.info("shard %s: %d devices, %d clouds, %d SMS gateways, %d KPIs", runtime.shard,
-                     len(config.snmp.devices), len(config.clouds), len(config.sms), len(config.kpis))
+            log.info("shard %s: %s, %d KPIs", runtime.shard, _configured(config), len(config.kpis))
         await agent.run()
 
     def reload() -> None:

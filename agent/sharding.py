@@ -78,17 +78,16 @@ def select(config: "Config", shard: Shard) -> "Config":
     """
     if shard.count == 1:
         return config
-    from agent.kpi import plan  # the KPI engine says what each KPI reads; sharding names no source
+    # Each source says which of its targets the shard keeps, the KPI engine what each KPI reads.
+    from agent.kpi import plan
+    from agent.sources import sources
 
-    devices = tuple(d for d in config.snmp.devices if shard.owns(target_key("snmp", d.name)))
-    kept = {d.name for d in devices}
-    groups = tuple(g.model_copy(update={"links": tuple(link for link in g.links if link.device in kept)})
-                   for g in config.link_groups)
-    selected = config.model_copy(update={
-        "snmp": config.snmp.model_copy(update={"devices": devices}),
-        "link_groups": groups,
-        "clouds": tuple(c for c in config.clouds if shard.owns(target_key("cloud", c.name))),
-        "sms": tuple(g for g in config.sms if shard.owns(target_key("sms", g.name))),
-    })
+    def owns(kind: str, name: str) -> bool:
+        return shard.owns(target_key(kind, name))
+
+    updates: dict[str, object] = {}
+    for spec in sources():
+        updates.update(spec.shard(config, owns))
+    selected = config.model_copy(update=updates)
     measured = {p.config.id for p in plan(selected) if p.inputs}
     return selected.model_copy(update={"kpis": tuple(k for k in selected.kpis if k.id in measured)})

@@ -77,6 +77,10 @@ class SourceSpec:
     slis: Callable[[], Mapping[str, Sli]] | None = None
     # The poll intervals (seconds) of its configured targets: how stale a target may get before it is.
     intervals: Callable[["Config"], list[float]] = lambda config: []
+    # How much of it is configured, as ``sla-agent check`` says it: [(3, "devices"), (5, "links")].
+    counts: Callable[["Config"], list[tuple[int, str]]] = lambda config: []
+    # Its sections' updates for a shard: only the targets ``owns(kind, name)`` says the shard owns.
+    shard: Callable[["Config", Callable[[str, str], bool]], dict[str, Any]] = lambda config, owns: {}
 
 
 @cache

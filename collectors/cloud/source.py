@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from agent import series
 from agent.catalogue import KpiDefinition
@@ -58,6 +58,14 @@ def slis() -> Mapping[str, Sli]:
     return SLIS
 
 
+def counts(config: Config) -> list[tuple[int, str]]:
+    return [(len(config.clouds), "clouds")]
+
+
+def shard(config: Config, owns: Callable[[str, str], bool]) -> dict[str, Any]:
+    return {"clouds": tuple(c for c in config.clouds if owns("cloud", c.name))}
+
+
 SOURCE = SourceSpec(name="cloud", serves=("cloud",), inputs=cloud_inputs, collectors=build,
                     query_labels=query_labels, dashboards=dashboards,
-                    slis=slis, intervals=intervals)
+                    slis=slis, intervals=intervals, counts=counts, shard=shard)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from prometheus_client.utils import floatToGoString
 
@@ -64,6 +64,14 @@ def slis() -> Mapping[str, Sli]:
     return SLIS
 
 
+def counts(config: Config) -> list[tuple[int, str]]:
+    return [(len(config.sms), "SMS gateways")]
+
+
+def shard(config: Config, owns: Callable[[str, str], bool]) -> dict[str, Any]:
+    return {"sms": tuple(g for g in config.sms if owns("sms", g.name))}
+
+
 SOURCE = SourceSpec(
     name="sms", serves=("sms",), inputs=sms.sms_inputs, collectors=build, query_labels=query_labels,
     coverage_hint=COVERAGE_HINT, dashboards=dashboards,
@@ -74,4 +82,6 @@ SOURCE = SourceSpec(
     ),
     slis=slis,
     intervals=intervals,
+    counts=counts,
+    shard=shard,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from agent import series
 from agent.catalogue import KpiDefinition
@@ -53,6 +53,20 @@ def slis() -> Mapping[str, Sli]:
     return SLIS
 
 
+def counts(config: Config) -> list[tuple[int, str]]:
+    links = sum(len(g.links) for g in config.link_groups)
+    return [(len(config.snmp.devices), "devices"), (len(config.link_groups), "link groups"), (links, "links")]
+
+
+def shard(config: Config, owns: Callable[[str, str], bool]) -> dict[str, Any]:
+    """The shard's devices, and of each link group the links on them."""
+    devices = tuple(d for d in config.snmp.devices if owns("snmp", d.name))
+    kept = {d.name for d in devices}
+    groups = tuple(g.model_copy(update={"links": tuple(link for link in g.links if link.device in kept)})
+                   for g in config.link_groups)
+    return {"snmp": config.snmp.model_copy(update={"devices": devices}), "link_groups": groups}
+
+
 SOURCE = SourceSpec(name="snmp", serves=("link_group",), inputs=link_group_inputs, collectors=build,
                     query_labels=query_labels, dashboards=dashboards,
-                    slis=slis, intervals=intervals)
+                    slis=slis, intervals=intervals, counts=counts, shard=shard)
