@@ -75,6 +75,9 @@ class SourceSpec:
     dashboards: Dashboards | None = None  # the source's own dashboards, if any
     # Its PromQL by KPI kind (collectors/<source>/queries.py, loaded by the generators only).
     slis: Callable[[], Mapping[str, Sli]] | None = None
+    # Alert groups of its own targets beyond the KPIs' (name, rules), given (config, job, runbooks base);
+    # generators only, so the module it lives in is imported when called.
+    alerts: Callable[["Config", str, str], list[tuple[str, list[dict[str, Any]]]]] | None = None
     # The poll intervals (seconds) of its configured targets: how stale a target may get before it is.
     intervals: Callable[["Config"], list[float]] = lambda config: []
     # How much of it is configured, as ``sla-agent check`` says it: [(3, "devices"), (5, "links")].

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from agent import sources
-from agent.catalogue import BY_ID, KpiDefinition
+from agent.catalogue import KpiDefinition
 from agent.config import Config, KpiConfig, kpi_definition
 from agent.metrics import METRICS
 from agent.units import Target, parse_target
@@ -125,42 +125,6 @@ def kpi_queries(config: Config, job: str = DEFAULT_JOB) -> list[KpiQueries]:
             extra=details,
         ))
     return out
-
-
-# -- SMS canaries -------------------------------------------------------------
-
-CANARY_LATENCY_KPI = "sms_send_latency"  # whose bound (10 s) the canary's latency is held to
-
-
-@dataclass(frozen=True, slots=True)
-class CanaryQueries:
-    """One SMS gateway's synthetic canary (collectors/sms/canary.py), for its alerts and panels."""
-
-    gateway: str
-    interval: float  # seconds between probes
-    timeout: float  # seconds a probe waits for a final status before it fails (target down)
-    bound: Target  # the send-speed target, e.g. <= 10 s
-    job: str
-
-    def selector(self, **labels: str) -> str:
-        return selector(job=self.job, gateway=self.gateway, **labels)
-
-
-def canary_bound(config: Config) -> Target:
-    """The send-speed bound: the configured sms_send_latency KPI's target, else the catalogue's."""
-    for kpi in config.kpis:
-        definition = kpi_definition(kpi)
-        if definition.kind == "latency_within" and definition.source == "sms":
-            return parse_target(definition.target, definition.unit)
-    definition = BY_ID[CANARY_LATENCY_KPI]
-    return parse_target(definition.target, definition.unit)
-
-
-def canary_queries(config: Config, job: str = DEFAULT_JOB) -> list[CanaryQueries]:
-    """Every configured gateway with a ``canary:``, in config order (none: no canary alerts or panels)."""
-    bound = canary_bound(config)
-    return [CanaryQueries(gateway.name, gateway.canary.interval, gateway.canary.timeout, bound, job)
-            for gateway in getattr(config, "sms", ()) if gateway.canary is not None]
 
 
 # -- loading a config without its secrets -----------------------------------

@@ -25,7 +25,7 @@ from agent.generators.alerting import (
     error_ratio_windows,
     prom_duration,
 )
-from agent.generators.queries import DEFAULT_JOB, CanaryQueries, KpiQueries, canary_queries, kpi_queries, selector
+from agent.generators.queries import DEFAULT_JOB, KpiQueries, kpi_queries, selector
 
 RECORDING_FILE = "sla-agent.rules.yml"
 ALERTS_FILE = "sla-agent.alerts.yml"
@@ -38,7 +38,7 @@ BUDGET_30D = "kpi:sla_error_budget_remaining:ratio_rate30d"
 BUDGET_MONTH = "kpi:sla_error_budget_remaining:ratio_month"
 
 # Comparison that means "the target is missed", by the target's operator.
-_MISSED = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
+MISSED = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
 
 
 def error_ratio(window: float) -> str:
@@ -151,7 +151,7 @@ def _capacity_alert(q: KpiQueries, runbooks: str) -> dict[str, Any] | None:
     spec = texts.CAPACITY_ALERTS.get(q.definition.source)
     if spec is None or q.capacity is None:
         return None
-    missed = _MISSED[q.target.op]
+    missed = MISSED[q.target.op]
     target = f"max by (kpi) (sla_kpi_target{q.kpi_selector()})"
     # The target comes from the agent (sla_kpi_target), so it is never
     # restated here and a config override of it needs no regeneration.
@@ -186,51 +186,6 @@ def insufficient_data_alert(q: KpiQueries, runbooks: str) -> dict[str, Any]:
         "labels": {"severity": spec.severity, "kpi": q.id},
         "annotations": texts.insufficient_data(q, runbooks),
     }
-
-
-def canary_window(c: CanaryQueries) -> float:
-    """How far back the canary alerts look: at least 10 minutes and three probes."""
-    return max(600.0, 3 * c.interval)
-
-
-def canary_alerts(c: CanaryQueries, runbooks: str) -> list[dict[str, Any]]:
-    """SlaSmsCanaryFailing for one gateway's canary: nothing delivered, or only slowly.
-
-    Both look back over a window of several probes rather than at the last
-    one, so one lost or slow test message opens no ticket. The canary's
-    gauges hold the last probe with a *final* status; a probe that fails to
-    submit or gets no final status within its timeout makes the poll fail,
-    and the canary's samples vanish until the next good probe (the target is
-    down: SlaTargetDown). Over a window those gaps are skipped, so failed
-    probes interleaved with timed-out ones still fire; a canary down the
-    whole time is SlaTargetDown's alone.
-    """
-    window = prom_duration(canary_window(c))
-    sel = c.selector()
-    delivered = f"max_over_time(sla_sms_canary_delivered{sel}[{window}])"
-    ids = "on (instance, job, gateway)"
-    exprs = {
-        # The value: probes that did not end delivered within the window (counters
-        # survive the gaps of timed-out probes; increase() handles agent restarts).
-        "undelivered": (f"sum by (instance, job, gateway) (increase(sla_sms_canary_failures_total{sel}[{window}]))\n"
-                        f"and {ids}\n{delivered} == 0\n"),
-        # The value: the fastest delivery of the window; only while some probe
-        # was delivered (the gauge keeps the last delivered latency while later
-        # probes fail, which the undelivered rule reports).
-        "slow": (f"min_over_time(sla_sms_canary_latency_seconds{sel}[{window}]) {_MISSED[c.bound.op]} "
-                 f"{c.bound.value:g}\nand {ids}\n{delivered} == 1\n"),
-    }
-    bound = c.bound.text.lstrip("<>= ")
-    alerts = []
-    for symptom, (kpi, _, _) in texts.CANARY_SYMPTOMS.items():
-        alerts.append({
-            "alert": texts.CANARY_ALERT,
-            "expr": exprs[symptom],
-            "for": texts.CANARY_FOR,
-            "labels": {"severity": texts.CANARY_SEVERITY, "kpi": kpi, "gateway": c.gateway, "symptom": symptom},
-            "annotations": texts.canary(symptom, c.gateway, window, bound, runbooks),
-        })
-    return alerts
 
 
 def _intervals(config: Config) -> list[float]:
@@ -276,11 +231,12 @@ def alert_groups(config: Config, queries: list[KpiQueries], job: str, runbooks: 
     # Its feed's gaps show in the same gateways' monthly KPIs (delivery rate, send speed).
     coverage = [insufficient_data_alert(q, runbooks) for q in queries
                 if not sources.kind(q.definition.kind).on_pace]
-    canaries = [a for c in canary_queries(config, job) for a in canary_alerts(c, runbooks)]
+    own = [group for spec in sources.sources() if spec.alerts is not None
+           for group in spec.alerts(config, job, runbooks)]  # each source's alerts on its own targets
     groups = [
         ("sla-agent.slo-alerts", slo),
         ("sla-agent.kpi-alerts", capacity + coverage),
-        ("sla-agent.canary-alerts", canaries),
+        *own,
         ("sla-agent.health-alerts", health_alerts(config, job, runbooks)),
     ]
     return [{"name": name, "rules": rules} for name, rules in groups if rules]

@@ -6,8 +6,9 @@ from typing import Sequence
 
 from agent.generators import grafana as g
 from agent.generators.dashboards_common import DELIVERED, pace, traffic_light
-from agent.generators.queries import CanaryQueries, KpiQueries, selector
+from agent.generators.queries import KpiQueries, selector
 from agent.generators.rules import error_ratio
+from collectors.sms.alerts import CanaryQueries
 
 
 def sms(queries: list[KpiQueries], job: str, canaries: Sequence[CanaryQueries] = ()) -> g.Json:

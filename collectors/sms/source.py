@@ -34,7 +34,7 @@ COVERAGE_HINT = (
 
 def dashboards(config: Config, queries: list[KpiQueries], job: str) -> dict[str, Any]:
     # generators only: not imported by the running agent
-    from agent.generators.queries import canary_queries
+    from collectors.sms.alerts import canary_queries
     from collectors.sms.dashboard import sms
 
     return {"sla-sms.json": sms(queries, job, canary_queries(config, job))} if getattr(config, "sms", ()) else {}
@@ -56,6 +56,12 @@ def build(config: Config, ledger: Any) -> list[Collector]:
 def intervals(config: Config) -> list[float]:
     found = [gateway.interval for gateway in config.sms]
     return found + [gateway.canary.interval for gateway in config.sms if gateway.canary is not None]
+
+
+def alerts(config: Config, job: str, runbooks: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    from collectors.sms.alerts import alerts as canary  # generators only: not imported by the running agent
+
+    return canary(config, job, runbooks)
 
 
 def slis() -> Mapping[str, Sli]:
@@ -81,6 +87,7 @@ SOURCE = SourceSpec(
         KindSpec("annual_volume", sms.annual_volume, on_pace=True),
     ),
     slis=slis,
+    alerts=alerts,
     intervals=intervals,
     counts=counts,
     shard=shard,
