@@ -60,8 +60,12 @@ def _capacity_sum(kpi: Plan, ledger: LedgerReader, period: periods.Period, end: 
 
 # The kinds computed from plain ledger series, whatever source feeds them; a
 # source's own kinds come with its spec (agent/sources.py).
-GENERIC_KINDS = (KindSpec("availability", _availability, states=True),
-                 KindSpec("capacity_sum", _capacity_sum, gauge=True))
+GENERIC_KINDS = (
+    KindSpec("availability", _availability, states=True,
+             met_help="1 when the month-to-date availability ({counted} up / {counted} known) is {target}"),
+    KindSpec("capacity_sum", _capacity_sum, gauge=True,
+             met_help="1 when the share of known time with the capacity {target} reaches {objective}"),
+)
 
 
 def plan(config: Config) -> list[Plan]:
@@ -69,8 +73,10 @@ def plan(config: Config) -> list[Plan]:
     plans = []
     for kpi in config.kpis:
         definition = kpi_definition(kpi)
-        inputs, group = sources.serving(definition.source).inputs(definition, kpi, config)
-        plans.append(Plan(kpi, definition, parse_target(definition.target, definition.unit), inputs, group))
+        spec = sources.serving(definition.source)
+        inputs, group = spec.inputs(definition, kpi, config)
+        parts = spec.parts(definition, kpi, config) if spec.parts is not None else {}
+        plans.append(Plan(kpi, definition, parse_target(definition.target, definition.unit), inputs, group, parts))
     return plans
 
 

@@ -29,6 +29,8 @@ class KpiResult:
     compliance: float | None = None  # gauge kinds: share of known time meeting the target
     # Kind-specific figures in base units, e.g. message counts or percentiles.
     details: Mapping[str, float] = field(default_factory=dict)
+    # A KPI judged part by part (each business system of a platform): each part's own figure.
+    parts: Mapping[str, "KpiResult"] = field(default_factory=dict)
 
     @property
     def sufficient(self) -> bool:
@@ -47,6 +49,8 @@ class Plan:
     # Maintenance scope: a link group's windows plus the global ones, or only
     # the global ones (None).
     group: str | None
+    # The inputs by part, for kinds that judge each part on its own (the source's SourceSpec.parts).
+    parts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def series(self) -> list[str]:
         return list(self.inputs)

@@ -57,6 +57,9 @@ class KindSpec:
     # The ledger's latency histogram of the KPI's inputs over ``[start, end)``, for the report's
     # distribution chart (the bins of the source's latency module), when the kind has one.
     histogram: Histogram | None = None
+    # What sla_kpi_met = 1 means for a KPI of the kind, for the dashboards: a template of {target} (">= 99%"),
+    # {objective} ("95 %"), {bound} ("10s") and {counted} (what a ratio SLI counts: "link-time").
+    met_help: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,8 @@ class SourceSpec:
     inputs: InputsOf
     collectors: CollectorsOf
     kinds: tuple[KindSpec, ...] = ()  # the kinds only this source feeds
+    # A KPI's inputs by part (part name -> series), for kinds judged part by part; none: no parts.
+    parts: Callable[["KpiDefinition", "KpiConfig", "Config"], Mapping[str, tuple[str, ...]]] | None = None
     query_labels: QueryLabels | None = None  # none: the KPI's queries add nothing
     # What the insufficient-data alert adds on what coverage means for this source's KPIs
     # (Chinese, English; the English with its leading space).
@@ -75,6 +80,8 @@ class SourceSpec:
     dashboards: Dashboards | None = None  # the source's own dashboards, if any
     # Its PromQL by KPI kind (collectors/<source>/queries.py, loaded by the generators only).
     slis: Callable[[], Mapping[str, Sli]] | None = None
+    # Whether the store-based export (agent/export/prometheus_measurements.py) can read its KPIs' figures.
+    from_store: bool = True
     # Alert groups of its own targets beyond the KPIs' (name, rules), given (config, job, runbooks base);
     # generators only, so the module it lives in is imported when called.
     alerts: Callable[["Config", str, str], list[tuple[str, list[dict[str, Any]]]]] | None = None

@@ -29,9 +29,9 @@ HISTOGRAM_BARS = 64
 
 
 def series_label(name: str) -> str:
-    """``link:egress-ct:up`` -> ``egress-ct``; other series names as they are."""
+    """``link:egress-ct:up`` -> ``egress-ct`` (any thing's state series); other series names as they are."""
     parts = name.split(":")
-    if len(parts) == 3 and parts[0] == "link":
+    if len(parts) == 3 and parts[2] == "up":
         return parts[1]
     if len(parts) == 5 and parts[0] == "cloud":
         return f"{parts[1]}/{parts[2]}"

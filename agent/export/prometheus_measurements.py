@@ -225,6 +225,8 @@ class PrometheusMeasurements:
     def _evaluate(self, plan: Plan, period: Period) -> KpiResult | None:
         end = self._end(period)
         kind = plan.definition.kind
+        if not sources.serving(plan.definition.source).from_store:
+            return None  # the row says so ("no result"); the ledger-based export has the figure
         if kind == "availability":
             steps = self.link_steps(plan.group or "", period.start, end)
             totals = sli.Totals()

@@ -26,22 +26,15 @@ from agent.generators.rules import BUDGET_MONTH, CAPACITY, error_ratio, month_bu
 
 
 def met_help(q: KpiQueries) -> str:
-    """What sla_kpi_met = 1 means for the KPI, by its kind (as agent/kpi.py and collectors/sms/kpi.py judge it)."""
+    """What sla_kpi_met = 1 means for the KPI, as its kind says (agent/sources.py KindSpec.met_help)."""
     d = q.definition
-    target = q.target.text
+    template = registry.kind(d.kind).met_help
+    if not template:
+        raise ValueError(f"no 是否达标 help text for KPI kind {d.kind!r} (its KindSpec's met_help)")
     objective = objective_text(d.objective) if d.objective is not None else "the objective"
-    bound = q.target.text.lstrip("<>= ")
-    helps = {
-        "availability": f"1 when the month-to-date availability (link-time up / link-time known) is {target}",
-        "capacity_sum": f"1 when the share of known time with the capacity {target} reaches {objective}",
-        "delivery_rate": f"1 when the month-to-date delivery rate (delivered / final messages) is {target}",
-        "latency_within": f"1 when the share of delivered messages reported within {bound} reaches {objective}",
-        "annual_volume": f"1 when on pace for the year: messages submitted so far this year are {target} "
-                         "pro-rated by the share of the year elapsed",
-    }
-    if d.kind not in helps:
-        raise ValueError(f"no 是否达标 help text for KPI kind {d.kind!r} (agent/generators/dashboards.py met_help)")
-    return helps[d.kind]
+    counted = q.ratio.counted if q.ratio is not None else "time"
+    return template.format(target=q.target.text, objective=objective, bound=q.target.text.lstrip("<>= "),
+                           counted=counted)
 
 
 def _kpi_row(grid: g.Grid, q: KpiQueries) -> None:

@@ -82,9 +82,13 @@ SOURCE = SourceSpec(
     name="sms", serves=("sms",), inputs=sms.sms_inputs, collectors=build, query_labels=query_labels,
     coverage_hint=COVERAGE_HINT, dashboards=dashboards,
     kinds=(
-        KindSpec("delivery_rate", sms.delivery_rate),
-        KindSpec("latency_within", sms.latency_within, histogram=sms.latency_bins),
-        KindSpec("annual_volume", sms.annual_volume, on_pace=True),
+        KindSpec("delivery_rate", sms.delivery_rate,
+                 met_help="1 when the month-to-date delivery rate (delivered / final messages) is {target}"),
+        KindSpec("latency_within", sms.latency_within, histogram=sms.latency_bins,
+                 met_help="1 when the share of delivered messages reported within {bound} reaches {objective}"),
+        KindSpec("annual_volume", sms.annual_volume, on_pace=True,
+                 met_help="1 when on pace for the year: messages submitted so far this year are {target} "
+                          "pro-rated by the share of the year elapsed"),
     ),
     slis=slis,
     alerts=alerts,
