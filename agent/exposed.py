@@ -49,6 +49,10 @@ def kpi_series(results: Iterable[KpiResult]) -> Iterator[Series]:
             yield labelled("sla_kpi_minimum", result.minimum, kpi=kpi.id)
         if result.compliance is not None:
             yield labelled("sla_kpi_compliance_ratio", result.compliance, kpi=kpi.id)
+        for part, figure in result.parts.items():
+            if figure.value is not None:
+                yield labelled("sla_kpi_part_value", figure.value, kpi=kpi.id, part=part)
+                yield labelled("sla_kpi_part_met", 1 if figure.met else 0, kpi=kpi.id, part=part)
 
 
 def agent_series(state: "AgentState") -> Iterator[Series]:

@@ -37,6 +37,11 @@ _SPECS = (
     MetricSpec("sla_kpi_objective_ratio", "gauge", ("kpi",),
                "Gauge KPIs: time in compliance required for the KPI to be met."),
     MetricSpec("sla_kpi_minimum", "gauge", ("kpi",), "Gauge KPIs: lowest value month-to-date, base units."),
+    MetricSpec("sla_kpi_part_value", "gauge", ("kpi", "part"),
+               "KPIs judged part by part (each business system of a platform): each part's month-to-date value; "
+               "the KPI's own value is the worst part's. Absent for a part without data."),
+    MetricSpec("sla_kpi_part_met", "gauge", ("kpi", "part"),
+               "1 if the part meets the KPI's target month-to-date, 0 if not; absent without data."),
     MetricSpec("sla_kpi_period_seconds", "gauge", ("kpi", "class"),
                "Month-to-date time by class: good (up / in compliance), bad (down / below target), "
                "unknown (no data) and maintenance (excluded); link-seconds summed over the links for availability KPIs."),

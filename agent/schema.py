@@ -179,6 +179,17 @@ def check_listen(value: str) -> str:
 ListenAddress = Annotated[str, AfterValidator(check_listen)]  # HOST:PORT, [v6]:PORT
 
 
+def check_polled_http(entry: Any) -> None:
+    """What every polled HTTP source's entry must hold: a poll within its interval, TLS settings that agree.
+
+    ``entry`` has ``timeout`` and ``interval`` (seconds), ``ca_file`` and ``verify_tls``; ValueError otherwise.
+    """
+    if entry.timeout > entry.interval:
+        raise ValueError(f"timeout ({entry.timeout:g}s) must not exceed interval ({entry.interval:g}s)")
+    if entry.ca_file is not None and not entry.verify_tls:
+        raise ValueError("ca_file is given but verify_tls is false: drop one")
+
+
 class Listens:
     """``host`` and ``port`` of a model's ``listen: ListenAddress`` field."""
 

@@ -60,6 +60,9 @@ class KindSpec:
     # What sla_kpi_met = 1 means for a KPI of the kind, for the dashboards: a template of {target} (">= 99%"),
     # {objective} ("95 %"), {bound} ("10s") and {counted} (what a ratio SLI counts: "link-time").
     met_help: str = ""
+    # The export's 说明 for a KPI of the kind, (definition, result, outages, show, lang) -> phrases
+    # (agent/export/notes.py); none: the export's own note for the kind, else its generic one.
+    note: Callable[..., list[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ PAIRS = {
 _MINUTES = {"m": 1, "h": 60, "d": 1440}
 # The objective of each ratio KPI of examples/demo.yaml.
 OBJECTIVES = {
+    "app_code_display_stability": 0.99,
     "egress_link_availability": 0.99,
     "mobile_office_link_availability": 0.99,
     "sms_delivery_rate": 0.98,

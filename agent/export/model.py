@@ -196,6 +196,31 @@ class _Builder:
             details=details,
         )
 
+    def part_rows(self, row: LayoutRow, definition: KpiDefinition, whole: Row) -> list[Row]:
+        """A sub-row per part of a KPI judged part by part (each business system), after its own row."""
+        window = periods.to_date(row.period, self.period, self.kind, self.zone) if row.prorate else self.period
+        result = self.m.results(window).get(definition.id)
+        if result is None or not result.parts:
+            return []
+        lang = self.lang
+        out = []
+        for part, figure in result.parts.items():
+            shown = None if figure.value is None else fmt.value_figure(figure.value, definition.unit,
+                                                                      definition.target_text, figure.target.op)
+            status: Status = ("insufficient" if not figure.sufficient else "met" if figure.met else "not_met")
+            note = (_t(lang, "期间内无数据", "no data in the period") if figure.value is None else
+                    _t(lang, f"数据覆盖率 {fmt.coverage(figure.coverage)}", f"coverage {fmt.coverage(figure.coverage)}"))
+            out.append(Row(
+                id=f"{whole.id}/{part}", source="measured", level1=whole.level1, level2=whole.level2,
+                name=f"{whole.name}：{part}", name_en=f"{whole.name_en}: {part}", target_text=whole.target_text,
+                actual="—" if shown is None else str(shown), status=status, note=note, kpi=definition.id,
+                unit=definition.unit, value=figure.value, actual_figure=shown, target_op=figure.target.op,
+                target_value=figure.target.value, target_full=figure.target.value, period=whole.period,
+                window_start=whole.window_start, window_end=whole.window_end, coverage=figure.coverage,
+                maintenance_seconds=whole.maintenance_seconds, part_of=whole.id,
+            ))
+        return out
+
     # --- not configured ------------------------------------------------------------------------
 
     def unconfigured(self, row: LayoutRow) -> Row:
@@ -306,6 +331,7 @@ def build_report(layout: Sequence[LayoutRow], measurements: Measurements, manual
     for row in rows:
         if row.id in bound:
             out.append(builder.measured(row, bound[row.id]))
+            out.extend(builder.part_rows(row, bound[row.id], out[-1]))
         elif row.kpi is not None:
             out.append(builder.unconfigured(row))
         else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+from agent import sources
 from agent.catalogue import KpiDefinition
 from agent.export import format as fmt
 from agent.export.format import Lang
@@ -156,4 +157,5 @@ NOTES: dict[str, NoteMaker] = {
 
 def evidence(definition: KpiDefinition, result: KpiResult, outages: Sequence[Outage], show: Show,
              lang: Lang) -> list[str]:
-    return NOTES.get(definition.kind, generic)(definition, result, outages, show, lang)
+    own = sources.kind(definition.kind).note
+    return (own or NOTES.get(definition.kind, generic))(definition, result, outages, show, lang)

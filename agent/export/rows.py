@@ -64,6 +64,7 @@ class Row:
     report_period_value: float | None = None  # the report period's own figure when ``value`` is to-date
     outages: tuple[Outage, ...] = ()
     details: Mapping[str, float] = field(default_factory=dict)
+    part_of: str | None = None  # a sub-row: the id of the row whose KPI it is one part of (a business system)
 
 
 @dataclass(frozen=True, slots=True)

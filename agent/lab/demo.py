@@ -13,6 +13,7 @@ import yaml
 
 from agent.app import Agent
 from agent.config import Config, parse_config
+from agent.lab.apps import AppLab
 from agent.lab.cloud import CloudLab
 from agent.lab.devices import DEMO_DEVICES
 from agent.lab.simulator import SnmpLab
@@ -24,10 +25,18 @@ log = logging.getLogger(__name__)
 # ChinaUnicom link drops for FLAP_DOWN seconds every FLAP_EVERY seconds.
 FLAP_DEVICE, FLAP_IF_INDEX = "mobile-r1", 2
 FLAP_EVERY, FLAP_DOWN = 180.0, 20.0
+# And one business system of the app answers 503 for APP_FLAP_DOWN seconds every APP_FLAP_EVERY
+# seconds (about 97 % available, above its 90 % target); its certificate has APP_DAYS_LEFT days left.
+APP_FLAP_SYSTEM, APP_FLAP_EVERY, APP_FLAP_DOWN = "venue-code", 300.0, 10.0
+APP_DAYS_LEFT = 30.0
 
 
-def demo_data(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path, sms: SmsLab) -> dict[str, Any]:
-    """The bundled demo config as parsed YAML, pointed at the running labs (secrets as references)."""
+def demo_data(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path, sms: SmsLab,
+              app: AppLab | None = None) -> dict[str, Any]:
+    """The bundled demo config as parsed YAML, pointed at the running labs (secrets as references).
+
+    Without ``app`` (callers that run only the SNMP, cloud and SMS labs) the probes are left out.
+    """
     text = resources.files("agent.lab").joinpath("demo.yaml").read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     data["agent"]["listen"] = listen
@@ -37,6 +46,13 @@ def demo_data(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path, sms: S
         entry["auth_url"] = cloud.auth_url
     for entry in data["sms"]:
         entry["url"] = sms.url
+    if app is None:  # without the app lab: no probes, nor the KPIs that read them
+        del data["probes"]
+        data["kpis"] = [kpi for kpi in data["kpis"] if "probes" not in kpi]
+        return data
+    for entry in data["probes"]:
+        entry["url"] = entry["url"].replace("APP_URL", app.url)
+        entry["ca_file"] = str(app.ca_file)
     return data
 
 
@@ -46,10 +62,10 @@ def demo_env(lab: SnmpLab, cloud: CloudLab, sms: SmsLab) -> dict[str, str]:
             **cloud.demo_env(), **sms.demo_env()}
 
 
-def demo_config(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path, sms: SmsLab) -> Config:
+def demo_config(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path, sms: SmsLab, app: AppLab) -> Config:
     """The bundled demo config, pointed at the running labs."""
     env = {**os.environ, **demo_env(lab, cloud, sms)}
-    return parse_config(demo_data(lab, cloud, listen, data_dir, sms), "demo.yaml (bundled)", env=env)
+    return parse_config(demo_data(lab, cloud, listen, data_dir, sms, app), "demo.yaml (bundled)", env=env)
 
 
 async def _flap(lab: SnmpLab) -> None:
@@ -63,8 +79,10 @@ async def _flap(lab: SnmpLab) -> None:
 
 async def run_demo(listen: str, data_dir: Path, duration: float | None = None) -> None:
     """Start the lab and the agent; run until cancelled or ``duration`` seconds."""
-    async with SnmpLab(DEMO_DEVICES) as lab, CloudLab() as cloud, SmsLab(**DEMO_CANARY) as sms:
-        config = demo_config(lab, cloud, listen, data_dir, sms)
+    async with (SnmpLab(DEMO_DEVICES) as lab, CloudLab() as cloud, SmsLab(**DEMO_CANARY) as sms,
+                AppLab(tls="valid", days_left=APP_DAYS_LEFT) as app):
+        config = demo_config(lab, cloud, listen, data_dir, sms, app)
+        app.start_flap(APP_FLAP_SYSTEM, down=APP_FLAP_DOWN, every=APP_FLAP_EVERY)
         agent = Agent(config)
         started = asyncio.Event()
         async with asyncio.TaskGroup() as group:
@@ -74,7 +92,7 @@ async def run_demo(listen: str, data_dir: Path, duration: float | None = None) -
             print(
                 f"sla-agent demo: {len(lab.devices)} simulated devices on udp://{lab.host}:{lab.port}, "
                 f"simulated cloud (Keystone) at {cloud.auth_url}, simulated SMS gateway at {sms.url}, "
-                f"ledger in {data_dir}/\n"
+                f"simulated app at {app.url}, ledger in {data_dir}/\n"
                 f"  metrics: http://{listen}/metrics\n  health:  http://{listen}/healthz\n"
                 "  (Ctrl-C to stop)",
                 flush=True,

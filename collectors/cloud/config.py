@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Sequence, Union
 from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from agent.config_sections import Duration, KpiSelector, NamedList
-from agent.schema import BaseUrl, BodyLimit, Duration, HttpUrl, Items, Model, Name, Secret
+from agent.schema import BaseUrl, BodyLimit, Duration, HttpUrl, Items, Model, Name, Secret, check_polled_http
 from collectors.cloud import capacity
 
 
@@ -80,10 +80,7 @@ class _Polled(Model):
 
     @model_validator(mode="after")
     def _bounds(self) -> "_Polled":
-        if self.timeout > self.interval:
-            raise ValueError(f"timeout ({self.timeout:g}s) must not exceed interval ({self.interval:g}s)")
-        if self.ca_file is not None and not self.verify_tls:
-            raise ValueError("ca_file is given but verify_tls is false: drop one")
+        check_polled_http(self)
         return self
 
 

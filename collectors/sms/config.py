@@ -13,7 +13,7 @@ from typing import Annotated, Sequence
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
 from agent.config_sections import Duration, KpiSelector, NamedList
-from agent.schema import BaseUrl, BodyLimit, Duration, Items, ListenAddress, Listens, Model, Name, Secret
+from agent.schema import BaseUrl, BodyLimit, Duration, Items, ListenAddress, Listens, Model, Name, Secret, check_polled_http
 
 
 def _no_colon(value: str) -> str:
@@ -149,10 +149,7 @@ class SmsGateway(Model):
 
     @model_validator(mode="after")
     def _bounds(self) -> "SmsGateway":
-        if self.timeout > self.interval:
-            raise ValueError(f"timeout ({self.timeout:g}s) must not exceed interval ({self.interval:g}s)")
-        if self.ca_file is not None and not self.verify_tls:
-            raise ValueError("ca_file is given but verify_tls is false: drop one")
+        check_polled_http(self)
         return self
 
 

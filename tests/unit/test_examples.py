@@ -21,8 +21,10 @@ def test_examples_demo_is_valid():
         "egress_bandwidth", "egress_link_availability", "mobile_office_link_availability",
         "cloud_vcpu_capacity", "cloud_memory_capacity", "cloud_storage_capacity",
         "sms_delivery_rate", "sms_send_latency", "sms_annual_volume",
+        "app_code_display_stability", "epidemic_platform_availability",
     ]
     assert config.sms[0].url == "http://127.0.0.1:15080"  # python -m agent.lab's SMS gateway
+    assert config.probes[0].url == "https://127.0.0.1:15443/code/display"  # python -m agent.lab's app
 
 
 def test_examples_demo_matches_the_bundled_demo_but_for_placeholders():
@@ -32,6 +34,8 @@ def test_examples_demo_matches_the_bundled_demo_but_for_placeholders():
         data["agent"].pop("listen"), data["agent"].pop("data_dir"), data["snmp"]["defaults"].pop("port")
         data["clouds"][0].pop("auth_url")
         data["sms"][0].pop("url")
+        for probe in data["probes"]:
+            probe.pop("url"), probe.pop("ca_file")
     assert bundled == example
 
 

@@ -105,7 +105,7 @@ def test_burn_rate_alerts_cover_every_ratio_kpi_with_its_own_thresholds(config):
         by_kpi.setdefault(rule["labels"]["kpi"], []).append(rule["expr"])
     ratio = {q.id: q.objective for q in kpi_queries(config) if q.ratio is not None}
     assert set(by_kpi) == set(ratio) == {"egress_link_availability", "mobile_office_link_availability",
-                                         "sms_delivery_rate", "sms_send_latency"}
+                                         "sms_delivery_rate", "sms_send_latency", "app_code_display_stability"}
     assert ratio["sms_delivery_rate"] == 0.98 and ratio["sms_send_latency"] == 0.95
     thresholds = {kpi: [float(re.findall(r"> ([\d.]+)", e)[0]) for e in exprs] for kpi, exprs in by_kpi.items()}
     assert thresholds["egress_link_availability"] == pytest.approx([0.144, 0.06, 0.03, 0.01])
@@ -121,7 +121,7 @@ def boards() -> dict[str, dict]:
 def test_dashboards_have_the_grafana_shape_operations_expect():
     found = boards()
     assert set(found) == {"sla-overview.json", "sla-links.json", "sla-cloud.json", "sla-sms.json",
-                          "sla-agent-health.json"}
+                          "sla-probes.json", "sla-agent-health.json"}
     for name, board in found.items():
         assert board["schemaVersion"] == 39 and board["uid"] and CJK.search(board["title"])
         variables = {v["name"]: v for v in board["templating"]["list"]}
