@@ -190,6 +190,24 @@ def check_polled_http(entry: Any) -> None:
         raise ValueError("ca_file is given but verify_tls is false: drop one")
 
 
+def _not_blank(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise ValueError("the secret is empty")
+    return value
+
+
+NonBlankSecret = Annotated[Secret, AfterValidator(_not_blank)]  # a token a receiver checks: never empty
+
+
+def _url_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"{value!r}: the path starts with /")
+    return value
+
+
+UrlPath = Annotated[str, AfterValidator(_url_path)]  # where a receiver listens: /sms/delivery-reports
+
+
 class Listens:
     """``host`` and ``port`` of a model's ``listen: ListenAddress`` field."""
 

@@ -13,7 +13,7 @@ from typing import Annotated, Sequence
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
 from agent.config_sections import Duration, KpiSelector, NamedList
-from agent.schema import BaseUrl, BodyLimit, Duration, Items, ListenAddress, Listens, Model, Name, Secret, check_polled_http
+from agent.schema import BaseUrl, BodyLimit, Duration, Items, ListenAddress, Listens, Model, Name, Secret, check_polled_http, UrlPath, NonBlankSecret
 
 
 def _no_colon(value: str) -> str:
@@ -26,14 +26,8 @@ def _no_colon(value: str) -> str:
 GatewayName = Annotated[Name, AfterValidator(_no_colon)]
 
 
-def _not_blank(value: SecretStr) -> SecretStr:
-    if not value.get_secret_value().strip():
-        raise ValueError("the secret is empty")
-    return value
-
-
 HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")]
-PushSecret = Annotated[Secret, AfterValidator(_not_blank)]
+PushSecret = NonBlankSecret
 MAX_WINDOW = 3600.0
 
 
@@ -65,18 +59,11 @@ class Webhook(Listens, Model):
     """
 
     listen: ListenAddress  # HOST:PORT the agent listens on for this gateway's reports
-    path: str = "/sms/delivery-reports"
+    path: UrlPath = "/sms/delivery-reports"
     token: PushSecret | None = None  # a push must carry ``Authorization: Bearer <token>``
     hmac: WebhookHmac | None = None  # or: a push must be signed (and recent, and not a replay)
     # The largest push taken (413 beyond): about 3,000 reports at a few hundred bytes each.
     max_body: BodyLimit = 2**20
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError(f"{value!r}: the path starts with /")
-        return value
 
     @model_validator(mode="after")
     def _authenticated(self) -> "Webhook":

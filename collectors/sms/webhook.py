@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections import Counter
 from typing import TYPE_CHECKING, Callable
 
 from aiohttp import web
 
 from agent.ledger import LedgerError
-from agent.web import Listener
 from collectors.base import Sample, samplers
 from collectors.http import size_text
+from collectors.push import PushListener, PushTexts
 from collectors.parsing import off_loop
 from collectors.sms.config import SmsGateway
 from collectors.sms.push_auth import BUSY, REPLAYED, UNAUTHORIZED, push_check
@@ -58,47 +57,28 @@ class WebhookServer:
         self._check = push_check(gateway.webhook)  # ValueError without authentication: never listen open
         self._store = store
         self._clock = clock
-        self._runner: Listener | None = None
-        self._bind_problem: str | None = None  # why the last start failed, while it does
+        name = gateway.name
+        self._listener = PushListener(
+            f"sms gateway {name} webhook", self._settings.host, self._settings.port, self._settings.listen,
+            self._settings.path, self._settings.max_body, self._receive,
+            PushTexts(f"sms gateway {name}: webhook cannot listen on %s (%s); the feed is still read, and the "
+                      "webhook is tried again on every poll",
+                      f"sms gateway {name}: webhook listening on %s again",
+                      f"sms gateway {name}: receiving pushed reports on http://%s%s"), log)
         self._store_failing = False
         self.results: Counter[str] = Counter()
         self.received = 0  # batches accepted, for tests and diagnostics
 
     @property
     def running(self) -> bool:
-        return self._runner is not None
+        return self._listener.running
 
     async def ensure_started(self) -> bool:
         """Listen if not yet listening; False (logged once per outage) when the address cannot be bound."""
-        if self._runner is not None:
-            return True
-        app = web.Application(client_max_size=self._settings.max_body)
-        app.router.add_post(self._settings.path, self._receive)
-        # The agent's listener: bounded connections and idle time; the push check below is its auth.
-        runner = Listener(app, self._settings.host, self._settings.port, auth=False,
-                          name=f"sms gateway {self._gateway.name} webhook")
-        try:
-            await runner.start()
-        except OSError as exc:
-            problem = os.strerror(exc.errno) if exc.errno else str(exc)  # asyncio's text repeats the address
-            if self._bind_problem is None:
-                log.warning("sms gateway %s: webhook cannot listen on %s (%s); the feed is still read, and the "
-                            "webhook is tried again on every poll", self._gateway.name, self._settings.listen, problem)
-            self._bind_problem = problem
-            return False
-        self._runner = runner
-        if self._bind_problem is not None:
-            log.info("sms gateway %s: webhook listening on %s again", self._gateway.name, self._settings.listen)
-        else:
-            log.info("sms gateway %s: receiving pushed reports on http://%s%s",
-                     self._gateway.name, self._settings.listen, self._settings.path)
-        self._bind_problem = None
-        return True
+        return await self._listener.ensure_started()
 
     async def stop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is not None:
-            await runner.stop()
+        await self._listener.stop()
 
     def samples(self) -> tuple[Sample, ...]:
         name = self._gateway.name
