@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable, NoReturn, Sequence
 
-from agent import __version__
+from agent import __version__, sources
 from agent.config import Config, load_for_command
 from agent.ledger import LedgerError
 from agent.schema import ConfigError, check_listen
@@ -305,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     from agent.export.command import add_parser as add_export_parser
 
     add_export_parser(sub, common)
+    for spec in sources.sources():  # a source's own subcommands (sla-agent incidents)
+        if spec.commands is not None:
+            spec.commands(sub, common)
     return parser
 
 

@@ -297,7 +297,7 @@ def _check(seen_: _Checkable) -> list[Problem]:
     views = seen_.sections
     # With KPIs configured, their own checks already name the source they lack.
     if not any(view.polls for view in views.values()) and not seen_.any_kpis:
-        hints = [section.hint for section in _SECTIONS.values()]
+        hints = [section.hint for section in _SECTIONS.values() if section.hint]  # "": measures nothing itself
         problems.append(("(top level)", "measures nothing: configure " + ", ".join(hints[:-1]) + " or " + hints[-1]))
     for view in views.values():
         problems.extend(view.problems())

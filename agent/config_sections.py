@@ -63,7 +63,8 @@ class ConfigSection:
 
     # Top-level keys it adds to Config, in order: (key, annotation, default).
     fields: tuple[tuple[str, Any, Any], ...]
-    # What to configure for the source to measure something ("clouds"), for the "measures nothing" problem.
+    # What to configure for the source to measure something ("clouds"), for the "measures nothing" problem;
+    # "" for a source that measures what the others poll.
     hint: str
     # What its KPIs measure, as a message says it ("SMS gateways").
     measures: str

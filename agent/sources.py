@@ -83,6 +83,11 @@ class SourceSpec:
     dashboards: Dashboards | None = None  # the source's own dashboards, if any
     # Its PromQL by KPI kind (collectors/<source>/queries.py, loaded by the generators only).
     slis: Callable[[], Mapping[str, Sli]] | None = None
+    # Its series whose down time is an incident, (series, category, what) for the config: a link's state
+    # (network), a probe's (service); read by the incident KPIs (collectors/incidents).
+    incident_series: Callable[["Config"], list[tuple[str, str, str]]] | None = None
+    # Subcommands it adds to the CLI, given (subparsers, common options parser).
+    commands: Callable[[Any, Any], None] | None = None
     # Whether the store-based export (agent/export/prometheus_measurements.py) can read its KPIs' figures.
     from_store: bool = True
     # Alert groups of its own targets beyond the KPIs' (name, rules), given (config, job, runbooks base);

@@ -35,6 +35,8 @@ def traffic_light(q: KpiQueries) -> g.Json:
     if q.target.op in (">=", ">"):
         margin = target + (1 - target) / 2 if q.definition.unit == "ratio" else target * 1.1
         return g.thresholds((None, g.RED), (round(target, 9), g.YELLOW), (round(margin, 9), g.GREEN))
+    if target <= 0:  # "at most 0" (faults, findings): green at 0, red from the first one
+        return g.thresholds((None, g.GREEN), (round(target + 1, 9) if q.definition.unit == "count" else 1e-9, g.RED))
     return g.thresholds((None, g.GREEN), (round(target * 0.9, 9), g.YELLOW), (round(target, 9), g.RED))
 
 

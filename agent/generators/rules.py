@@ -96,6 +96,8 @@ def month_budget_rule(q: KpiQueries) -> dict[str, Any] | None:
     figures exclude maintenance and unknown time, which Prometheus cannot see.
     """
     sel = q.kpi_selector()
+    if q.definition.unit == "ratio" and q.target.op in (">=", ">") and q.target.value >= 1:
+        return None  # a target of 100 % leaves no budget to spend (every incident in time: 及时)
     if q.definition.unit == "ratio" and q.target.op in (">=", ">"):
         expr = f"1 - (1 - sla_kpi_value{sel}) / (1 - sla_kpi_target{sel})"
     elif q.definition.objective is not None and not sources.kind(q.definition.kind).states:

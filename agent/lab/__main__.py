@@ -13,12 +13,13 @@ from pathlib import Path
 from .apps import AppLab
 from .cloud import CloudLab
 from .devices import DEMO_DEVICES
-from .simulator import SnmpLab
+from .scans import ScanLab
+from .power import DEMO_UNITS, PowerLab
 from .sms import DEMO_CANARY, SmsLab
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    with SnmpLab(DEMO_DEVICES, port=args.port, log_level="info" if args.verbose else "error") as lab:
+    with PowerLab(DEMO_UNITS, devices=DEMO_DEVICES, port=args.port, log_level="info" if args.verbose else "error") as lab:
         async with (CloudLab(identity_port=args.cloud_port) as cloud, SmsLab(port=args.sms_port, **DEMO_CANARY) as sms,
                     AppLab(tls="valid", port=args.app_port, days_left=30, cert_dir=Path(args.cert_dir)) as app):
             print(f"snmpsim listening on udp {lab.host}:{lab.port} (log: {lab.log_path})")
@@ -31,6 +32,11 @@ async def _serve(args: argparse.Namespace) -> int:
                   f"submit API {sms.url}/v1/messages (canary probe number {sms.probe_number!r})")
             print(f"simulated app: {app.url}/code/display and {app.url}/epidemic/<system>/health, "
                   f"faults at {app.url}/_lab/faults, CA {app.ca_file}")
+            scans = ScanLab(Path(args.cert_dir) / "scans" / "portal")
+            if not any(scans.directory.glob("*.json")):
+                scans.history(3)
+            scans.start()
+            print(f"simulated ZAP scanner: reports in {scans.directory}")
             print("Ctrl-C to stop", flush=True)
             while lab.running:
                 await asyncio.sleep(1)
@@ -45,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sms-port", type=int, default=15080, help="SMS gateway TCP port (default %(default)s)")
     parser.add_argument("--app-port", type=int, default=15443, help="app (HTTPS) TCP port (default %(default)s)")
     parser.add_argument("--cert-dir", default="sla-demo-lab",
-                        help="where the app's lab CA and certificate are written (default %(default)s)")
+                        help="where the app's lab CA and certificate, and the scan reports, are written "
+                             "(default %(default)s)")
     parser.add_argument("--verbose", action="store_true", help="log every request to the snmpsim log")
     args = parser.parse_args(argv)
     try:

@@ -64,11 +64,18 @@ def shard(config: Config, owns: Callable[[str, str], bool]) -> dict[str, Any]:
     return {"probes": tuple(p for p in config.probes if owns("probe", p.name))}
 
 
+def incident_series(config: Config) -> list[tuple[str, str, str]]:
+    """Every probe's outcome: a run of failed probes is a service incident."""
+    from collectors.probes.series import probe_up
+
+    return [(probe_up(p.name), "service", f"probe {p.name} ({p.business_system})") for p in config.probes]
+
+
 SOURCE = SourceSpec(
     name="probes", serves=("probe",), inputs=kpi.probe_inputs, parts=kpi.probe_parts, collectors=build,
     kinds=(KindSpec("worst_availability", kpi.worst_availability, states=True,
                     met_help="1 when every business system's month-to-date availability (probe-time successful / "
                              "probe-time known) is {target}", note=note),),
     query_labels=query_labels, dashboards=dashboards, alerts=alerts, slis=slis,
-    intervals=intervals, counts=counts, shard=shard, from_store=False,
+    intervals=intervals, counts=counts, shard=shard, from_store=False, incident_series=incident_series,
 )

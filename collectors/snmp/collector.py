@@ -33,6 +33,7 @@ from collectors.base import (
     sampler,
 )
 from collectors.snmp import oids
+from collectors.snmp.series import device_answered
 from collectors.snmp.counters import (
     LinkBaseline,
     Reading,
@@ -253,9 +254,9 @@ class SnmpCollector:
         return tuple(_REJECTED(reason, value=count) for reason, count in self._rejections.counts.items())
 
     def unknown(self, target: Target) -> tuple[Observation, ...]:
-        """Every link series of ``target`` as None (unknown)."""
+        """Every link series of ``target``, and its answered series, as None (unknown)."""
         links = target.links if isinstance(target, SnmpTarget) else ()
-        return tuple(obs for tl in links for obs in tl.unknown())
+        return (Observation(device_answered(target.name), None), *(obs for tl in links for obs in tl.unknown()))
 
     async def close(self) -> None:
         """Close the SNMP engines (their sockets); the collector may be polled again later."""
@@ -298,7 +299,8 @@ class SnmpCollector:
             values = await session.get([oids.SYS_UPTIME])
             reading = Reading(self._clock(), self._uptime(values, session))
             discontinuities = self._note_uptime(target, state, uptime_change(state.uptime, reading), reading)
-            return PollResult(samples=(self._uptime_sample(target, reading),), discontinuities=discontinuities)
+            return PollResult((Observation(device_answered(target.name), 1.0),),
+                              (self._uptime_sample(target, reading),), discontinuities)
 
         polled = await session.get_values(_SCALARS + state.layout.oids)
         uptime = Reading(self._clock(), self._uptime_of(polled[0], session))
@@ -330,7 +332,7 @@ class SnmpCollector:
         state.if_number, state.last_change = if_number, last_change
 
         discontinuities = self._note_uptime(target, state, change, uptime)
-        observations: list[Observation] = []
+        observations: list[Observation] = [Observation(device_answered(target.name), 1.0)]
         samples: list[Sample] = [self._uptime_sample(target, uptime)]
         for tl in target.links:
             discontinuities += self._link(target, state, tl, layout, rows, rows_at, change, observations, samples)

@@ -9,9 +9,10 @@ builds ``Config``: it must not import agent.config.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Mapping, Sequence
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from agent.config_sections import (
     ConfigSection,
@@ -61,6 +62,10 @@ class SnmpDevice(Model):
     timeout: SnmpTimeout | None = None
     retries: int | None = Field(None, ge=0, le=10)
     interval: SnmpInterval | None = None
+    # What the device is (router, switch, server, cabinet, ups, ...) and whose it is, from the CMDB
+    # (snmp.inventory) or written here: managed_devices, servers, power_cabinets, connected_organisations.
+    type: str | None = Field(None, min_length=1, max_length=40)
+    organisation: str | None = Field(None, min_length=1, max_length=100)
 
     @field_validator("auth_key", "priv_key")
     @classmethod
@@ -73,6 +78,26 @@ class SnmpDevice(Model):
 LinkMetric = Literal["traffic", "errors", "rates"]
 
 
+class Credentials(Model):
+    """The SNMP settings a CMDB row refers to by name (the CSV holds no secret)."""
+
+    version: Literal["v2c", "v3"] | None = None
+    community: Secret | None = None
+    user: str | None = None
+    auth_protocol: AuthProtocol | None = None
+    auth_key: Secret | None = None
+    priv_protocol: PrivProtocol | None = None
+    priv_key: Secret | None = None
+    context: str = ""
+
+
+class Inventory(Model):
+    """Devices from a CSV export of the CMDB (collectors/snmp/inventory.py), added to ``devices``."""
+
+    file: Path
+    credentials: dict[Name, Credentials] = {}
+
+
 class SnmpSettings(Model):
     defaults: SnmpDefaults = SnmpDefaults()
     # Polls in flight at once across all devices.
@@ -81,6 +106,28 @@ class SnmpSettings(Model):
     # columns on every poll of every link, so only what is asked for is polled.
     link_metrics: Items[LinkMetric] = ("traffic", "errors")
     devices: Items[SnmpDevice] = ()
+    inventory: Inventory | None = None
+
+    @field_validator("inventory", mode="before")
+    @classmethod
+    def _inventory_relative(cls, value: Any, info: ValidationInfo) -> Any:
+        # The file is relative to the config file, as secret files are.
+        if isinstance(value, dict) and isinstance(value.get("file"), str):
+            base = Path((info.context or {}).get("base_dir", Path.cwd()))
+            value = {**value, "file": base / value["file"]}
+        return value
+
+    @model_validator(mode="after")
+    def _inventory_devices(self, info: ValidationInfo) -> "SnmpSettings":
+        if self.inventory is None:
+            return self
+        from collectors.snmp.inventory import load
+
+        credentials = {name: c.model_dump(exclude_none=True, exclude_defaults=True)
+                       for name, c in self.inventory.credentials.items()}
+        rows = load(self.inventory.file, credentials, [d.name for d in self.devices])  # ValueError: one line
+        added = tuple(SnmpDevice.model_validate(row, context=info.context) for row in rows)
+        return self.model_copy(update={"devices": self.devices + added})
 
     @field_validator("link_metrics")
     @classmethod
@@ -183,6 +230,12 @@ class SnmpView(SectionView):
         return problems
 
     def kpi_problems(self, kpi: Any, where: str) -> list[Problem]:
+        from agent.catalogue import BY_ID  # the rows, not agent.config
+
+        source = BY_ID[kpi.id].source if kpi.id in BY_ID else "link_group"
+        if source != "link_group":  # the inventory counts: every device, or a group's links if one is named
+            return unknown_names([kpi.link_group] if kpi.link_group else [], self.group_names,
+                                 f"{where}.link_group", "link group")
         if kpi.link_group is None:
             return [(f"{where}.link_group", "missing: which link group this KPI measures")]
         return unknown_names([kpi.link_group], self.group_names, f"{where}.link_group", "link group")

@@ -7,16 +7,20 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from agent import series
 from agent.catalogue import KpiDefinition
 from agent.config import Config, KpiConfig
-from agent.sources import Inputs, SourceSpec
+from agent.sources import Inputs, KindSpec, SourceSpec
 from agent.units import Target
 from collectors.base import Collector
+from collectors.snmp.kpi import answered_count, counted_inputs, parts_of
 
 if TYPE_CHECKING:
     from agent.generators.queries import KpiQueries, Sli
 
 
 def link_group_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
-    """The group's links, by their state series (availability) or available capacity (capacity_sum)."""
+    """The group's links, by their state series (availability) or available capacity (capacity_sum);
+    for the inventory counts, the devices' or organisations' series (collectors/snmp/kpi.py)."""
+    if definition.source != "link_group":
+        return counted_inputs(definition, kpi, config)
     group = config.link_group(kpi.link_group or "")
     name = series.link_up if definition.kind == "availability" else series.link_available
     return tuple(name(link.name) for link in group.links), group.name
@@ -67,6 +71,16 @@ def shard(config: Config, owns: Callable[[str, str], bool]) -> dict[str, Any]:
     return {"snmp": config.snmp.model_copy(update={"devices": devices}), "link_groups": groups}
 
 
-SOURCE = SourceSpec(name="snmp", serves=("link_group",), inputs=link_group_inputs, collectors=build,
+def incident_series(config: Config) -> list[tuple[str, str, str]]:
+    """Every configured link's state: its down time is a network incident."""
+    return [(series.link_up(link.name), "network", f"link {link.name} ({group.name})")
+            for group in config.link_groups for link in group.links]
+
+
+SOURCE = SourceSpec(name="snmp", serves=("link_group", "devices", "organisations"), inputs=link_group_inputs,
+                    parts=parts_of, collectors=build,
+                    kinds=(KindSpec("answered_count", answered_count,
+                                    met_help="1 when the count of those that answered this month is {target}"),),
                     query_labels=query_labels, dashboards=dashboards,
-                    slis=slis, intervals=intervals, counts=counts, shard=shard)
+                    slis=slis, intervals=intervals, counts=counts, shard=shard,
+                    incident_series=incident_series)

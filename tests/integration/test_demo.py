@@ -18,11 +18,14 @@ ALL_KPIS = (
     "egress_bandwidth", "egress_link_availability", "mobile_office_link_availability",
     "cloud_vcpu_capacity", "cloud_memory_capacity", "cloud_storage_capacity",
     "sms_delivery_rate", "sms_send_latency", "sms_annual_volume",
-    "app_code_display_stability", "epidemic_platform_availability",
+    "app_code_display_stability", "epidemic_platform_availability", "web_security_findings",
+    "fault_handling_rate", "network_fault_timeliness", "power_faults", "managed_devices", "power_cabinets",
+    "connected_organisations",
 )
 GIB = 2**30
 SNMPSIM = "snmpsim.commands.responder"
 CANARY = "gov-sms/canary"  # the SMS canary's target (agent/lab/demo.yaml)
+POWER = ("ups-a", "ups-b", "cab-a1", "cab-b1")  # agent/lab/power.py's units: SNMP devices and power targets
 PROBES = ("health-code", "nucleic-acid", "vaccination", "venue-code", "travel-record")  # the app lab's probes
 
 
@@ -90,7 +93,7 @@ def test_demo_serves_kpis_within_15_seconds(demo):
     ups = [s for s in families["sla_target_up"].samples]
     assert {s.labels["target"] for s in ups} == {
         "egress-r1", "egress-r2", "mobile-r1", "gov-cloud/shenzhen-1", "gov-cloud/shenzhen-2", "gov-sms", CANARY,
-        *PROBES}
+        *PROBES, "portal", *POWER}
     assert all(s.value == 1 for s in ups), ups
     # The canary (the lab delivers its messages after 1-4 s), timed on the agent's clock.
     canary = {s.name: s for f in families.values() for s in f.samples if s.name.startswith("sla_sms_canary")}

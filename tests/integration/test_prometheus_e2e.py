@@ -40,6 +40,7 @@ pytestmark = pytest.mark.skipif(not Path(PROMETHEUS).exists(), reason="Debian's 
 VARIABLES = {
     "$__rate_interval": "1m", "$__interval": "15s", "$__range": "1h",
     "$group": ".*", "$cloud": ".*", "$region": ".*", "$instance": ".*", "$gateway": ".*", "$probe": ".*",
+    "$unit": ".*", "$scan": ".*",
 }
 # Expressions allowed to be empty on a healthy demo, and why. Only the alert
 # annotation query: ALERTS has a series only while an alert is pending or

@@ -56,7 +56,8 @@ def lab_config(lab: SnmpLab) -> Config:
 
 
 def observations(result: PollResult) -> dict[str, float | None]:
-    return {o.series: o.value for o in result.observations}
+    """The links' observations (each poll also says the device answered: device:<name>:answered)."""
+    return {o.series: o.value for o in result.observations if o.series.startswith("link:")}
 
 
 def samples(result: PollResult) -> dict[tuple[str, str], float]:

@@ -11,7 +11,7 @@ from typing import Any, AsyncIterator, Callable
 import pytest
 
 from agent.config import Config, parse_config
-from collectors.base import Collector, CollectorError, PollResult, Target
+from collectors.base import Collector, CollectorError, Observation, PollResult, Target
 from collectors.snmp import SnmpCollector, SnmpTarget
 from collectors.snmp.collector import POLL_SLACK
 from tests.integration.snmpd_fixture import Snmpd, free_udp_port, snmpd  # noqa: F401 - snmpd is a fixture
@@ -55,7 +55,8 @@ def lo(name: str = "lo-link", device: str = "srv", **extra: Any) -> dict[str, An
 
 
 def observations(result: PollResult) -> dict[str, float | None]:
-    return {o.series: o.value for o in result.observations}
+    """The links' observations (each poll also says the device answered: device:<name>:answered)."""
+    return {o.series: o.value for o in result.observations if o.series.startswith("link:")}
 
 
 def samples(result: PollResult) -> dict[tuple[str, str], float]:
@@ -171,6 +172,7 @@ async def test_wrong_community_fails_cleanly_within_bound(snmpd: Snmpd, make_col
     assert "\n" not in message and "not-the-community" not in message
     assert "no response" in message
     assert [(o.series, o.value) for o in collector.unknown(srv)] == [
+        ("device:srv:answered", None),
         ("link:lo-link:up", None),
         ("link:lo-link:available_bytes_per_second", None),
     ]
@@ -257,7 +259,9 @@ async def test_device_without_links_polls_uptime(snmpd: Snmpd, make_collector: C
     bare = target(collector, "bare")
     assert bare.links == () and bare.poll_timeout == pytest.approx(0.5 * 2 + POLL_SLACK)
     result = await collector.poll(bare)
-    assert result.observations == () and collector.unknown(bare) == ()
+    # A device without links: only that it answered (managed_devices), unknown when a poll fails.
+    assert result.observations == (Observation("device:bare:answered", 1.0),)
+    assert collector.unknown(bare) == (Observation("device:bare:answered", None),)
     assert samples(result)[("sla_snmp_device_uptime_seconds", "bare")] > 0
 
 
@@ -275,7 +279,8 @@ def test_targets_apply_defaults_and_group_links(snmpd: Snmpd) -> None:
     assert a.poll_timeout == pytest.approx(2 * 3 * 8 + POLL_SLACK)
     assert (b.interval, b.device.timeout, b.device.retries, b.device.version) == (30.0, 0.5, 1, "v3")
     assert b.poll_timeout == pytest.approx(0.5 * 2 * 8 + POLL_SLACK)
-    assert [o.series for o in collector.unknown(b)] == ["link:l2:up", "link:l2:available_bytes_per_second"]
+    assert [o.series for o in collector.unknown(b)] == ["device:b:answered", "link:l2:up",
+                                                        "link:l2:available_bytes_per_second"]
     assert all(o.value is None for o in collector.unknown(b))
     with pytest.raises(Exception):
         a.name = "x"  # type: ignore[misc]  # frozen

@@ -128,10 +128,11 @@ def test_minimal_good_config_passes_check(tmp_path: Path, capsys: pytest.Capture
     code, out, err = run_check(path, capsys)
     assert code == 0
     assert err == ""
-    assert out == f"{path}: ok (1 devices, 1 link groups, 1 links, 0 clouds, 0 SMS gateways, 0 probes, 1 KPIs, 0 maintenance windows)\n"
+    assert out == f"{path}: ok (1 devices, 1 link groups, 1 links, 0 clouds, 0 SMS gateways, 0 probes, 0 power units, 0 security scans, 1 KPIs, 0 maintenance windows)\n"
 
 
-NOTHING = "(top level): measures nothing: configure snmp.devices (with link_groups and kpis), clouds, sms or probes"
+NOTHING = "(top level): measures nothing: configure snmp.devices (with link_groups and kpis), clouds, sms, probes, power (with snmp.devices) " \
+           "or security_scans"
 ONE_DEVICE = "snmp:\n  devices:\n    - {name: rt1, address: 192.0.2.1, community: c}\n"
 
 
@@ -340,8 +341,10 @@ CASES: list[tuple[str, list[Callable[[dict], None]], list[str]]] = [
     # KPIs
     ("kpi_unknown_id", [edit("kpis.0.id", "egress_availability")],
      ["kpis[0].id: unknown KPI 'egress_availability'; known: app_code_display_stability, cloud_memory_capacity, "
-      "cloud_storage_capacity, cloud_vcpu_capacity, egress_bandwidth, egress_link_availability, "
-      "epidemic_platform_availability, mobile_office_link_availability, sms_annual_volume, sms_delivery_rate, sms_send_latency "
+      "cloud_storage_capacity, cloud_vcpu_capacity, connected_organisations, egress_bandwidth, "
+      "egress_link_availability, epidemic_platform_availability, fault_handling_rate, managed_devices, "
+      "mobile_office_link_availability, network_fault_timeliness, power_cabinets, power_faults, servers, "
+      "sms_annual_volume, sms_delivery_rate, sms_send_latency, web_security_findings "
       "(or give name, kind, unit, target)"]),
     ("kpi_unknown_link_group", [edit("kpis.0.link_group", "internet")],
      ["kpis[0].link_group: no link group named 'internet'"]),
@@ -906,7 +909,7 @@ def test_center_example_passes_check(
         monkeypatch.setenv(name, value)
     code, out, err = run_check(center_copy, capsys)
     assert (code, err) == (0, "")
-    assert out == f"{center_copy}: ok (3 devices, 2 link groups, 5 links, 1 clouds, 1 SMS gateways, 0 probes, 9 KPIs, 2 maintenance windows)\n"
+    assert out == f"{center_copy}: ok (3 devices, 2 link groups, 5 links, 1 clouds, 1 SMS gateways, 0 probes, 0 power units, 0 security scans, 9 KPIs, 2 maintenance windows)\n"
     for secret in SECRETS.values():
         assert secret not in out
 

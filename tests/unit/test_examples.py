@@ -21,7 +21,9 @@ def test_examples_demo_is_valid():
         "egress_bandwidth", "egress_link_availability", "mobile_office_link_availability",
         "cloud_vcpu_capacity", "cloud_memory_capacity", "cloud_storage_capacity",
         "sms_delivery_rate", "sms_send_latency", "sms_annual_volume",
-        "app_code_display_stability", "epidemic_platform_availability",
+        "app_code_display_stability", "epidemic_platform_availability", "web_security_findings",
+        "fault_handling_rate", "network_fault_timeliness", "power_faults", "managed_devices", "power_cabinets",
+        "connected_organisations",
     ]
     assert config.sms[0].url == "http://127.0.0.1:15080"  # python -m agent.lab's SMS gateway
     assert config.probes[0].url == "https://127.0.0.1:15443/code/display"  # python -m agent.lab's app
@@ -36,6 +38,7 @@ def test_examples_demo_matches_the_bundled_demo_but_for_placeholders():
         data["sms"][0].pop("url")
         for probe in data["probes"]:
             probe.pop("url"), probe.pop("ca_file")
+        data["security_scans"][0].pop("directory")
     assert bundled == example
 
 

@@ -121,7 +121,7 @@ def boards() -> dict[str, dict]:
 def test_dashboards_have_the_grafana_shape_operations_expect():
     found = boards()
     assert set(found) == {"sla-overview.json", "sla-links.json", "sla-cloud.json", "sla-sms.json",
-                          "sla-probes.json", "sla-agent-health.json"}
+                          "sla-probes.json", "sla-power.json", "sla-scans.json", "sla-agent-health.json"}
     for name, board in found.items():
         assert board["schemaVersion"] == 39 and board["uid"] and CJK.search(board["title"])
         variables = {v["name"]: v for v in board["templating"]["list"]}

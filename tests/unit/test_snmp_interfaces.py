@@ -258,7 +258,7 @@ async def test_collector_missing_link_rewalk_is_rate_limited(fake: FakeAgent) ->
     fake.set_row(1, "GE1")
     for _ in range(3):  # 0 s, 20 s, 40 s: within one MISSING_LINK_REWALK
         result = await collector.poll(target)
-        assert [o.value for o in result.observations] == [None, None]
+        assert [o.value for o in result.observations if o.series.startswith("link:")] == [None, None]
         assert link_samples(result) == {}
         clock.now += 20
         fake.mib[oids.SYS_UPTIME] += 2000
@@ -266,7 +266,7 @@ async def test_collector_missing_link_rewalk_is_rate_limited(fake: FakeAgent) ->
     fake.set_row(7, "GE7")  # e.g. the operator fixed the name
     result = await collector.poll(target)  # 60 s after the walk
     assert fake.walks == 2
-    assert [o.value for o in result.observations] == [1.0, 125e6]
+    assert [o.value for o in result.observations if o.series.startswith("link:")] == [1.0, 125e6]
 
 
 async def test_collector_uptime_wrap_keeps_rates_and_reboot_drops_them(fake: FakeAgent) -> None:
@@ -346,10 +346,10 @@ async def test_collector_absurd_rate_and_oper_states(fake: FakeAgent) -> None:
     assert "sla_link_receive_bytes_per_second" not in samples
     assert "sla_link_up" not in samples  # dormant: unknown, so absent
     assert samples["sla_link_receive_bytes_total"] == 3e9  # the raw counter is still reported
-    assert [o.value for o in result.observations] == [None, None]
+    assert [o.value for o in result.observations if o.series.startswith("link:")] == [None, None]
     clock.now += 10
     fake.mib[oids.SYS_UPTIME] += 1000
     fake.set_row(1, "GE1", oper=7, rx=3_000_000_010)  # lowerLayerDown
     down = await collector.poll(target)
-    assert [o.value for o in down.observations] == [0.0, 0.0]
+    assert [o.value for o in down.observations if o.series.startswith("link:")] == [0.0, 0.0]
     assert link_samples(down)["sla_link_receive_bytes_per_second"] == pytest.approx(1.0)
