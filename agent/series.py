@@ -1,4 +1,7 @@
-"""Ledger series names: the contract between collectors (writers) and the KPI engine (reader)."""
+"""Ledger series of links: what the KPI engine's maintenance by link and the link-state counters read.
+
+Each source's other series are its own (collectors/<source>/series.py).
+"""
 
 from __future__ import annotations
 
@@ -16,13 +19,3 @@ def link_up(link: str) -> str:
 def link_available(link: str) -> str:
     """A link's available capacity in bytes/s: its capacity when up, 0 when down."""
     return sys.intern(f"link:{link}:available_bytes_per_second")
-
-
-def cloud(cloud_name: str, region: str, resource: str, which: str) -> str:
-    """A cloud region's ``which`` ("capacity" or "used") of ``resource`` in base units."""
-    return f"cloud:{cloud_name}:{region}:{resource}:{which}"
-
-
-def sms_feed(gateway: str) -> str:
-    """An SMS gateway's feed health: 1.0 when its poll succeeded, None when it failed."""
-    return f"sms:{gateway}:feed"

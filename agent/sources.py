@@ -37,8 +37,8 @@ CollectorsOf = Callable[["Config", Any], "list[Collector]"]
 QueryLabels = Callable[["KpiDefinition", "KpiConfig", "Target"], "tuple[dict[str, str], dict[str, str]]"]
 # (config, the KPIs' queries, job) -> file name -> Grafana dashboard (agent/generators/dashboards.py).
 Dashboards = Callable[["Config", "list[KpiQueries]", str], "dict[str, Any]"]
-# (plan, ledger, start, end) -> {bin: count}
-Histogram = Callable[["Plan", "LedgerReader", float, float], "dict[int, int]"]
+# (plan, ledger, start, end) -> the report's histogram bars [(lower, upper, count)], in the KPI's unit
+Histogram = Callable[["Plan", "LedgerReader", float, float], "list[tuple[float, float, int]]"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +54,8 @@ class KindSpec:
     gauge: bool = False
     # Judged on pace over the calendar year: no red/green of its own, coverage over the year so far.
     on_pace: bool = False
-    # The ledger's latency histogram of the KPI's inputs over ``[start, end)``, for the report's
-    # distribution chart (the bins of the source's latency module), when the kind has one.
+    # The ledger's latency histogram of the KPI's inputs over ``[start, end)`` as the report's
+    # distribution chart's bars, when the kind has one.
     histogram: Histogram | None = None
     # What sla_kpi_met = 1 means for a KPI of the kind, for the dashboards: a template of {target} (">= 99%"),
     # {objective} ("95 %"), {bound} ("10s") and {counted} (what a ratio SLI counts: "link-time").
@@ -88,8 +88,13 @@ class SourceSpec:
     incident_series: Callable[["Config"], list[tuple[str, str, str]]] | None = None
     # Subcommands it adds to the CLI, given (subparsers, common options parser).
     commands: Callable[[Any, Any], None] | None = None
+    # A person's label for one of its ledger series in the report's charts ("gov-cloud/shenzhen-1"); None: not its.
+    series_label: Callable[[str], str | None] | None = None
     # Whether the store-based export (agent/export/prometheus_measurements.py) can read its KPIs' figures.
     from_store: bool = True
+    # The alert (name, severity, hold, texts: an alert_texts.AlertSpec) when its capacity KPIs are below
+    # target; generators only, so the module it lives in is imported when called.
+    capacity_alert: Callable[[], Any] | None = None
     # Alert groups of its own targets beyond the KPIs' (name, rules), given (config, job, runbooks base);
     # generators only, so the module it lives in is imported when called.
     alerts: Callable[["Config", str, str], list[tuple[str, list[dict[str, Any]]]]] | None = None

@@ -81,9 +81,10 @@ def _summary(report: Report) -> str:
 def _charts(report: Report) -> str:
     zone = ZoneInfo(report.timezone)
     start, end = report.period.start, report.period.end
-    parts = ["<h2>链路可用性时间线 Per-link availability</h2>"]
+    # Every KPI whose inputs are states (links, probes), one line per input.
+    parts = ["<h2>可用性时间线 Availability over the period</h2>"]
     if not report.charts.timelines:
-        parts.append('<p class="meta">未配置链路可用率指标。No availability KPI configured.</p>')
+        parts.append('<p class="meta">未配置可用率类指标。No availability KPI configured.</p>')
     for kpi, group in groupby(report.charts.timelines, key=lambda t: t.kpi):
         lines = list(group)
         parts.append(f"<h3>{escape(lines[0].title)}</h3>{svg.timeline(lines, start, end, zone)}")

@@ -17,15 +17,10 @@ from agent.export.rows import Charts, Distribution, GaugeChart, Outage, Timeline
 from agent.kpi import KpiEngine
 from agent.kpi_types import KpiResult, LedgerReader, Maintenance, Plan
 from agent.periods import Period
-from collectors.sms import latency
 
 # Charts are drawn at most this many stretches wide: a month of 5 s polls of a flapping link
 # is tens of thousands of segments, far more than a page can show.
 CHART_BUCKETS = 600
-# The latency histogram is drawn with this many of the stored bins (32 per doubling) per bar: a
-# bar per quarter doubling (19 % wide), or per doubling when the latencies span too much for that.
-HISTOGRAM_GROUPS = (latency.BINS_PER_DOUBLING // 4, latency.BINS_PER_DOUBLING)
-HISTOGRAM_BARS = 64
 
 
 def series_label(name: str) -> str:
@@ -33,8 +28,10 @@ def series_label(name: str) -> str:
     parts = name.split(":")
     if len(parts) == 3 and parts[2] == "up":
         return parts[1]
-    if len(parts) == 5 and parts[0] == "cloud":
-        return f"{parts[1]}/{parts[2]}"
+    for spec in sources.sources():
+        label = spec.series_label(name) if spec.series_label is not None else None
+        if label is not None:
+            return label
     return name
 
 
@@ -107,7 +104,7 @@ class LedgerMeasurements:
         def bars(plan: Plan, result: KpiResult | None) -> list[tuple[float, float, int]]:
             kind = sources.kind(plan.definition.kind)
             assert kind.histogram is not None
-            return histogram(kind.histogram(plan, self._ledger, period.start, end), plan.target.value)
+            return kind.histogram(plan, self._ledger, period.start, end)
 
         return build_charts(self._engine.plans, period, end, self.results(period), state_spans=state_spans,
                             gauge_segments=lambda plan: self._ledger.segments(plan.series(), period.start, end),
@@ -223,30 +220,3 @@ def _bucket_minimum(segments: Sequence[sli.Segment], start: float, end: float) -
                 current = low[i]
                 low[i] = value if current is None else min(current, value)
     return [(start + i * width, start + (i + 1) * width, low[i]) for i in range(CHART_BUCKETS) if seen[i]]
-
-
-def histogram(bins: Mapping[int, int], bound: float | None = None) -> list[tuple[float, float, int]]:
-    """Stored latency bins as at most HISTOGRAM_BARS consecutive bars ``(lower, upper, count)`` in seconds.
-
-    Bars are whole groups of bins aligned on 10 s x 2**k, so the 10 s bound (and any bound that is
-    10 s x 2**k) is a bar edge and the bars left of it hold exactly the latencies within it.
-    Empty bars between the fastest and the slowest message are kept: a histogram shows its gaps.
-    The range is widened to take in ``bound``, so the bound is always on the axis.
-    """
-    counted = {j: n for j, n in bins.items() if n > 0}
-    if not counted:
-        return []
-    low, high = min(counted), max(counted)
-    if bound is not None and bound > 0:
-        edge = latency.bin_of(round(bound * 1000))
-        low, high = min(low, edge), max(high, edge + 1)
-    for size in HISTOGRAM_GROUPS:
-        first, last = -(-low // size), -(-high // size)  # group g holds the bins (g*size - size, g*size]
-        if last - first + 1 <= HISTOGRAM_BARS:
-            break
-    counts = dict.fromkeys(range(first, last + 1), 0)
-    for j, n in counted.items():
-        counts[-(-j // size)] += n
-    lowest = latency.upper_edge_ms(latency.MIN_BIN - 1)
-    return [(max(lowest, latency.upper_edge_ms(g * size - size)) / 1000.0, latency.upper_edge_ms(g * size) / 1000.0, n)
-            for g, n in counts.items()]

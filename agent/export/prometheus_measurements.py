@@ -22,6 +22,7 @@ import math
 from typing import Callable, Iterator, Mapping, Sequence
 
 from agent import kpi, series, sli, sources
+from collectors.cloud.series import cloud as cloud_series
 from agent.catalogue import KpiDefinition
 from agent.config import Config
 from agent.export import format as fmt
@@ -196,7 +197,7 @@ class PrometheusMeasurements:
             clouds = tuple(sorted({name.split(":")[1] for name in plan.inputs}))
             probe = f'{CLOUD_METRICS[resource]}{{cloud=~"{regex_of(clouds)}"}}'
             expr = f"max by (cloud, region) ({probe})"
-            name_of = lambda labels: series.cloud(label(labels, "cloud") or "", label(labels, "region") or "",  # noqa: E731
+            name_of = lambda labels: cloud_series(label(labels, "cloud") or "", label(labels, "region") or "",  # noqa: E731
                                                   resource, "capacity")
         step = self.steps[plan.definition.id] = self._interval(probe, end)
         wanted = set(plan.inputs)

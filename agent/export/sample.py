@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from agent import series
 from agent.config import Config, parse_config
 from agent.ledger import Ledger
+from collectors.cloud.series import cloud as cloud_series
 from collectors.sms.collector import policy_of
 from collectors.sms import coverage_table
 from collectors.sms.records import DELIVERED, EXPIRED, FAILED, Record
@@ -134,10 +135,10 @@ def build_ledger(data_dir: Path) -> Config:
                    "shenzhen-2": (7744, 63438848 / 1024 * GIB, 1900 * TIB)}
         for region, (vcpu, memory, storage) in regions.items():
             for resource, value in (("vcpu", vcpu), ("memory", memory)):
-                name = series.cloud("gov-cloud", region, resource, "capacity")
+                name = cloud_series("gov-cloud", region, resource, "capacity")
                 ledger.record([(name, value, begin, gap[0] - begin), (name, None, gap[0], gap[1] - gap[0]),
                                (name, value, gap[1], end - gap[1])])
-            name = series.cloud("gov-cloud", region, "storage", "capacity")
+            name = cloud_series("gov-cloud", region, "storage", "capacity")
             if region == "shenzhen-2":  # a 400 TiB pool offline for two days: the sum drops below 4000 TiB
                 dip = (ts(2026, 10, 15), ts(2026, 10, 17))
                 ledger.record([(name, storage, begin, dip[0] - begin),

@@ -78,32 +78,6 @@ def burn(q: KpiQueries, w: BurnWindow, runbooks: str) -> dict[str, str]:
     }
 
 
-CAPACITY_ALERTS: dict[str, AlertSpec] = {
-    # A link group's available bandwidth is a page: below target the centre's
-    # egress is degraded now, and the next link failure is an outage.
-    "link_group": AlertSpec(
-        "SlaBandwidthBelowTarget", "page", "5m",
-        "{name_zh}低于目标 / {name_en} below target",
-        "链路组 {group} 中在线链路的容量之和为 {value}，低于目标 {target}，已持续 5 分钟；"
-        "无法轮询的链路按 0 计（全部无法轮询时即为 0），若同时有 SlaTargetDown，先排查监控可达性。"
-        " / The summed capacity of the links of group {group} that are up is {value}, below the "
-        "{target} target for 5 minutes; links that cannot be polled count as zero (all of them unknown: 0), "
-        "so if SlaTargetDown fires too, check monitoring reach first.",
-    ),
-    # Cloud capacity moves with procurement and maintenance, not by the
-    # minute: a ticket, after long enough to ride out a region's restart.
-    "cloud": AlertSpec(
-        "SlaCloudCapacityBelowTarget", "ticket", "30m",
-        "{name_zh}低于目标 / {name_en} below target",
-        "各云区域提供的容量之和为 {value}，低于目标 {target}，已持续 30 分钟；"
-        "无法读取的区域按 0 计（全部无法读取时即为 0），若同时有 SlaTargetDown，先排查云 API。"
-        " / The regions together offer {value}, below the {target} target for 30 minutes; "
-        "regions that cannot be read count as zero (none readable: 0), so if SlaTargetDown fires too, "
-        "check the cloud API first.",
-    ),
-}
-
-
 def capacity(q: KpiQueries, spec: AlertSpec, runbooks: str) -> dict[str, str]:
     d = q.definition
     fields = {"name_zh": d.name_zh, "name_en": d.name_en, "group": q.labels.get("group", ""),

@@ -150,9 +150,10 @@ def _burn_alerts(q: KpiQueries, runbooks: str) -> list[dict[str, Any]]:
 
 
 def _capacity_alert(q: KpiQueries, runbooks: str) -> dict[str, Any] | None:
-    spec = texts.CAPACITY_ALERTS.get(q.definition.source)
-    if spec is None or q.capacity is None:
+    own = sources.serving(q.definition.source).capacity_alert
+    if own is None or q.capacity is None:
         return None
+    spec = own()
     missed = MISSED[q.target.op]
     target = f"max by (kpi) (sla_kpi_target{q.kpi_selector()})"
     # The target comes from the agent (sla_kpi_target), so it is never

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from agent.series import cloud as series
+from collectors.cloud.series import cloud as series
 from collectors.base import (
     CollectorError,
     Observation,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from agent import series
+from collectors.cloud import series
 from agent.catalogue import KpiDefinition
 from agent.config import Config, KpiConfig
 from agent.sources import Inputs, SourceSpec
@@ -40,6 +40,18 @@ def dashboards(config: Config, queries: list[KpiQueries], job: str) -> dict[str,
     return {"sla-cloud.json": cloud(queries, job)} if config.clouds else {}
 
 
+def series_label(name: str) -> str | None:
+    """``cloud:C:R:X:capacity`` -> ``C/R``."""
+    parts = name.split(":")
+    return f"{parts[1]}/{parts[2]}" if len(parts) == 5 and parts[0] == "cloud" else None
+
+
+def capacity_alert() -> Any:
+    from collectors.cloud.alerts import CAPACITY_ALERT  # generators only: not imported by the running agent
+
+    return CAPACITY_ALERT
+
+
 def build(config: Config, ledger: Any) -> list[Collector]:
     if not config.clouds:
         return []
@@ -67,5 +79,5 @@ def shard(config: Config, owns: Callable[[str, str], bool]) -> dict[str, Any]:
 
 
 SOURCE = SourceSpec(name="cloud", serves=("cloud",), inputs=cloud_inputs, collectors=build,
-                    query_labels=query_labels, dashboards=dashboards,
+                    query_labels=query_labels, dashboards=dashboards, capacity_alert=capacity_alert, series_label=series_label,
                     slis=slis, intervals=intervals, counts=counts, shard=shard)

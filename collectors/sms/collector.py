@@ -32,7 +32,7 @@ from prometheus_client.utils import floatToGoString
 from yarl import URL
 
 from agent.ledger import LedgerError
-from agent.series import sms_feed
+from collectors.sms.series import sms_feed
 from collectors.base import (
     CollectorError,
     Observation,

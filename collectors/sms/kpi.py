@@ -25,7 +25,8 @@ from datetime import datetime
 from typing import Any, Callable, Sequence, TypeVar
 from zoneinfo import ZoneInfo
 
-from agent import periods, series, sli
+from agent import periods, sli
+from collectors.sms import series
 from agent.catalogue import KpiDefinition
 from agent.kpi_types import KpiResult, LedgerReader, Plan
 from collectors.sms import coverage_table, latency, store
@@ -104,6 +105,13 @@ def _coverage(kpi: Plan, ledger: LedgerReader, start: float, end: float, mainten
 def _summary(kpi: Plan, ledger: LedgerReader, start: float, end: float, with_bins: bool) -> store.Summary:
     gateways = _gateways(kpi)
     return _read(ledger, lambda db: store.summary(db, gateways, start, end, with_bins), store.Summary(), _total)
+
+
+def latency_bars(kpi: Plan, ledger: LedgerReader, start: float, end: float) -> list[tuple[float, float, int]]:
+    """The report's histogram of messages submitted in ``[start, end)``: bars in seconds, the bound on an edge."""
+    from collectors.sms.latency_bars import bars  # the export only
+
+    return bars(latency_bins(kpi, ledger, start, end), kpi.target.value)
 
 
 def latency_bins(kpi: Plan, ledger: LedgerReader, start: float, end: float) -> dict[int, int]:

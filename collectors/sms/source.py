@@ -84,7 +84,7 @@ SOURCE = SourceSpec(
     kinds=(
         KindSpec("delivery_rate", sms.delivery_rate,
                  met_help="1 when the month-to-date delivery rate (delivered / final messages) is {target}"),
-        KindSpec("latency_within", sms.latency_within, histogram=sms.latency_bins,
+        KindSpec("latency_within", sms.latency_within, histogram=sms.latency_bars,
                  met_help="1 when the share of delivered messages reported within {bound} reaches {objective}"),
         KindSpec("annual_volume", sms.annual_volume, on_pace=True,
                  met_help="1 when on pace for the year: messages submitted so far this year are {target} "

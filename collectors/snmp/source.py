@@ -38,6 +38,12 @@ def dashboards(config: Config, queries: list[KpiQueries], job: str) -> dict[str,
     return {"sla-links.json": links(queries, job)} if config.link_groups else {}
 
 
+def capacity_alert() -> Any:
+    from collectors.snmp.alerts import BANDWIDTH_ALERT  # generators only: not imported by the running agent
+
+    return BANDWIDTH_ALERT
+
+
 def build(config: Config, ledger: Any) -> list[Collector]:
     if not config.snmp.devices:
         return []
@@ -81,6 +87,6 @@ SOURCE = SourceSpec(name="snmp", serves=("link_group", "devices", "organisations
                     parts=parts_of, collectors=build,
                     kinds=(KindSpec("answered_count", answered_count,
                                     met_help="1 when the count of those that answered this month is {target}"),),
-                    query_labels=query_labels, dashboards=dashboards,
+                    query_labels=query_labels, dashboards=dashboards, capacity_alert=capacity_alert,
                     slis=slis, intervals=intervals, counts=counts, shard=shard,
                     incident_series=incident_series)

@@ -15,7 +15,7 @@ import pytest
 from agent.lab.sms import SmsLab, Traffic
 from agent.ledger import Ledger
 from agent.scheduler import Scheduler
-from agent.series import sms_feed
+from collectors.sms.series import sms_feed
 from collectors.base import CollectorError, Observation
 from tests.fakes import FakeClock
 from tests.integration.test_sms_gateway import (  # noqa: F401 - clock, lab, ledger are fixtures

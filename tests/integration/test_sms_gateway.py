@@ -18,7 +18,7 @@ from agent.config import parse_config
 from agent.kpi import KpiEngine
 from agent.lab.sms import SmsLab
 from agent.ledger import Ledger
-from agent.series import sms_feed
+from collectors.sms.series import sms_feed
 from collectors.base import CollectorError
 from collectors.sms.collector import SmsCollector
 from collectors.sms.config import SmsGateway

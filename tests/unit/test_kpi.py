@@ -173,7 +173,7 @@ def cloud_config(kpi_extra=None, clouds=("gov", "mo")):
 
 
 def test_cloud_capacity_sums_regions_and_clouds_and_honours_global_maintenance(tmp_path):
-    from agent import series
+    from collectors.cloud import series
 
     ledger = Ledger(tmp_path / "l.sqlite")
     day = ts(2026, 11, 10)

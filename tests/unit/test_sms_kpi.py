@@ -10,7 +10,7 @@ from agent.catalogue import BY_ID
 from agent.config import ConfigError, parse_config
 from agent.kpi import KpiEngine, plan
 from agent.ledger import Ledger
-from agent.series import sms_feed
+from collectors.sms.series import sms_feed
 from collectors.sms.collector import policy_of
 from collectors.sms.records import DELIVERED, FAILED, PENDING, Record
 from collectors.sms.store import SmsStore
