@@ -90,8 +90,9 @@ class SourceSpec:
     commands: Callable[[Any, Any], None] | None = None
     # A person's label for one of its ledger series in the report's charts ("gov-cloud/shenzhen-1"); None: not its.
     series_label: Callable[[str], str | None] | None = None
-    # Whether the store-based export (agent/export/prometheus_measurements.py) can read its KPIs' figures.
-    from_store: bool = True
+    # Its reader in the store-based export (agent/export/prometheus_measurements.py), given the
+    # export's StoreView (collectors/<source>/store_export.py); none: its KPIs have no figure there.
+    store: Callable[[Any], Any] | None = None
     # The alert (name, severity, hold, texts: an alert_texts.AlertSpec) when its capacity KPIs are below
     # target; generators only, so the module it lives in is imported when called.
     capacity_alert: Callable[[], Any] | None = None

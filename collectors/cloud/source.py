@@ -52,6 +52,12 @@ def capacity_alert() -> Any:
     return CAPACITY_ALERT
 
 
+def store(view: Any) -> Any:
+    from collectors.cloud.store_export import CloudStore  # the store-based export only
+
+    return CloudStore(view)
+
+
 def build(config: Config, ledger: Any) -> list[Collector]:
     if not config.clouds:
         return []
@@ -79,5 +85,6 @@ def shard(config: Config, owns: Callable[[str, str], bool]) -> dict[str, Any]:
 
 
 SOURCE = SourceSpec(name="cloud", serves=("cloud",), inputs=cloud_inputs, collectors=build,
-                    query_labels=query_labels, dashboards=dashboards, capacity_alert=capacity_alert, series_label=series_label,
-                    slis=slis, intervals=intervals, counts=counts, shard=shard)
+                    query_labels=query_labels, dashboards=dashboards, capacity_alert=capacity_alert,
+                    series_label=series_label,
+                    slis=slis, intervals=intervals, counts=counts, shard=shard, store=store)

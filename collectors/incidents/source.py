@@ -37,7 +37,7 @@ def note(*args: Any) -> list[str]:
 
 SOURCE = SourceSpec(
     name="incidents", serves=("incidents",), inputs=kpi.incident_inputs, parts=kpi.incident_parts,
-    collectors=build, counts=counts, commands=commands, from_store=False,
+    collectors=build, counts=counts, commands=commands,
     kinds=(
         KindSpec("incident_resolution", kpi.fault_handling, note=note,
                  met_help="1 when the incidents raised this month and resolved by now / raised is {target}"),

@@ -72,5 +72,5 @@ SOURCE = SourceSpec(
                     met_help="1 when the power faults that began month-to-date (UPS and cabinets, maintenance "
                              "excluded) number {target}", note=note),),
     coverage_hint=COVERAGE_HINT, dashboards=dashboards, alerts=alerts, slis=slis,
-    intervals=intervals, counts=counts, shard=shard, from_store=False,
+    intervals=intervals, counts=counts, shard=shard,
 )

@@ -77,5 +77,5 @@ SOURCE = SourceSpec(
                     met_help="1 when every business system's month-to-date availability (probe-time successful / "
                              "probe-time known) is {target}", note=note),),
     query_labels=query_labels, dashboards=dashboards, alerts=alerts, slis=slis,
-    intervals=intervals, counts=counts, shard=shard, from_store=False, incident_series=incident_series,
+    intervals=intervals, counts=counts, shard=shard, incident_series=incident_series,
 )

@@ -80,5 +80,5 @@ SOURCE = SourceSpec(
                     met_help="1 when the medium and high findings of each selected scan's latest report, summed, "
                              "are {target}", note=note),),
     query_labels=query_labels, coverage_hint=COVERAGE_HINT, dashboards=dashboards, alerts=alerts, slis=slis,
-    intervals=intervals, counts=counts, shard=shard, from_store=False,
+    intervals=intervals, counts=counts, shard=shard,
 )

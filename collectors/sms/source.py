@@ -40,6 +40,12 @@ def dashboards(config: Config, queries: list[KpiQueries], job: str) -> dict[str,
     return {"sla-sms.json": sms(queries, job, canary_queries(config, job))} if getattr(config, "sms", ()) else {}
 
 
+def store(view: Any) -> Any:
+    from collectors.sms.store_export import SmsStore  # the store-based export only
+
+    return SmsStore(view)
+
+
 def build(config: Config, ledger: Any) -> list[Collector]:
     collectors: list[Collector] = []
     if config.sms:
@@ -95,4 +101,5 @@ SOURCE = SourceSpec(
     intervals=intervals,
     counts=counts,
     shard=shard,
+    store=store,
 )

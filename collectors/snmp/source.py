@@ -44,6 +44,12 @@ def capacity_alert() -> Any:
     return BANDWIDTH_ALERT
 
 
+def store(view: Any) -> Any:
+    from collectors.snmp.store_export import LinkStore  # the store-based export only
+
+    return LinkStore(view)
+
+
 def build(config: Config, ledger: Any) -> list[Collector]:
     if not config.snmp.devices:
         return []
@@ -89,4 +95,4 @@ SOURCE = SourceSpec(name="snmp", serves=("link_group", "devices", "organisations
                                     met_help="1 when the count of those that answered this month is {target}"),),
                     query_labels=query_labels, dashboards=dashboards, capacity_alert=capacity_alert,
                     slis=slis, intervals=intervals, counts=counts, shard=shard,
-                    incident_series=incident_series)
+                    incident_series=incident_series, store=store)
