@@ -87,7 +87,7 @@ class PrometheusMeasurements:
         out: dict[str, list[Segment]] = {}
         if reader is not None:
             query = reader.gauge_query(plan)
-            step = self._view.steps[plan.definition.id] = self._view.interval(query.probe, end)
+            step = self._view.steps[plan.definition.id] = self._view.interval(query.sampled, end)
             wanted = set(plan.inputs)
             if end > start:
                 for labels, points in self._api.query_range(query.expr, start, end, step).items():

@@ -53,7 +53,7 @@ class GaugeQuery:
     """A gauge KPI's inputs in the store: a selector to find the scrape interval, the PromQL of the inputs,
     and the ledger series name of each result's labels."""
 
-    probe: str
+    sampled: str  # a selector of the inputs: their samples give the scrape interval
     expr: str
     name_of: Callable[[Labels], str]
 

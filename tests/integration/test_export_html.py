@@ -2,7 +2,7 @@
 
 The screenshot is kept for review in pytest's temporary directory (the last runs stay
 under /tmp/pytest-of-$USER/), or in $SLA_EXPORT_ARTIFACTS when set (CI can upload it); the
-README's docs/export-sample.png comes from `python -m agent.export.sample`.
+README's docs/export-sample.png comes from `python -m agent.lab.sample_report`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from agent.export import browser
 from agent.export.command import export
 from agent.export.layout import table12
-from agent.export.sample import EXAMPLE_MANUAL, SAMPLE_NOW, SH, build_ledger
+from agent.lab.sample_report import EXAMPLE_MANUAL, SAMPLE_NOW, SH, build_ledger
 from agent.periods import parse
 
 pytestmark = pytest.mark.skipif(not browser.available(), reason="needs /usr/bin/chromium (Debian package chromium)")

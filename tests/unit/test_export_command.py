@@ -14,7 +14,7 @@ import yaml
 
 from agent.cli import build_parser
 from agent.export.command import cmd_export
-from agent.export.sample import EXAMPLE_MANUAL, build_ledger, sample_config_data
+from agent.lab.sample_report import EXAMPLE_MANUAL, build_ledger, sample_config_data
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=SH).timestamp()

@@ -1,4 +1,4 @@
-"""The four formats of the sample month (agent.export.sample): xlsx cells, CSV BOM, JSON raw numbers, HTML."""
+"""The four formats of the sample month (agent.lab.sample_report): xlsx cells, CSV BOM, JSON raw numbers, HTML."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from agent.export.layout import table12
 from agent.export.manual import load_manual
 from agent.export.measure import LedgerMeasurements
 from agent.export.model import build_report
-from agent.export.sample import EXAMPLE_MANUAL, SAMPLE_NOW, SH, build_ledger
+from agent.lab.sample_report import EXAMPLE_MANUAL, SAMPLE_NOW, SH, build_ledger
 from agent.ledger import Ledger
 from agent.export.rows import Report, Row
 from agent.periods import month
@@ -27,7 +27,7 @@ GBIT = 1e9 / 8
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    """October 2026 of the sample: see agent/export/sample.py for what happened when."""
+    """October 2026 of the sample: see agent/lab/sample_report.py for what happened when."""
     data = tmp_path_factory.mktemp("sample")
     config = build_ledger(data)
     ledger = Ledger(data / "ledger.sqlite")

@@ -13,7 +13,7 @@ import yaml
 
 from agent.cli import build_parser
 from agent.export.command import cmd_export
-from agent.export.sample import build_ledger, sample_config_data
+from agent.lab.sample_report import build_ledger, sample_config_data
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
 SMS_TABLES = ("sms_covered", "sms_run", "sms_messages", "sms_buckets", "sms_latency", "sms_errors", "sms_totals",

@@ -1,4 +1,4 @@
-"""A sample report from a synthetic ledger: ``python -m agent.export.sample``.
+"""A sample report from a synthetic ledger: ``python -m agent.lab.sample_report``.
 
 October 2026 in Asia/Shanghai, hand-made: an egress outage across the
 month's end (23:50 on the 31st to 00:20 on 1 November), another of 26 minutes,
@@ -160,7 +160,7 @@ def build_ledger(data_dir: Path) -> Config:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m agent.export.sample", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m agent.lab.sample_report", description=__doc__.splitlines()[0])
     parser.add_argument("--out", help="directory for the four files (default: a temporary directory)")
     parser.add_argument("--screenshot", default="docs/export-sample.png", help="PNG of the HTML (default %(default)s)")
     parser.add_argument("--lang", default="zh", choices=["zh", "en"])
