@@ -274,8 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     demo = _command(sub, "demo", "run the agent against the bundled simulated infrastructure",
-                    "Start simulated SNMP devices (snmpsim), a simulated OpenStack cloud and a simulated SMS\n"
-                    "gateway on 127.0.0.1, and the agent polling them with the bundled demo config.", common)
+                    "Start the bundled simulated infrastructure (agent/lab: devices over snmpsim, HTTP services)\n"
+                    "on 127.0.0.1, and the agent polling it with the bundled demo config.", common)
     demo.add_argument("--listen", default="127.0.0.1:9877", help="HOST:PORT for /metrics (default %(default)s)")
     demo.add_argument("--data-dir", default="sla-demo-data", help="ledger directory (default %(default)s)")
     demo.add_argument("--duration", type=_positive_seconds, default=None,

@@ -57,6 +57,8 @@ class KindSpec:
     # The ledger's latency histogram of the KPI's inputs over ``[start, end)`` as the report's
     # distribution chart's bars, when the kind has one.
     histogram: Histogram | None = None
+    # The HTML report's heading over such histograms, and its line when none has data (zh and en).
+    histogram_texts: tuple[str, str] = ("", "")
     # What sla_kpi_met = 1 means for a KPI of the kind, for the dashboards: a template of {target} (">= 99%"),
     # {objective} ("95 %"), {bound} ("10s") and {counted} (what a ratio SLI counts: "link-time").
     met_help: str = ""

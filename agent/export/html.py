@@ -6,6 +6,7 @@ from html import escape
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
+from agent import sources
 from agent.export import columns, svg
 from agent.export.rows import Report
 
@@ -78,6 +79,14 @@ def _summary(report: Report) -> str:
     return '<p class="summary">' + "".join(f"<span>{zh}：{counts.get(code, 0)}</span>" for code, zh in labels) + "</p>"
 
 
+def _distribution_texts() -> tuple[str, str]:
+    """The distributions' heading and what it says without one: the first histogram kind's (KindSpec)."""
+    for kind in sources.kinds().values():
+        if kind.histogram is not None and kind.histogram_texts:
+            return kind.histogram_texts
+    return "分布 Distributions", "暂无分布图。No distribution."
+
+
 def _charts(report: Report) -> str:
     zone = ZoneInfo(report.timezone)
     start, end = report.period.start, report.period.end
@@ -88,9 +97,10 @@ def _charts(report: Report) -> str:
     for kpi, group in groupby(report.charts.timelines, key=lambda t: t.kpi):
         lines = list(group)
         parts.append(f"<h3>{escape(lines[0].title)}</h3>{svg.timeline(lines, start, end, zone)}")
-    parts.append("<h2>短信发送时延分布 SMS latency distribution</h2>")
+    heading, empty = _distribution_texts()
+    parts.append(f"<h2>{heading}</h2>")
     if not report.charts.distributions:
-        parts.append('<p class="meta">暂无短信时延指标数据（短信 KPI 配置后显示）。No SMS latency KPI with data.</p>')
+        parts.append(f'<p class="meta">{empty}</p>')
     for dist in report.charts.distributions:
         parts.append(f"<h3>{escape(dist.title)}</h3>{svg.histogram(dist)}")
     parts.append("<h2>容量与带宽 Capacity over the period</h2>")

@@ -91,6 +91,8 @@ SOURCE = SourceSpec(
         KindSpec("delivery_rate", sms.delivery_rate,
                  met_help="1 when the month-to-date delivery rate (delivered / final messages) is {target}"),
         KindSpec("latency_within", sms.latency_within, histogram=sms.latency_bars,
+                 histogram_texts=("短信发送时延分布 SMS latency distribution",
+                                  "暂无短信时延指标数据（短信 KPI 配置后显示）。No SMS latency KPI with data."),
                  met_help="1 when the share of delivered messages reported within {bound} reaches {objective}"),
         KindSpec("annual_volume", sms.annual_volume, on_pace=True,
                  met_help="1 when on pace for the year: messages submitted so far this year are {target} "

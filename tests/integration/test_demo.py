@@ -19,7 +19,7 @@ ALL_KPIS = (
     "cloud_vcpu_capacity", "cloud_memory_capacity", "cloud_storage_capacity",
     "sms_delivery_rate", "sms_send_latency", "sms_annual_volume",
     "app_code_display_stability", "epidemic_platform_availability", "web_security_findings",
-    "fault_handling_rate", "network_fault_timeliness", "power_faults", "managed_devices", "power_cabinets",
+    "fault_handling_rate", "network_fault_timeliness", "power_faults", "managed_devices", "servers", "power_cabinets",
     "connected_organisations",
 )
 GIB = 2**30

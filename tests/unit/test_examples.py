@@ -22,7 +22,7 @@ def test_examples_demo_is_valid():
         "cloud_vcpu_capacity", "cloud_memory_capacity", "cloud_storage_capacity",
         "sms_delivery_rate", "sms_send_latency", "sms_annual_volume",
         "app_code_display_stability", "epidemic_platform_availability", "web_security_findings",
-        "fault_handling_rate", "network_fault_timeliness", "power_faults", "managed_devices", "power_cabinets",
+        "fault_handling_rate", "network_fault_timeliness", "power_faults", "managed_devices", "servers", "power_cabinets",
         "connected_organisations",
     ]
     assert config.sms[0].url == "http://127.0.0.1:15080"  # python -m agent.lab's SMS gateway
