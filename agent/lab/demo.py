@@ -123,9 +123,10 @@ async def run_demo(listen: str, data_dir: Path, duration: float | None = None) -
             outage = group.create_task(_power_outage(lab))
             await started.wait()
             print(
-                f"sla-agent demo: {len(lab.devices)} simulated devices on udp://{lab.host}:{lab.port}, "
+                f"sla-agent demo: {len(lab.devices)} simulated routers and {len(lab.units)} power units on "
+                f"udp://{lab.host}:{lab.port}, "
                 f"simulated cloud (Keystone) at {cloud.auth_url}, simulated SMS gateway at {sms.url}, "
-                f"simulated app at {app.url}, ledger in {data_dir}/\n"
+                f"simulated app at {app.url}, scan reports in {scans.directory}/, ledger in {data_dir}/\n"
                 f"  metrics: http://{listen}/metrics\n  health:  http://{listen}/healthz\n"
                 "  (Ctrl-C to stop)",
                 flush=True,
