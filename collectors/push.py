@@ -68,3 +68,20 @@ class PushListener:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.stop()
+
+
+class PushReceiver:
+    """A receiver's lifecycle, delegated to its ``_listener`` (a PushListener it makes in ``__init__``)."""
+
+    _listener: PushListener
+
+    @property
+    def running(self) -> bool:
+        return self._listener.running
+
+    async def ensure_started(self) -> bool:
+        """Listen if not yet listening; False (logged once per outage) when the address cannot be bound."""
+        return await self._listener.ensure_started()
+
+    async def stop(self) -> None:
+        await self._listener.stop()

@@ -20,7 +20,7 @@ from aiohttp import web
 from agent.ledger import LedgerError
 from collectors.base import Sample, samplers
 from collectors.http import size_text
-from collectors.push import PushListener, PushTexts
+from collectors.push import PushListener, PushReceiver, PushTexts
 from collectors.incidents import store
 from collectors.incidents.config import AlertWebhook
 from collectors.incidents.payload import PayloadError, parse
@@ -32,7 +32,7 @@ RESULTS = ("stored", "unauthorized", "too_large", "malformed", "not_stored")
 _S = samplers("sla_incident_webhook_up", "sla_incident_webhook_pushes_total")
 
 
-class AlertReceiver:
+class AlertReceiver(PushReceiver):
     def __init__(self, settings: AlertWebhook, ledger: Any):
         self._settings = settings
         self._check = TokenCheck(settings.token.get_secret_value())
@@ -44,16 +44,6 @@ class AlertReceiver:
                       "incidents: the Alertmanager webhook listening on %s again",
                       "incidents: receiving Alertmanager notifications on http://%s%s"), log)
         self.results: Counter[str] = Counter()
-
-    @property
-    def running(self) -> bool:
-        return self._listener.running
-
-    async def ensure_started(self) -> bool:
-        return await self._listener.ensure_started()
-
-    async def stop(self) -> None:
-        await self._listener.stop()
 
     def samples(self) -> tuple[Sample, ...]:
         return (_S["sla_incident_webhook_up"](value=1 if self.running else 0),

@@ -30,7 +30,7 @@ from aiohttp import web
 from agent.ledger import LedgerError
 from collectors.base import Sample, samplers
 from collectors.http import size_text
-from collectors.push import PushListener, PushTexts
+from collectors.push import PushListener, PushReceiver, PushTexts
 from collectors.parsing import off_loop
 from collectors.sms.config import SmsGateway
 from collectors.sms.push_auth import BUSY, REPLAYED, UNAUTHORIZED, push_check
@@ -47,7 +47,7 @@ RESULTS = (ACCEPTED, UNAUTHORIZED, REPLAYED, TOO_LARGE, MALFORMED, NOT_STORED, B
 _S = samplers("sla_sms_webhook_up", "sla_sms_webhook_pushes_total")
 
 
-class WebhookServer:
+class WebhookServer(PushReceiver):
     """The listener of one gateway's pushed reports; started by the collector's polls."""
 
     def __init__(self, gateway: SmsGateway, store: "SmsStore", clock: Callable[[], float]):
@@ -68,17 +68,6 @@ class WebhookServer:
         self._store_failing = False
         self.results: Counter[str] = Counter()
         self.received = 0  # batches accepted, for tests and diagnostics
-
-    @property
-    def running(self) -> bool:
-        return self._listener.running
-
-    async def ensure_started(self) -> bool:
-        """Listen if not yet listening; False (logged once per outage) when the address cannot be bound."""
-        return await self._listener.ensure_started()
-
-    async def stop(self) -> None:
-        await self._listener.stop()
 
     def samples(self) -> tuple[Sample, ...]:
         name = self._gateway.name
