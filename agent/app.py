@@ -70,7 +70,7 @@ class Agent:
         self.collectors = (list(collectors) if collectors is not None
                            else build_collectors(self.config, self.ledger))
         self.engine = KpiEngine(self.config, self.ledger)
-        self.scheduler = Scheduler(self.collectors, self._on_outcome, self.config.snmp.max_concurrency, clock)
+        self.scheduler = Scheduler(self.collectors, self._on_outcome, sources.concurrency(self.config), clock)
         self.state.scheduling = self.scheduler.stats
         self._pending: list[Entry] = []
         self._ledger_failing = False
@@ -263,8 +263,8 @@ class Agent:
         self.state.shard = runtime.shard
         self.config = config
         self.engine = KpiEngine(config, self.ledger)
-        if config.snmp.max_concurrency != self.scheduler.max_concurrency:
-            self.scheduler.set_concurrency(config.snmp.max_concurrency)
+        if sources.concurrency(config) != self.scheduler.max_concurrency:
+            self.scheduler.set_concurrency(sources.concurrency(config))
         if self.listener is not None:
             self.listener.update(self.runtime.limits, runtime.security)
         log.info("configuration reloaded: %d targets unchanged, %d started, %d stopped",

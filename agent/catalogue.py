@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import importlib
 
-from agent.kpi_definition import CUSTOM_KPI_SOURCE, KpiDefinition, KpiKind, Source, Unit
+from agent.kpi_definition import KpiDefinition, KpiKind, Source, Unit
 
-__all__ = ["BY_ID", "CATALOGUE", "CUSTOM_KPI_SOURCE", "KpiDefinition", "KpiKind", "Source", "Unit"]
+__all__ = ["BY_ID", "CATALOGUE", "KpiDefinition", "KpiKind", "Source", "Unit"]
 
 
 def _rows() -> tuple[KpiDefinition, ...]:

@@ -35,7 +35,7 @@ from pydantic import (
 )
 
 from agent import units
-from agent.catalogue import BY_ID, CUSTOM_KPI_SOURCE, KpiDefinition
+from agent.catalogue import BY_ID, KpiDefinition
 from agent.config_keys import error_message
 from agent.schema import (
     BitRate,
@@ -311,7 +311,7 @@ def _check(seen_: _Checkable) -> list[Problem]:
             known = ", ".join(sorted(BY_ID))
             problems.append((f"{where}.id", f"unknown KPI {kpi.id!r}; known: {known} (or give name, kind, unit, target)"))
             continue
-        package = serving_package(definition.source if definition else CUSTOM_KPI_SOURCE)
+        package = serving_package(definition.source if definition else _custom_kpi_source())
         own = _SECTIONS[package]
         for selector in _SELECTORS:
             if selector not in own.selectors and getattr(kpi, selector.key) is not None:
@@ -336,6 +336,12 @@ def _check(seen_: _Checkable) -> list[Problem]:
     found = [(where, below_minimum(seconds, *bound)) for where, seconds, bound in durations]
     problems.extend((where, problem) for where, problem in found if problem is not None)
     return problems
+
+
+def _custom_kpi_source() -> str:
+    from agent.sources import custom_kpi_source
+
+    return custom_kpi_source()
 
 
 def serving_package(catalogue_source: str) -> str:
@@ -515,7 +521,7 @@ def kpi_definition(kpi: KpiConfig) -> KpiDefinition:
         target=target,
         target_text=(base.target_text if base and not kpi.target else target),
         objective=kpi.objective if kpi.objective is not None else (base.objective if base else None),
-        source=base.source if base else CUSTOM_KPI_SOURCE,
+        source=base.source if base else _custom_kpi_source(),
         description=base.description if base else "",
         resource=base.resource if base else None,
     )

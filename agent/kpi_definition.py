@@ -12,9 +12,6 @@ Unit = Literal["ratio", "bytes_per_second", "bytes", "seconds", "count"]
 # Where a KPI's input series come from: a catalogue source some collectors/ package serves
 # (its SourceSpec.serves), e.g. the links of one configured link group.
 Source = str
-# The source of a KPI the config defines itself (name, kind, unit and target given): availability or
-# summed capacity of a link group, the generic kinds.
-CUSTOM_KPI_SOURCE: Source = "link_group"
 
 
 @dataclass(frozen=True, slots=True)

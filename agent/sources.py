@@ -83,6 +83,9 @@ class SourceSpec:
     # (Chinese, English; the English with its leading space).
     coverage_hint: tuple[str, str] = ("", "")
     dashboards: Dashboards | None = None  # the source's own dashboards, if any
+    # What SlaTargetDown adds on what one of its targets failing means (Chinese, English; each with its
+    # leading separator), after the common "counts as unknown, coverage drops".
+    target_down_hint: tuple[str, str] = ("", "")
     # Its PromQL by KPI kind (collectors/<source>/queries.py, loaded by the generators only).
     slis: Callable[[], Mapping[str, Sli]] | None = None
     # Its series whose down time is an incident, (series, category, what) for the config: a link's state
@@ -98,6 +101,10 @@ class SourceSpec:
     # The alert (name, severity, hold, texts: an alert_texts.AlertSpec) when its capacity KPIs are below
     # target; generators only, so the module it lives in is imported when called.
     capacity_alert: Callable[[], Any] | None = None
+    # The bound on polls in flight at once it sets for the whole agent (the scheduler has one), if any.
+    concurrency: Callable[["Config"], int] | None = None
+    # The catalogue source of KPIs a config defines itself (name, kind, unit, target given), if it serves them.
+    custom_kpis: str | None = None
     # Alert groups of its own targets beyond the KPIs' (name, rules), given (config, job, runbooks base);
     # generators only, so the module it lives in is imported when called.
     alerts: Callable[["Config", str, str], list[tuple[str, list[dict[str, Any]]]]] | None = None
@@ -155,6 +162,21 @@ def kinds() -> Mapping[str, KindSpec]:
     return {kind.name: kind for kind in (*GENERIC_KINDS, *(k for spec in sources() for k in spec.kinds))}
 
 
+DEFAULT_CONCURRENCY = 64
+
+
+def concurrency(config: "Config") -> int:
+    """Polls in flight at once: the largest bound a source sets (the SNMP source's snmp.max_concurrency)."""
+    bounds = [spec.concurrency(config) for spec in sources() if spec.concurrency is not None]
+    return max(bounds, default=DEFAULT_CONCURRENCY)
+
+
+@cache
+def custom_kpi_source() -> str:
+    """The catalogue source of a KPI the config defines itself: the one a source declares it serves."""
+    return next(spec.custom_kpis for spec in sources() if spec.custom_kpis is not None)
+
+
 def kind(name: str) -> KindSpec:
     """The kind ``name``; one no source registers has none of the traits and cannot be evaluated."""
     found = kinds().get(name)
@@ -168,4 +190,4 @@ def _unknown_kind(name: str) -> Evaluator:
     return evaluate
 
 
-__all__ = ["config_sections", "metric_specs", "Dashboards", "Histogram", "Inputs", "QueryLabels", "KindSpec", "SourceSpec", "kind", "kinds", "serving", "sources"]
+__all__ = ["concurrency", "custom_kpi_source", "config_sections", "metric_specs", "Dashboards", "Histogram", "Inputs", "QueryLabels", "KindSpec", "SourceSpec", "kind", "kinds", "serving", "sources"]

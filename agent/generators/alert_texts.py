@@ -108,14 +108,11 @@ HEALTH_ALERTS: tuple[AlertSpec, ...] = (
     AlertSpec(
         "SlaTargetDown", "ticket", "10m",
         "采集对象无响应 / Monitored target not answering",
+        # {hints_zh} / {hints_en}: what a target of each source going down means (SourceSpec.target_down_hint).
         "{{ $labels.collector }} 采集对象 {{ $labels.target }} 已 10 分钟轮询失败：其链路或容量在 KPI 中计为未知，"
-        "本月覆盖率随之下降；短信记录流的覆盖率暂停增长，恢复后从游标续读即补齐，游标被重置时除外"
-        "（拨测对象 sms_canary 不进入 KPI，失败即拨测短信未能发出或未获回执）。"
+        "本月覆盖率随之下降{hints_zh}。"
         " / The {{ $labels.collector }} target {{ $labels.target }} has failed its polls for 10 minutes: its "
-        "links or capacity count as unknown in the KPIs, and the month's coverage drops; an SMS feed's coverage "
-        "stops growing until the feed is read again from its cursor, which covers the time missed unless the "
-        "cursor is reset (an sms_canary target feeds no KPI: its test message could not be sent or got no final "
-        "status in time).",
+        "links or capacity count as unknown in the KPIs, and the month's coverage drops{hints_en}.",
     ),
     AlertSpec(
         "SlaTargetStale", "ticket", "5m",
@@ -156,9 +153,12 @@ HEALTH_ALERTS: tuple[AlertSpec, ...] = (
 
 def health(spec: AlertSpec, runbooks: str, stale_after: float, kpi_stale_after: float) -> dict[str, str]:
     def fill(text: str) -> str:
-        # str.format would trip over the templates' braces; only two fields.
+        # str.format would trip over the templates' braces; only these fields.
+        hints = [spec.target_down_hint for spec in sources.sources()]
         return (text.replace("{stale_after}", prom_duration(stale_after))
-                .replace("{kpi_stale_after}", prom_duration(kpi_stale_after)))
+                .replace("{kpi_stale_after}", prom_duration(kpi_stale_after))
+                .replace("{hints_zh}", "".join(zh for zh, _ in hints))
+                .replace("{hints_en}", "".join(en for _, en in hints)))
 
     return {"summary": fill(spec.summary), "description": fill(spec.description),
             "runbook_url": runbook(runbooks, spec.name)}

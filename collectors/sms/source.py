@@ -32,6 +32,16 @@ COVERAGE_HINT = (
 )
 
 
+# A feed's coverage is caught up from its cursor; the canary feeds no KPI.
+TARGET_DOWN_HINT = (
+    "；短信记录流的覆盖率暂停增长，恢复后从游标续读即补齐，游标被重置时除外"
+    "（拨测对象 sms_canary 不进入 KPI，失败即拨测短信未能发出或未获回执）",
+    "; an SMS feed's coverage stops growing until the feed is read again from its cursor, which covers the "
+    "time missed unless the cursor is reset (an sms_canary target feeds no KPI: its test message could not be "
+    "sent or got no final status in time)",
+)
+
+
 def dashboards(config: Config, queries: list[KpiQueries], job: str) -> dict[str, Any]:
     # generators only: not imported by the running agent
     from collectors.sms.alerts import canary_queries
@@ -86,7 +96,7 @@ def shard(config: Config, owns: Callable[[str, str], bool]) -> dict[str, Any]:
 
 SOURCE = SourceSpec(
     name="sms", serves=("sms",), inputs=sms.sms_inputs, collectors=build, query_labels=query_labels,
-    coverage_hint=COVERAGE_HINT, dashboards=dashboards,
+    coverage_hint=COVERAGE_HINT, target_down_hint=TARGET_DOWN_HINT, dashboards=dashboards,
     kinds=(
         KindSpec("delivery_rate", sms.delivery_rate,
                  met_help="1 when the month-to-date delivery rate (delivered / final messages) is {target}"),

@@ -95,4 +95,5 @@ SOURCE = SourceSpec(name="snmp", serves=("link_group", "devices", "organisations
                                     met_help="1 when the count of those that answered this month is {target}"),),
                     query_labels=query_labels, dashboards=dashboards, capacity_alert=capacity_alert,
                     slis=slis, intervals=intervals, counts=counts, shard=shard,
-                    incident_series=incident_series, store=store)
+                    incident_series=incident_series, store=store,
+                    concurrency=lambda config: config.snmp.max_concurrency, custom_kpis="link_group")
