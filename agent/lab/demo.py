@@ -52,24 +52,26 @@ def demo_data(lab: SnmpLab, cloud: CloudLab, listen: str, data_dir: Path, sms: S
         entry["auth_url"] = cloud.auth_url
     for entry in data["sms"]:
         entry["url"] = sms.url
+    leave_out: list[tuple[str, str]] = []  # (section, KPI selector) of the labs not running
     if not isinstance(lab, PowerLab):  # a lab without the power units: neither they nor the KPIs on them
-        units = {entry["device"] for entry in data.pop("power")}
+        units = {entry["device"] for entry in data["power"]}
         data["snmp"]["devices"] = [d for d in data["snmp"]["devices"] if d["name"] not in units]
         data["kpis"] = [kpi for kpi in data["kpis"] if kpi["id"] not in ("power_faults", "power_cabinets")]
-    if app is None:  # without the app lab: no probes, nor the KPIs that read them
-        del data["probes"]
-        data["kpis"] = [kpi for kpi in data["kpis"] if "probes" not in kpi]
-    if scans is None:  # nor scan reports
-        del data["security_scans"]
-        data["kpis"] = [kpi for kpi in data["kpis"] if "scans" not in kpi]
+        del data["power"]
+    if app is None:
+        leave_out.append(("probes", "probes"))
+    else:
+        for entry in data["probes"]:
+            entry["url"] = entry["url"].replace("APP_URL", app.url)
+            entry["ca_file"] = str(app.ca_file)
+    if scans is None:
+        leave_out.append(("security_scans", "scans"))
     else:
         for entry in data["security_scans"]:
             entry["directory"] = str(scans.directory)
-    if app is None:
-        return data
-    for entry in data["probes"]:
-        entry["url"] = entry["url"].replace("APP_URL", app.url)
-        entry["ca_file"] = str(app.ca_file)
+    for section, selector in leave_out:
+        del data[section]
+        data["kpis"] = [kpi for kpi in data["kpis"] if selector not in kpi]
     return data
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from agent import sli
 from agent.sli import Segment, Span
 from collectors.incidents.series import is_down, is_good
 
@@ -117,7 +116,3 @@ def count(incidents: Iterable[Incident], start: float, end: float, bound: float)
     resolved = [i for i in raised if i.end is not None and i.end <= end]
     within = [i for i in resolved if i.end is not None and i.end - i.start <= bound]
     return Counts(len(raised), len(resolved), len(within))
-
-
-def merge_spans(spans: Iterable[Span]) -> list[Span]:
-    return sli.merge(spans)

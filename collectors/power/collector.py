@@ -25,7 +25,7 @@ from collectors.power.profile import Profile, load_profile
 from collectors.power.series import unit_condition, unit_fault
 from collectors.snmp.collector import resolve_device
 from collectors.snmp.config import SnmpDefaults, SnmpDevice
-from collectors.snmp.session import DeviceSession, Engines
+from collectors.snmp.session import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,7 @@ class PowerCollector:
         self._targets = tuple(targets)
         self._baselines: dict[str, Baselines] = {}  # per unit: its counters at the last poll that read them
         self._last_fault: dict[str, float | None] = {}  # for logging a change once, not every poll
-        self._engines: Engines | None = None
-        self._sessions: dict[str, DeviceSession] = {}
+        self._sessions = Sessions()
 
     def targets(self) -> Sequence[PowerTarget]:
         return self._targets
@@ -81,23 +80,7 @@ class PowerCollector:
         return tuple(Observation(name, None) for name in series)
 
     async def close(self) -> None:
-        if self._engines is not None:
-            self._engines.close()
-        self._engines = None
-        self._sessions.clear()
-
-    async def _session(self, target: PowerTarget) -> DeviceSession:
-        loop = asyncio.get_running_loop()
-        if self._engines is None or self._engines.loop is not loop:
-            # Sockets and pysnmp engines are bound to the loop they were made on.
-            if self._engines is not None:
-                self._engines.close()
-            self._engines = Engines()
-            self._sessions.clear()
-        session = self._sessions.get(target.name)
-        if session is None:
-            session = self._sessions[target.name] = await DeviceSession.create(self._engines, target.device)
-        return session
+        self._sessions.close()
 
     async def poll(self, target: Target) -> PollResult:
         """Read one unit once, within its timeout; CollectorError on any failure."""
@@ -105,7 +88,7 @@ class PowerCollector:
             raise CollectorError(f"not a power target: {target.name}")
         try:
             async with asyncio.timeout(target.unit.timeout):
-                values = await (await self._session(target)).get(target.profile.oids)
+                values = await (await self._sessions.of(target.name, target.device)).get(target.profile.oids)
         except TimeoutError:
             device = target.device
             raise CollectorError(f"{device.address}:{device.port}: poll did not finish within "

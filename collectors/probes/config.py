@@ -93,10 +93,6 @@ class Probe(Model):
     def business_system(self) -> str:
         return self.system or self.name
 
-    @property
-    def poll_timeout(self) -> float:
-        return self.timeout
-
 
 def check_probes(probes: Sequence[Probe]) -> list[tuple[str, str]]:
     """Problems across probes (duplicate names)."""

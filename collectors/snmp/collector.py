@@ -54,7 +54,7 @@ from collectors.snmp.interfaces import (
     oper_state,
     selector,
 )
-from collectors.snmp.session import DeviceSession, Engines, Value
+from collectors.snmp.session import DeviceSession, Engines, Sessions, Value
 from collectors.snmp.v2c import Rejections
 
 log = logging.getLogger("collectors.snmp")
@@ -242,8 +242,7 @@ class SnmpCollector:
         self._states: dict[str, _DeviceState] = {}
         # Outlives the engines (re-created per event loop), so the counters only grow.
         self._rejections = Rejections()
-        self._engines: Engines | None = None
-        self._sessions: dict[str, DeviceSession] = {}
+        self._sessions = Sessions(self._rejections)
 
     def targets(self) -> Sequence[SnmpTarget]:
         """One target per configured device, links or not."""
@@ -258,12 +257,13 @@ class SnmpCollector:
         links = target.links if isinstance(target, SnmpTarget) else ()
         return (Observation(device_answered(target.name), None), *(obs for tl in links for obs in tl.unknown()))
 
+    @property
+    def _engines(self) -> Engines | None:  # the engines of the current loop (tests look at their sockets)
+        return self._sessions.engines
+
     async def close(self) -> None:
         """Close the SNMP engines (their sockets); the collector may be polled again later."""
-        if self._engines is not None:
-            self._engines.close()
-        self._engines = None
-        self._sessions.clear()
+        self._sessions.close()
 
     async def poll(self, target: Target) -> PollResult:
         """Poll one device once, within ``target.poll_timeout``; CollectorError on any failure."""
@@ -278,22 +278,8 @@ class SnmpCollector:
                 f"{device.address}:{device.port}: poll did not finish within {target.poll_timeout:.1f}s"
             ) from None
 
-    async def _session(self, target: SnmpTarget) -> DeviceSession:
-        loop = asyncio.get_running_loop()
-        if self._engines is None or self._engines.loop is not loop:
-            # pysnmp engines are bound to the loop they were first used on.
-            if self._engines is not None:
-                self._engines.close()
-            self._engines = Engines(self._rejections)
-            self._sessions.clear()
-        session = self._sessions.get(target.name)
-        if session is None:
-            session = await DeviceSession.create(self._engines, target.device)
-            self._sessions[target.name] = session
-        return session
-
     async def _poll(self, target: SnmpTarget) -> PollResult:
-        session = await self._session(target)
+        session = await self._sessions.of(target.name, target.device)
         state = self._states.setdefault(target.name, _DeviceState())
         if not target.links:
             values = await session.get([oids.SYS_UPTIME])

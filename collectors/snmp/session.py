@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("collectors.snmp")
 
-__all__ = ["DeviceSession", "Engines", "Missing", "Value"]
+__all__ = ["DeviceSession", "Engines", "Missing", "Sessions", "Value"]
 
 GET_CHUNK = 40  # varbinds per GET PDU: well under a 1,500-byte MTU for counters
 BULK_REPETITIONS = 25  # rows per GETBULK response (x columns varbinds)
@@ -97,6 +97,40 @@ class Engines:
         self._endpoints.clear()
         if self._v3 is not None:
             self._v3.close()
+
+
+class Sessions:
+    """One session per device over Engines bound to the running loop, made again when the loop changes.
+
+    pysnmp engines and the v2c sockets are bound to the loop they were first used on; a collector polled
+    on another loop (a test, a restart of the scheduler) gets new ones and new sessions.
+    """
+
+    def __init__(self, rejections: Rejections | None = None) -> None:
+        self._rejections = rejections  # outlives the engines, so its counters only grow
+        self.engines: Engines | None = None
+        self._sessions: dict[str, DeviceSession] = {}
+
+    async def of(self, name: str, device: SnmpDevice) -> "DeviceSession":
+        loop = asyncio.get_running_loop()
+        if self.engines is None or self.engines.loop is not loop:
+            self.close()
+            self.engines = Engines(self._rejections)
+        session = self._sessions.get(name)
+        if session is None:
+            session = self._sessions[name] = await DeviceSession.create(self.engines, device)
+        return session
+
+    def __getitem__(self, name: str) -> "DeviceSession":
+        """The session of device ``name`` made on this loop (KeyError if not polled yet)."""
+        return self._sessions[name]
+
+    def close(self) -> None:
+        """Close the engines (their sockets); sessions are made again on the next poll."""
+        if self.engines is not None:
+            self.engines.close()
+        self.engines = None
+        self._sessions.clear()
 
 
 class DeviceSession:
