@@ -16,7 +16,6 @@ from agent.exposition import make_app
 from agent.formatter import TargetFormatter
 from agent.kpi import KpiEngine
 from agent.ledger import Ledger, LedgerError
-from agent.link_states import LinkStates
 from agent.runtime import Runtime, exposure_warnings
 from agent.scheduler import PollOutcome, Scheduler
 from agent.schema import ConfigError
@@ -61,8 +60,8 @@ class Agent:
         self.config = runtime.config
         self.clock = clock
         self.state = AgentState(shard=runtime.shard, formatter=TargetFormatter())
-        # Links are measured from here (sla_link_state_seconds_total): before the first poll, unknown.
-        self.state.link_states = LinkStates.from_config(self.config, clock)
+        # Counted from here (the link states: before the first poll, unknown).
+        self.state.live = tuple(spec.live(self.config, clock) for spec in sources.sources() if spec.live is not None)
         self.ledger = Ledger(self.config.agent.data_dir / LEDGER_FILE)
         # Ledger work has a thread of its own: a write blocked on a locked file
         # (sqlite waits out its busy timeout) delays only other ledger work.
@@ -250,8 +249,8 @@ class Agent:
                 await self._in_ledger(self.ledger.end_series, sorted(plan.retired_series), self.clock())
             except Exception as exc:  # as at a stop: the segments then end at their validity
                 log.warning("could not close the open segments of removed targets: %s", exc)
-        if self.state.link_states is not None:  # before the new targets' first polls: they count from now
-            self.state.link_states.reconfigure(config)
+        for counters in self.state.live:  # before the new targets' first polls: they count from now
+            counters.reconfigure(config)
         for collector, target in plan.start:
             self.scheduler.add(collector, target)
         in_use = {id(c) for c, _ in self.scheduler.running().values()}

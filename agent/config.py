@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Sequence
+from typing import Annotated, Any, Iterable, Literal, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
@@ -26,6 +26,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -137,42 +138,32 @@ KpiConfig = create_model(  # type: ignore[call-overload]
 )
 
 
-class MaintenanceWindow(Model):
-    """Excluded time: a one-off ``start``/``end`` or a recurring ``rrule`` + ``duration``.
+class _WindowChecks(Model):
+    """The checks and scope of a maintenance window (its fields: MaintenanceWindow)."""
 
-    Scope: the listed ``links`` and every link of the listed ``link_groups``
-    (either or both); with neither, everything (every link and every KPI).
-    """
+    _scope: frozenset[tuple[str, str]] = PrivateAttr(frozenset())
 
-    name: str
-    link_groups: Items[str] | None = None
-    links: Items[str] | None = None
+    @model_validator(mode="after")
+    def _listed(self) -> Any:
+        # Once, not at each look: the link states ask every window of every link at a reload.
+        self._scope = frozenset((key, name) for key in _SCOPE_KEYS for name in getattr(self, key) or ())
+        return self
 
-    @field_validator("link_groups", "links")
-    @classmethod
-    def _not_empty(cls, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if names is not None and not names:
-            raise ValueError("an empty list scopes the window to nothing: name at least one, or leave the key out "
-                             "(no links and no link_groups: a window for everything)")
-        return names
+    @property
+    def scope(self) -> frozenset[tuple[str, str]]:
+        """The (key, name) pairs the window lists (empty: a window for everything)."""
+        return self._scope
 
     @property
     def is_global(self) -> bool:
-        return self.link_groups is None and self.links is None
+        return not self.scope
 
-    def applies_to(self, group: str | None, link: str | None) -> bool:
-        """Whether the window covers ``link`` of ``group`` (None: a KPI not about one link / group)."""
-        return (self.is_global or (group is not None and group in (self.link_groups or ()))
-                or (link is not None and link in (self.links or ())))
-    start: datetime | None = None
-    end: datetime | None = None
-    rrule: str | None = None
-    dtstart: datetime | None = None
-    duration: Duration | None = None
-    timezone: TimeZoneName | None = None
+    def applies_to(self, scope: Iterable[tuple[str, str]]) -> bool:
+        """Whether the window covers a target that belongs to ``scope`` ((key, name) pairs: its link, its group)."""
+        return self.is_global or not self.scope.isdisjoint(scope)
 
     @model_validator(mode="after")
-    def _shape(self) -> "MaintenanceWindow":
+    def _shape(self) -> Any:
         if self.rrule is None:
             if self.start is None or self.end is None:
                 raise ValueError("a one-off window needs start and end (or give rrule and duration)")
@@ -194,6 +185,32 @@ class MaintenanceWindow(Model):
             if getattr(rule, "_interval", 1) < 1:
                 raise ValueError(f"rrule {self.rrule!r}: INTERVAL must be at least 1")
         return self
+
+
+def _not_empty(cls: type, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if names is not None and not names:
+        raise ValueError("an empty list scopes the window to nothing: name at least one, or leave the key out "
+                         f"(a window that sets none of {', '.join(_SCOPE_KEYS)} is for everything)")
+    return names
+
+
+# The scope keys of every source (snmp's links and link_groups, probes, power_units), in collector order.
+_SCOPES = tuple(scope for section in _SECTIONS.values() for scope in section.scopes)
+_SCOPE_KEYS = tuple(scope.key for scope in _SCOPES)
+if len(set(_SCOPE_KEYS)) != len(_SCOPE_KEYS):  # a package bug, not a config problem
+    raise RuntimeError(f"two sources declare the same maintenance scope key: {_SCOPE_KEYS}")
+
+MaintenanceWindow = create_model(  # type: ignore[call-overload]
+    "MaintenanceWindow", __base__=_WindowChecks, __module__=__name__,
+    __doc__=("Excluded time: a one-off ``start``/``end`` or a recurring ``rrule`` + ``duration``.\n\n"
+             "Scope: what the keys of the sources' scopes list (" + ", ".join(_SCOPE_KEYS) + "), any of them; with "
+             "none, everything (every target and every KPI)."),
+    __validators__={"_not_empty": field_validator(*_SCOPE_KEYS)(_not_empty)},
+    name=(str, ...),
+    **{key: (Items[str] | None, None) for key in _SCOPE_KEYS},
+    start=(datetime | None, None), end=(datetime | None, None), rrule=(str | None, None),
+    dtstart=(datetime | None, None), duration=(Duration | None, None), timezone=(TimeZoneName | None, None),
+)
 
 
 _UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.I)
@@ -279,7 +296,7 @@ class _Checkable:
 # them; the fields its own check, its model_validator, reads).
 _CHECKED: dict[type, tuple[frozenset[str], frozenset[str]]] = {
     KpiConfig: (frozenset({"id", *(s.key for s in _SELECTORS), "name", "kind", "unit", "target"}), frozenset()),
-    MaintenanceWindow: (frozenset({"link_groups", "links"}),
+    MaintenanceWindow: (frozenset(_SCOPE_KEYS),
                         frozenset({"start", "end", "rrule", "dtstart", "duration", "timezone"})),
 }
 for _section in _SECTIONS.values():
@@ -330,8 +347,9 @@ def _check(seen_: _Checkable) -> list[Problem]:
     for m, window in enumerate(seen_.maintenance):
         if window is None:
             continue
-        for key, listed, what in (("link_groups", window.link_groups, "link group"), ("links", window.links, "link")):
-            problems.extend(unknown_names(listed, names.get(what), f"maintenance[{m}].{key}", what))
+        for scope in _SCOPES:
+            problems.extend(unknown_names(getattr(window, scope.key), names.get(scope.what),
+                                          f"maintenance[{m}].{scope.key}", scope.what))
     durations = [check for view in views.values() for check in view.durations()]
     found = [(where, below_minimum(seconds, *bound)) for where, seconds, bound in durations]
     problems.extend((where, problem) for where, problem in found if problem is not None)

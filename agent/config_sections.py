@@ -13,7 +13,7 @@ validated on its own (see :class:`PartialValidation`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -57,6 +57,19 @@ class SectionView:
         return []
 
 
+@dataclass(frozen=True, slots=True)
+class MaintenanceScope:
+    """A key of a maintenance window that limits it to some of a source's targets (``links: [cu-1]``).
+
+    A window that sets none of the sources' scope keys covers everything.
+    """
+
+    key: str  # the window's key: "links"
+    what: str  # what it lists, as the section view's ``names`` says it (the names checked against): "link"
+    # The ledger series the listed names cover, given (Config, names): a link's state and capacity.
+    covers: Callable[[Any, frozenset[str]], Iterable[str]]
+
+
 @dataclass(frozen=True)
 class ConfigSection:
     """One source's part of the config."""
@@ -75,6 +88,8 @@ class ConfigSection:
     checked: Mapping[type, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
     # Methods the loaded Config offers for this section (a mixin without fields), e.g. device(name).
     mixin: type | None = None
+    # The keys by which a maintenance window covers only some of its targets.
+    scopes: tuple[MaintenanceScope, ...] = ()
 
 
 _ABSENT = object()
@@ -194,6 +209,7 @@ class NamedList:
     minimums: Callable[[str, Any], list[Duration]]  # (key path of an entry, entry) -> its bounded durations
     hint: str = ""  # what to configure (default: the key)
     measures: str = ""  # what its KPIs measure (default: the selector's noun)
+    scope: MaintenanceScope | None = None  # the window key that covers some of its entries, if any
 
     def section(self) -> ConfigSection:
         from agent.schema import Items
@@ -209,7 +225,7 @@ class NamedList:
 
         return ConfigSection(fields=((self.key, Items[self.model], ()),), hint=self.hint or self.key,
                              measures=self.measures or self.selector.noun, view=view, partial_view=partial_view,
-                             selectors=(self.selector,))
+                             selectors=(self.selector,), scopes=(self.scope,) if self.scope else ())
 
 
 def unique(items: Sequence[Any], where: str, attr: str = "name") -> list[Problem]:
@@ -233,5 +249,5 @@ def unknown_names(listed: Sequence[str] | None, known: Names, where: str, what: 
     return [(where, f"no {what} named {name!r}") for name in listed or () if name not in known]
 
 
-__all__ = ["ConfigSection", "Duration", "KpiSelector", "NamedList", "NamedListView", "Names", "PartialValidation", "Problem", "SectionView", "unique",
+__all__ = ["ConfigSection", "Duration", "KpiSelector", "MaintenanceScope", "NamedList", "NamedListView", "Names", "PartialValidation", "Problem", "SectionView", "unique",
            "unknown_names"]

@@ -90,8 +90,8 @@ class StateCollector:
         for target in state.target_list():
             for name, labels, value in exposed.target_series(target):
                 out.add_labelled(name, labels, value)
-        if state.link_states is not None:
-            for name, labels, value in state.link_states.series():
+        for counters in state.live:
+            for name, labels, value in counters.series():
                 out.add_labelled(name, labels, value)
         yield from out
 

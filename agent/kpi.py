@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from agent import periods, series, sli, sources
+from agent import maintenance, periods, sli, sources
 from agent.config import Config, kpi_definition
 from agent.kpi_types import KpiResult, LedgerReader, Maintenance, Plan
 from agent.sli import Totals
@@ -74,9 +74,9 @@ def plan(config: Config) -> list[Plan]:
     for kpi in config.kpis:
         definition = kpi_definition(kpi)
         spec = sources.serving(definition.source)
-        inputs, group = spec.inputs(definition, kpi, config)
+        inputs = spec.inputs(definition, kpi, config)
         parts = spec.parts(definition, kpi, config) if spec.parts is not None else {}
-        plans.append(Plan(kpi, definition, parse_target(definition.target, definition.unit), inputs, group, parts))
+        plans.append(Plan(kpi, definition, parse_target(definition.target, definition.unit), inputs, parts))
     return plans
 
 
@@ -94,26 +94,11 @@ class KpiEngine:
         self._zone = ZoneInfo(config.agent.timezone)
         self._ledger = ledger
         self.plans = plan(config)
-        # Which link a series measures, for windows that list links.
-        self._link_of = {name(link.name): link.name for group in config.link_groups for link in group.links
-                         for name in (series.link_up, series.link_available)}
-        self._links = {id(kpi): self._links_of(kpi) for kpi in self.plans}  # built once: 12,000 in a group
-
-    def _links_of(self, kpi: Plan) -> list[str]:
-        """The links ``kpi``'s inputs measure, sorted."""
-        return sorted({self._link_of[name] for name in kpi.inputs if name in self._link_of})
+        self._windows = maintenance.covered(config)  # which series each window covers, once
 
     def maintenance(self, kpi: Plan, start: float, end: float) -> Maintenance:
-        """The maintenance of ``kpi``'s inputs in ``[start, end)``: per link, and their union."""
-        links = self._links.get(id(kpi))
-        if links is None:  # a plan not from this engine's config
-            links = self._links_of(kpi)
-        by_link = periods.maintenance_by_link(self._config.maintenance, kpi.group, links, start, end, self._zone)
-        if not any(by_link.values()):
-            return Maintenance()
-        by_series = {name: tuple(by_link[self._link_of[name]]) for name in kpi.inputs if name in self._link_of}
-        union = sli.merge(span for spans in by_link.values() for span in spans)
-        return Maintenance(tuple(union), by_series)
+        """The maintenance of ``kpi``'s inputs in ``[start, end)``: per series, and their union."""
+        return maintenance.of_inputs(self._windows, kpi.inputs, start, end, self._zone)
 
     def evaluate_period(self, period: periods.Period, now: float) -> list[KpiResult]:
         """Every KPI over ``period``, up to ``now`` if the period is still running."""

@@ -46,9 +46,6 @@ class Plan:
     definition: KpiDefinition
     target: Target
     inputs: tuple[str, ...]  # ledger series the KPI reads (time-based kinds)
-    # Maintenance scope: a link group's windows plus the global ones, or only
-    # the global ones (None).
-    group: str | None
     # The inputs by part, for kinds that judge each part on its own (the source's SourceSpec.parts).
     parts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -60,10 +57,10 @@ class Plan:
 class Maintenance(Sequence[Span]):
     """A KPI's maintenance over a range: per input series, and (as a sequence of spans) their union.
 
-    Availability is summed link-time, so a window on one link excludes only
+    Availability is summed target-time, so a window on one link excludes only
     that link's time (``of``). A figure that treats its inputs as one, such as
     a sum of capacities, is excluded while any input is in maintenance (the
-    union). Inputs without spans of their own (not links) use the union.
+    union). A series not among the inputs has the union.
     """
 
     spans: tuple[Span, ...] = ()

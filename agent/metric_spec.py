@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-LINK_LABELS = ("link", "group", "device")  # every per-link family's labels, in this order
-
 
 @dataclass(frozen=True, slots=True)
 class MetricSpec:

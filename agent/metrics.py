@@ -9,7 +9,6 @@ documentation following.
 
 from __future__ import annotations
 
-from agent.metric_spec import LINK_LABELS as _LINK
 from agent.metric_spec import MetricSpec
 from agent.sources import metric_specs
 
@@ -45,12 +44,6 @@ _SPECS = (
     MetricSpec("sla_kpi_period_seconds", "gauge", ("kpi", "class"),
                "Month-to-date time by class: good (up / in compliance), bad (down / below target), "
                "unknown (no data) and maintenance (excluded); link-seconds summed over the links for availability KPIs."),
-    # Links: the time in each state, counted by the agent (agent/link_states.py).
-    MetricSpec("sla_link_state_seconds_total", "counter", (*_LINK, "state"),
-               "Seconds the link spent in each state since the agent began measuring it (agent start, or the "
-               "config reload that added it): maintenance inside a window that applies to the link; else up or "
-               "down as the ledger's observations say; else unknown. Counted up to the scrape (the current "
-               "state's counter grows 1 s per second); restarts at 0 with the agent."),
     MetricSpec("sla_scheduler_lag_seconds", "gauge", ("collector",),
                "Worst delay of a poll's start behind its scheduled tick over the last minute or two, waits for "
                "the concurrency bound included: near 0 while the agent keeps up with its intervals."),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, Sequence
+from typing import Iterable, Literal, Sequence
 from zoneinfo import ZoneInfo
 
 from agent.config import MaintenanceWindow, parse_rrule
@@ -198,40 +198,18 @@ def window_spans(window: MaintenanceWindow, start: float, end: float, default_zo
     return [(max(s, start), min(e, end)) for s, e in spans if e > start and s < end]
 
 
-def maintenance_by_link(
-    windows: Sequence[MaintenanceWindow],
-    group: str | None,
-    links: Sequence[str],
-    start: float,
-    end: float,
-    default_zone: ZoneInfo,
-) -> dict[str | None, list[Span]]:
-    """Merged maintenance time in ``[start, end)`` of link ``group`` (key None) and of each of its ``links``.
-
-    A window applies to a link it lists, to every link of a group it lists,
-    and, with neither listed, to everything (see MaintenanceWindow). Each
-    window is expanded once, however many links it covers.
-    """
-    keys: tuple[str | None, ...] = (None, *links)
-    expanded = [(window, spans) for window in windows if any(window.applies_to(group, key) for key in keys)
-                for spans in (window_spans(window, start, end, default_zone),) if spans]
-    if not expanded:  # the usual case, cheaply: a group of 12,000 links read every kpi_interval
-        return {key: [] for key in keys}
-    return {key: merge(span for window, spans in expanded if window.applies_to(group, key) for span in spans)
-            for key in keys}
-
-
 def maintenance_spans(
     windows: Sequence[MaintenanceWindow],
-    group: str | None,
+    scope: Iterable[tuple[str, str]],
     start: float,
     end: float,
     default_zone: ZoneInfo,
 ) -> list[Span]:
-    """Merged maintenance time in ``[start, end)`` that applies to link ``group`` as a whole.
+    """Merged maintenance time in ``[start, end)`` of the windows that apply to ``scope``.
 
-    Global windows apply to every group; with ``group`` None only global
-    windows count. Windows that list links apply only to those links
-    (``maintenance_by_link``).
+    ``scope``: the (window key, name) pairs of a target (a link's name and its
+    group's); global windows apply to every scope, the empty one included.
     """
-    return maintenance_by_link(windows, group, (), start, end, default_zone)[None]
+    pairs = frozenset(scope)
+    return merge(span for window in windows if window.applies_to(pairs)
+                 for span in window_spans(window, start, end, default_zone))

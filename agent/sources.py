@@ -25,11 +25,12 @@ if TYPE_CHECKING:
     from agent.config import Config, KpiConfig
     from agent.generators.queries import KpiQueries, Sli
     from agent.kpi_types import Evaluator, LedgerReader, Plan
+    from agent.state import LiveCounters
     from agent.units import Target
     from collectors.base import Collector
 
-# The ledger series a KPI reads and its maintenance scope (a link group's name, or None: global windows only).
-Inputs = tuple[tuple[str, ...], str | None]
+# The ledger series a KPI reads (the maintenance windows that cover them count: agent/maintenance.py).
+Inputs = tuple[str, ...]
 InputsOf = Callable[["KpiDefinition", "KpiConfig", "Config"], Inputs]
 # The configured collectors of a source; ``ledger`` for those that write records with their observations.
 CollectorsOf = Callable[["Config", Any], "list[Collector]"]
@@ -112,6 +113,8 @@ class SourceSpec:
     intervals: Callable[["Config"], list[float]] = lambda config: []
     # How much of it is configured, as ``sla-agent check`` says it: [(3, "devices"), (5, "links")].
     counts: Callable[["Config"], list[tuple[int, str]]] = lambda config: []
+    # Its counters fed by poll outcomes and exposed fresh at each scrape, given (config, clock), if any.
+    live: Callable[["Config", Callable[[], float]], "LiveCounters"] | None = None
     # Its sections' updates for a shard: only the targets ``owns(kind, name)`` says the shard owns.
     shard: Callable[["Config", Callable[[str, str], bool]], dict[str, Any]] = lambda config, owns: {}
 

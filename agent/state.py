@@ -8,15 +8,29 @@ never waits for a poll and never sees a half-updated target.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
+from typing import Any, Iterator, Mapping, Protocol
 
 from agent import exposed, textformat
 from agent.formatter import TargetFormatter
 from agent.kpi import KpiResult
-from agent.link_states import LinkStates
 from agent.scheduler import KindStats, PollOutcome
 from agent.sharding import ALL, Shard
 from collectors.base import Sample
+
+
+class LiveCounters(Protocol):
+    """Series a source counts from poll outcomes as they come (the SNMP source's link-state seconds).
+
+    Fresh at every scrape, so written apart from the targets' cached lines.
+    """
+
+    def observe(self, outcome: PollOutcome) -> None: ...
+
+    def reconfigure(self, config: Any) -> None: ...
+
+    def iter_chunks(self) -> Iterator[list[bytes]]: ...
+
+    def series(self) -> Iterator[exposed.Series]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +90,8 @@ class AgentState:
     shard: Shard = ALL  # this agent's part of a sharded fleet (agent/sharding.py)
     # The scheduler's per-kind figures (agent.scheduler.KindStats), read live.
     scheduling: Mapping[str, KindStats] = field(default_factory=dict)
-    # Seconds per state of every configured link (sla_link_state_seconds_total), fed by apply().
-    link_states: LinkStates | None = None
+    # The sources' live counters (SourceSpec.live), fed by apply().
+    live: tuple[LiveCounters, ...] = ()
     # Formats each polled target's lines off the event loop (agent/formatter.py); None: scrapes do.
     formatter: TargetFormatter | None = None
 
@@ -109,8 +123,8 @@ class AgentState:
         self.targets[key] = status
         if self.formatter is not None:
             self.formatter.submit(status)
-        if self.link_states is not None:
-            self.link_states.observe(outcome)
+        for counters in self.live:
+            counters.observe(outcome)
 
     def scheduler_series(self) -> Iterator[exposed.Series]:
         for kind, stats in list(self.scheduling.items()):
@@ -122,9 +136,8 @@ class AgentState:
         parts = [textformat.fragments(exposed.agent_series(self))]
         parts.extend(target.text for target in self.target_list())
         yield textformat.render_chunks(parts)
-        if self.link_states is not None:
-            # A family of its own, fresh at every scrape: written apart from the targets' cached parts.
-            yield from self.link_states.iter_chunks()
+        for counters in self.live:
+            yield from counters.iter_chunks()
 
     def render_chunks(self) -> list[bytes]:
         """The /metrics text in pieces, not joined."""

@@ -29,7 +29,7 @@ from prometheus_client import generate_latest  # noqa: E402
 from agent import textformat  # noqa: E402
 from agent.exposition import make_registry  # noqa: E402
 from agent.formatter import TargetFormatter  # noqa: E402
-from agent.link_states import LinkId, LinkStates  # noqa: E402
+from collectors.snmp.link_states import LinkId, LinkStates  # noqa: E402
 from agent.memory import settle_gc  # noqa: E402
 from agent.scheduler import PollOutcome  # noqa: E402
 from agent.state import AgentState  # noqa: E402
@@ -59,9 +59,9 @@ def _per_target(targets: int, links: int) -> list[int]:
 
 def new_state(targets: int, links: int, clock: Clock) -> AgentState:
     state = AgentState()
-    state.link_states = LinkStates([LinkId(f"rt-{t:04d}-gi{k}", "egress", f"rt-{t:04d}")
+    state.live = (LinkStates([LinkId(f"rt-{t:04d}-gi{k}", "egress", f"rt-{t:04d}")
                                     for t, count in enumerate(_per_target(targets, links)) for k in range(count)],
-                                   clock=clock)
+                                   clock=clock),)
     return state
 
 
@@ -157,7 +157,7 @@ def main() -> None:
           f"median {format_ms(args.targets, args.links):.1f} ms")
     state = render_state(args.targets, args.links)
     state.render()
-    link_states = state.link_states
+    link_states = state.live[0]
     assert link_states is not None
     for name, render in (("AgentState.render, nothing polled since", state.render),
                          ("sla_link_state_seconds_total alone", link_states.chunks),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from agent.series import link_available as link_available_series
-from agent.series import link_up as link_up_series
+from collectors.snmp.series import link_available as link_available_series
+from collectors.snmp.series import link_up as link_up_series
 from collectors.base import CollectorError, Observation, PollResult
 
 

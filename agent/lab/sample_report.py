@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from agent import series
+from collectors.snmp import series
 from agent.config import Config, parse_config
 from agent.ledger import Ledger
 from collectors.cloud.series import cloud as cloud_series

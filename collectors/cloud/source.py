@@ -26,7 +26,7 @@ def cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> I
         if resource in cloud_resources(cloud)
         for region in cloud_regions(cloud)
     )
-    return names, None
+    return names
 
 
 def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> tuple[dict[str, str], dict[str, str]]:

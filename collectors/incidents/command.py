@@ -54,7 +54,7 @@ def month_incidents(config: Config, ledger: object, period: periods.Period, now:
     inputs = tuple(name for name, _, _ in kpi.incident_series(config))
     parts = kpi.incident_parts(definition, None, config)  # type: ignore[arg-type]
     # A plan of every incident series, whether or not an incident KPI is configured (config: unused here).
-    plan = Plan(None, definition, parse_target(definition.target, definition.unit), inputs, None, parts)  # type: ignore[arg-type]
+    plan = Plan(None, definition, parse_target(definition.target, definition.unit), inputs, parts)  # type: ignore[arg-type]
     end = min(now, period.end)
     maintenance = KpiEngine(config, ledger).maintenance(plan, period.start, end)  # type: ignore[arg-type]
     found = kpi.period_incidents(plan, ledger, period.start, end, maintenance)  # type: ignore[arg-type]

@@ -27,7 +27,7 @@ def incident_series(config: Config) -> list[tuple[str, str, str]]:
 
 
 def incident_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
-    return tuple(name for name, _, _ in incident_series(config)), None
+    return tuple(name for name, _, _ in incident_series(config))
 
 
 def incident_parts(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Mapping[str, tuple[str, ...]]:

@@ -27,6 +27,7 @@ from pydantic import AfterValidator, ValidationInfo, model_validator
 from agent.config_sections import (
     Duration as Minimum,
     KpiSelector,
+    MaintenanceScope,
     NamedList,
     NamedListView,
     Names,
@@ -37,6 +38,7 @@ from agent.config_sections import (
 )
 from agent.schema import Duration, Items, Model, Name
 from collectors.power.profile import check_reference
+from collectors.power.series import unit_fault
 
 
 def _no_colon(value: str) -> str:
@@ -97,6 +99,7 @@ _LIST = NamedList(
     key="power", model=PowerUnit, what="power unit", needs="needs at least one entry in power",
     selector=KpiSelector("power_units", Items[str] | None, "power units"), check=check_units,
     minimums=_minimums, hint="power (with snmp.devices)",
+    scope=MaintenanceScope("power_units", "power unit", lambda config, names: map(unit_fault, names)),
 )
 
 

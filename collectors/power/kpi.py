@@ -45,8 +45,8 @@ def chosen(kpi: KpiConfig, config: Config) -> list[PowerUnit]:
 
 
 def power_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
-    """Each chosen unit's fault series; maintenance: the global windows only."""
-    return tuple(unit_fault(u.name) for u in chosen(kpi, config)), None
+    """Each chosen unit's fault series (a window listing the unit, or a global one, covers it)."""
+    return tuple(unit_fault(u.name) for u in chosen(kpi, config))
 
 
 def power_parts(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Mapping[str, tuple[str, ...]]:

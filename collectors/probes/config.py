@@ -15,9 +15,10 @@ from typing import Annotated, Literal, Sequence
 
 from pydantic import AfterValidator, Field, model_validator
 
-from agent.config_sections import Duration as Minimum, KpiSelector, NamedList, unique
+from agent.config_sections import Duration as Minimum, KpiSelector, MaintenanceScope, NamedList, unique
 from agent.schema import BodyLimit, Duration, HttpUrl, Items, Model, Name, Secret, check_polled_http
 from collectors.cloud.capacity import parse_path
+from collectors.probes.series import probe_up
 
 
 def _no_colon(value: str) -> str:
@@ -113,6 +114,7 @@ def _minimums(where: str, probe: Probe) -> list[Minimum]:
 SECTION = NamedList(
     key="probes", model=Probe, what="probe", needs="needs at least one entry in probes",
     selector=KpiSelector("probes", Items[str] | None, "HTTP probes"), check=check_probes, minimums=_minimums,
+    scope=MaintenanceScope("probes", "probe", lambda config, names: map(probe_up, names)),
 ).section()
 
 __all__ = ["JsonCondition", "Probe", "SECTION", "check_probes"]

@@ -22,8 +22,8 @@ def chosen(kpi: KpiConfig, config: Config) -> list[Probe]:
 
 
 def probe_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
-    """Each chosen probe's state series; maintenance: the global windows only."""
-    return tuple(probe_up(p.name) for p in chosen(kpi, config)), None
+    """Each chosen probe's state series (a window listing the probe, or a global one, covers it)."""
+    return tuple(probe_up(p.name) for p in chosen(kpi, config))
 
 
 def probe_parts(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Mapping[str, tuple[str, ...]]:

@@ -46,7 +46,7 @@ def chosen(kpi: KpiConfig, config: Config) -> list[SecurityScan]:
 def scan_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
     """Each chosen scan's findings series and the zone; none without scans (a shard that owns none)."""
     names = tuple(scan_findings(s.name) for s in chosen(kpi, config))
-    return (names + (ZONE_INPUT + config.agent.timezone,) if names else ()), None
+    return names + (ZONE_INPUT + config.agent.timezone,) if names else ()
 
 
 def _zone(plan: Plan) -> ZoneInfo:

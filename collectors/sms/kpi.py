@@ -49,8 +49,8 @@ def sms_inputs(definition: KpiDefinition, kpi: Any, config: Any) -> tuple[tuple[
         if kpi.gateways is None or gateway.name in kpi.gateways
     )
     if not names:  # nothing to count (a shard that owns none of the gateways)
-        return (), None
-    return names + (ZONE_INPUT + config.agent.timezone,), None
+        return ()
+    return names + (ZONE_INPUT + config.agent.timezone,)
 
 
 def _feeds(kpi: Plan) -> list[str]:

@@ -18,10 +18,10 @@ from typing import Callable, Mapping, Sequence, TypeVar
 
 from agent.config import Config
 from collectors.snmp.config import Link, SnmpDefaults, SnmpDevice
-from agent.series import (
+from collectors.snmp.series import (
     link_available as available_series,  # the KPI engine reads these series
 )
-from agent.series import link_up as up_series
+from collectors.snmp.series import link_up as up_series
 from agent.metrics import METRICS
 from collectors.base import (
     CollectorError,

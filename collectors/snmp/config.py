@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, Literal, Mapping, Sequence
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from agent.config_sections import (
     ConfigSection,
     KpiSelector,
+    MaintenanceScope,
     Names,
     PartialValidation,
     Problem,
@@ -204,7 +205,7 @@ class SnmpView(SectionView):
 
     @property
     def names(self) -> Mapping[str, Names]:  # type: ignore[override]
-        return {"link group": self.group_names, "link": self.link_names}
+        return {"link group": self.group_names, "link": self.link_names, "SNMP device": self.device_names}
 
     def problems(self) -> list[Problem]:
         problems = unique(self.devices, "snmp.devices") + unique(self.groups, "link_groups")
@@ -287,6 +288,28 @@ def partial_view(data: Mapping[str, Any], seen: PartialValidation) -> SnmpView:
     )
 
 
+def link_scope(link: str, group: str, device: str) -> tuple[tuple[str, str], ...]:
+    """The (window key, name) pairs by which a maintenance window covers a link: it, its group, its device."""
+    return (("links", link), ("link_groups", group), ("devices", device))
+
+
+def _covered_series(config: Any, key: str, names: frozenset[str]) -> Iterator[str]:
+    """The series of the links (and, by ``devices``, the devices) that a window listing ``names`` covers."""
+    from collectors.snmp import series  # the series module imports nothing of the config
+
+    for group in config.link_groups:
+        for link in group.links:
+            if any(k == key and name in names for k, name in link_scope(link.name, group.name, link.device)):
+                yield series.link_up(link.name)
+                yield series.link_available(link.name)
+    if key == "devices":
+        yield from (series.device_answered(name) for name in names)
+
+
+def _scope(key: str, what: str) -> MaintenanceScope:
+    return MaintenanceScope(key, what, lambda config, names: _covered_series(config, key, names))
+
+
 SECTION = ConfigSection(
     fields=(("snmp", SnmpSettings, SnmpSettings()), ("link_groups", Items[LinkGroup], ())),
     hint="snmp.devices (with link_groups and kpis)",
@@ -299,4 +322,5 @@ SECTION = ConfigSection(
         Link: (frozenset({"name", "device"}), frozenset({"if_name", "if_descr", "if_alias"})),
     },
     mixin=SnmpConfigAccess,
+    scopes=(_scope("links", "link"), _scope("link_groups", "link group"), _scope("devices", "SNMP device")),
 )

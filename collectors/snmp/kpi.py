@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from agent import periods, series
+from agent import periods
+from collectors.snmp import series
 from agent.config import Config, KpiConfig
 from agent.kpi_definition import KpiDefinition
 from agent.kpi_types import KpiResult, LedgerReader, Maintenance, Plan
@@ -41,7 +42,7 @@ def parts_of(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Mappi
 
 
 def counted_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
-    return tuple(name for names in parts_of(definition, kpi, config).values() for name in names), None
+    return tuple(name for names in parts_of(definition, kpi, config).values() for name in names)
 
 
 def answered_count(plan: Plan, ledger: LedgerReader, period: periods.Period, end: float,

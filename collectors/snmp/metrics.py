@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from agent.metric_spec import LINK_LABELS as _LINK
 from agent.metric_spec import MetricSpec
+
+_LINK = ("link", "group", "device")  # every per-link family's labels, in this order
 
 METRICS = (
     # Links.
@@ -23,6 +24,12 @@ METRICS = (
     MetricSpec("sla_link_transmit_errors_total", "counter", _LINK, "Raw ifOutErrors of the link's interface (snmp.link_metrics: errors)."),
     MetricSpec("sla_link_receive_discards_total", "counter", _LINK, "Raw ifInDiscards of the link's interface (snmp.link_metrics: errors)."),
     MetricSpec("sla_link_transmit_discards_total", "counter", _LINK, "Raw ifOutDiscards of the link's interface (snmp.link_metrics: errors)."),
+    # Links: the time in each state, counted by the agent (collectors/snmp/link_states.py).
+    MetricSpec("sla_link_state_seconds_total", "counter", (*_LINK, "state"),
+               "Seconds the link spent in each state since the agent began measuring it (agent start, or the "
+               "config reload that added it): maintenance inside a window that applies to the link; else up or "
+               "down as the ledger's observations say; else unknown. Counted up to the scrape (the current "
+               "state's counter grows 1 s per second); restarts at 0 with the agent."),
     MetricSpec("sla_snmp_rejected_responses_total", "counter", ("reason",),
                "SNMP replies discarded: from another address than the device polled (wrong_address), not "
                "BER (malformed), another community (wrong_community), not a Response (not_a_response), no "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from agent import series
+from collectors.snmp import series
 from agent.catalogue import KpiDefinition
 from agent.config import Config, KpiConfig
 from agent.sources import Inputs, KindSpec, SourceSpec
@@ -23,7 +23,7 @@ def link_group_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config)
         return counted_inputs(definition, kpi, config)
     group = config.link_group(kpi.link_group or "")
     name = series.link_up if definition.kind == "availability" else series.link_available
-    return tuple(name(link.name) for link in group.links), group.name
+    return tuple(name(link.name) for link in group.links)
 
 
 def query_labels(definition: KpiDefinition, kpi: KpiConfig, target: Target) -> tuple[dict[str, str], dict[str, str]]:
@@ -83,6 +83,13 @@ def shard(config: Config, owns: Callable[[str, str], bool]) -> dict[str, Any]:
     return {"snmp": config.snmp.model_copy(update={"devices": devices}), "link_groups": groups}
 
 
+def live(config: Config, clock: Callable[[], float]) -> Any:
+    """Every configured link's seconds per state (sla_link_state_seconds_total), counted from now."""
+    from collectors.snmp.link_states import LinkStates
+
+    return LinkStates.from_config(config, clock)
+
+
 def incident_series(config: Config) -> list[tuple[str, str, str]]:
     """Every configured link's state: its down time is a network incident."""
     return [(series.link_up(link.name), "network", f"link {link.name} ({group.name})")
@@ -95,5 +102,5 @@ SOURCE = SourceSpec(name="snmp", serves=("link_group", "devices", "organisations
                                     met_help="1 when the count of those that answered this month is {target}"),),
                     query_labels=query_labels, dashboards=dashboards, capacity_alert=capacity_alert,
                     slis=slis, intervals=intervals, counts=counts, shard=shard,
-                    incident_series=incident_series, store=store,
+                    incident_series=incident_series, store=store, live=live,
                     concurrency=lambda config: config.snmp.max_concurrency, custom_kpis="link_group")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from agent import series, sli
+from agent import sli
+from collectors.snmp import series
 from agent.export import prometheus_measure as pm
 from agent.export.prometheus_source import Labels, Points, label, without
 from agent.export.rows import Outage
@@ -50,9 +51,9 @@ class LinkStore:
         if plan.definition.kind != "availability":
             return None  # the inventory counts are the ledger's (device answers are not in the store)
         end = self._view.end(period)
-        steps = self.link_steps(plan.group or "", period.start, end)
+        steps = self.link_steps(plan.config.link_group or "", period.start, end)
         totals = sli.Totals()
-        for link in self._links.get(plan.group or "", ()):
+        for link in self._links.get(plan.config.link_group or "", ()):
             totals = totals + pm.link_totals(steps.get(link, []), period.start, end)
         value = sli.availability(totals)
         return KpiResult(definition=plan.definition, target=plan.target, period=period, until=end,
@@ -60,7 +61,7 @@ class LinkStore:
                          coverage=totals.coverage, min_coverage=plan.config.min_coverage, totals=totals)
 
     def gauge_query(self, plan: Plan) -> GaugeQuery:
-        where = f'{{group="{plan.group}"}}'
+        where = f'{{group="{plan.config.link_group}"}}'
         return GaugeQuery(f"sla_link_up{where}",
                           f"max by (link) (sla_link_capacity_bytes_per_second{where} * sla_link_up{where})",
                           lambda labels: series.link_available(label(labels, "link") or ""))
@@ -68,15 +69,15 @@ class LinkStore:
     def outages(self, plan: Plan, period: Period) -> list[Outage]:
         """Each link's runs of scrape intervals in which "down" grew (times approximate, seconds exact)."""
         end = self._view.end(period)
-        steps = self.link_steps(plan.group or "", period.start, end)
+        steps = self.link_steps(plan.config.link_group or "", period.start, end)
         return [Outage(link, max(period.start, a), min(end, b), seconds)
-                for link in self._links.get(plan.group or "", ())
+                for link in self._links.get(plan.config.link_group or "", ())
                 for a, b, seconds in pm.outages(steps.get(link, [])) if seconds > 0]
 
     def state_spans(self, plan: Plan, period: Period) -> Iterator[tuple[str, list[tuple[float, float, str]]]]:
         end = self._view.end(period)
-        steps = self.link_steps(plan.group or "", period.start, end)
-        for link in self._links.get(plan.group or "", ()):
+        steps = self.link_steps(plan.config.link_group or "", period.start, end)
+        for link in self._links.get(plan.config.link_group or "", ()):
             yield link, pm.state_spans(steps.get(link, []), period.start, end)
 
     def note(self, kind: str, step: float | None, lang: str) -> str:

@@ -8,7 +8,7 @@ import urllib.request
 import aiohttp
 
 from agent.exposition import make_app
-from agent.link_states import LinkId, LinkStates
+from collectors.snmp.link_states import LinkId, LinkStates
 from agent.state import AgentState
 from agent.web import Listener
 from tests.fakes import FakeClock
@@ -18,7 +18,7 @@ from tests.unit.test_textformat import busy_state
 def large_state() -> AgentState:
     state = busy_state()
     links = [LinkId(f"link-{i}", "g", f"rt-{i % 50}") for i in range(20_000)]
-    state.link_states = LinkStates(links, clock=FakeClock(1012.0))
+    state.live = (LinkStates(links, clock=FakeClock(1012.0)),)
     return state
 
 

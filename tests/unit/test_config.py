@@ -397,12 +397,12 @@ CASES: list[tuple[str, list[Callable[[dict], None]], list[str]]] = [
     ("maintenance_empty_links", [edit("maintenance.0", {"name": "m", "links": [], "start": "2026-11-01T02:00:00",
                                                         "end": "2026-11-01T04:00:00"})],
      ["maintenance[0].links: an empty list scopes the window to nothing: name at least one, or leave the key out "
-      "(no links and no link_groups: a window for everything)"]),
+      "(a window that sets none of links, link_groups, devices, probes, power_units is for everything)"]),
     ("maintenance_empty_link_groups", [edit("maintenance.0", {"name": "m", "link_groups": [],
                                                               "start": "2026-11-01T02:00:00",
                                                               "end": "2026-11-01T04:00:00"})],
      ["maintenance[0].link_groups: an empty list scopes the window to nothing: name at least one, or leave the key "
-      "out (no links and no link_groups: a window for everything)"]),
+      "out (a window that sets none of links, link_groups, devices, probes, power_units is for everything)"]),
     # lower bounds of how often the agent works
     ("snmp_interval_1ms", [edit("snmp.defaults.interval", "1ms")],
      ["snmp.defaults.interval: 0.001s is below the minimum of 1s: each poll walks the device's interface tables, "

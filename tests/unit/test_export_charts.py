@@ -15,7 +15,7 @@ from agent.export import svg
 from agent.export.measure import CHART_BUCKETS, LedgerMeasurements
 from agent.export.rows import Distribution, GaugeChart
 from agent.ledger import Ledger
-from agent.series import link_available, link_up
+from collectors.snmp.series import link_available, link_up
 
 SH = ZoneInfo("Asia/Shanghai")
 OCTOBER = periods.month(2026, 10, SH)

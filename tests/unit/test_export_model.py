@@ -26,7 +26,7 @@ from agent.exposition import make_registry
 from agent.kpi import KpiEngine
 from agent.kpi_types import KpiResult
 from agent.ledger import Ledger
-from agent.series import link_available, link_up
+from collectors.snmp.series import link_available, link_up
 from agent.state import AgentState
 from agent.units import parse_target
 

@@ -13,7 +13,7 @@ from agent.cli import main
 from agent.config import parse_config
 from agent.kpi import KpiEngine
 from agent.ledger import Ledger
-from agent.series import link_up
+from collectors.snmp.series import link_up
 from collectors.incidents import incidents as inc
 from collectors.incidents import store
 from collectors.probes.series import probe_up

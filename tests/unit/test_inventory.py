@@ -14,7 +14,7 @@ from agent.config import load_config
 from agent.kpi import KpiEngine
 from agent.ledger import Ledger
 from agent.schema import ConfigError
-from agent.series import link_up
+from collectors.snmp.series import link_up
 from collectors.snmp.series import device_answered
 
 SH = ZoneInfo("Asia/Shanghai")

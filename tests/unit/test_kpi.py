@@ -9,8 +9,8 @@ from agent import periods
 from agent.config import parse_config
 from agent.kpi import KpiEngine
 from agent.ledger import Ledger
-from agent.series import link_available as link_available_series
-from agent.series import link_up as link_up_series
+from collectors.snmp.series import link_available as link_available_series
+from collectors.snmp.series import link_up as link_up_series
 
 SH = ZoneInfo("Asia/Shanghai")
 GBIT = 1e9 / 8  # bytes/s in one Gbit/s

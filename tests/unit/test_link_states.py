@@ -1,4 +1,4 @@
-"""sla_link_state_seconds_total (agent/link_states.py): window scoping, reloads, the text, and the KPI engine's figures."""
+"""sla_link_state_seconds_total (collectors/snmp/link_states.py): window scoping, reloads, the text, and the KPI engine's figures."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from agent.app import Agent
 from agent.config import parse_config
 from agent.exposition import make_registry
-from agent.link_states import LinkId, LinkStates
+from collectors.snmp.link_states import LinkId, LinkStates
 from agent.scheduler import PollOutcome
 from agent.state import AgentState
 from collectors.base import Observation
@@ -99,7 +99,7 @@ async def test_summed_over_a_group_the_counters_are_the_availability_kpi(tmp_pat
     await agent.evaluate()
     totals = next(r for r in agent.state.kpis if r.definition.id == "egress_link_availability").totals
     assert totals is not None
-    seconds = agent.state.link_states.seconds()
+    seconds = agent.state.live[0].seconds()
     assert seconds["ct"] == (80, 10, 20, 40)
     assert seconds["cu"] == (110, 0, 30, 10)
     up, down, _, maintenance = (sum(s) for s in zip(seconds["ct"], seconds["cu"]))
@@ -164,23 +164,23 @@ def text_values(text: str) -> dict[tuple[str, str], float]:
 def test_each_scrape_shows_the_time_up_to_itself_from_lines_kept_between_changes(tmp_path):
     clock = FakeClock(T0)
     state = AgentState()
-    state.link_states = LinkStates.from_config(config(tmp_path, [window("w", 100, 130, links=["cu"])]), clock)
-    poll(state.link_states, T0 + 10, ct=1.0, cu=0.0, m1=None)
+    state.live = (LinkStates.from_config(config(tmp_path, [window("w", 100, 130, links=["cu"])]), clock),)
+    poll(state.live[0], T0 + 10, ct=1.0, cu=0.0, m1=None)
     clock.now = T0 + 20.25
     first = text_values(state.render().decode())
     assert first[("ct", "up")] == 10.25 and first[("ct", "unknown")] == 10
     assert first[("cu", "down")] == 10.25 and first[("m1", "unknown")] == 20.25
-    kept = state.link_states._by_name["ct"].view[0].text
-    poll(state.link_states, T0 + 40, ct=1.0, cu=0.0, m1=None)  # the same states: the kept lines stay
+    kept = state.live[0]._by_name["ct"].view[0].text
+    poll(state.live[0], T0 + 40, ct=1.0, cu=0.0, m1=None)  # the same states: the kept lines stay
     clock.now = T0 + 41
     second = text_values(state.render().decode())
     assert second[("ct", "up")] - first[("ct", "up")] == 41 - 20.25
-    assert state.link_states._by_name["ct"].view[0].text is kept
+    assert state.live[0]._by_name["ct"].view[0].text is kept
     # Inside cu's window, no poll since it began: the long way, still exact.
     clock.now = T0 + 110
     third = text_values(state.render().decode())
     assert (third[("cu", "down")], third[("cu", "maintenance")]) == (90, 10)
-    assert third == {(link, state): value for link, seconds in state.link_states.seconds().items()
+    assert third == {(link, state): value for link, seconds in state.live[0].seconds().items()
                      for state, value in zip(("up", "down", "unknown", "maintenance"), seconds)}
 
 

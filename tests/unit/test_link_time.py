@@ -1,4 +1,4 @@
-"""One link's seconds per state (agent/link_time.py): hand-worked cases, and the ledger's own segments as the oracle."""
+"""One link's seconds per state (collectors/snmp/link_time.py): hand-worked cases, and the ledger's own segments as the oracle."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from agent import sli
 from agent.ledger import Ledger
-from agent.link_time import DOWN, NO_MAINTENANCE, UNKNOWN, UP, Calendar, LinkClock, split, state_of
+from collectors.snmp.link_time import DOWN, NO_MAINTENANCE, UNKNOWN, UP, Calendar, LinkClock, split, state_of
 
 T0 = 1_790_000_000.0
 V = 60.0  # validity: two 30 s poll intervals

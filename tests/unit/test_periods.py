@@ -394,6 +394,12 @@ def test_aware_dtstart_is_converted_to_the_windows_zone() -> None:
 
 # --- which windows apply to a link group ----------------------------------------------------------
 
+
+def of_group(group: str | None) -> tuple[tuple[str, str], ...]:
+    """The scope of a link group as a whole (no link of it): its name under link_groups."""
+    return (("link_groups", group),) if group is not None else ()
+
+
 WINDOWS = [
     # Global: 2026-11-10 01:00-03:00 +08 = 2026-11-09 17:00-19:00Z.
     window(name="global", start="2026-11-10T01:00:00", end="2026-11-10T03:00:00"),
@@ -408,14 +414,14 @@ WINDOWS = [
 
 
 def test_group_windows_merge_with_global_ones() -> None:
-    assert maintenance_spans(WINDOWS, "internet_egress", NOVEMBER.start, NOVEMBER.end, SHANGHAI) == [
+    assert maintenance_spans(WINDOWS, of_group("internet_egress"), NOVEMBER.start, NOVEMBER.end, SHANGHAI) == [
         span("2026-11-09T17:00", "2026-11-09T21:00"),  # global 17-19Z and egress 18-21Z merged
         span("2026-11-25T04:00", "2026-11-25T05:00"),
     ]
 
 
 def test_other_groups_windows_do_not_apply() -> None:
-    assert maintenance_spans(WINDOWS, "mobile_office", NOVEMBER.start, NOVEMBER.end, SHANGHAI) == [
+    assert maintenance_spans(WINDOWS, of_group("mobile_office"), NOVEMBER.start, NOVEMBER.end, SHANGHAI) == [
         span("2026-11-09T17:00", "2026-11-09T19:00"),
         span("2026-11-19T16:00", "2026-11-19T17:00"),
         span("2026-11-25T04:00", "2026-11-25T05:00"),
@@ -424,7 +430,7 @@ def test_other_groups_windows_do_not_apply() -> None:
 
 @pytest.mark.parametrize("group", [None, "access_links"])
 def test_only_global_windows_for_no_or_an_unlisted_group(group: str | None) -> None:
-    assert maintenance_spans(WINDOWS, group, NOVEMBER.start, NOVEMBER.end, SHANGHAI) == [
+    assert maintenance_spans(WINDOWS, of_group(group), NOVEMBER.start, NOVEMBER.end, SHANGHAI) == [
         span("2026-11-09T17:00", "2026-11-09T19:00"),
     ]
 
@@ -436,7 +442,7 @@ def test_maintenance_spans_merges_recurring_and_one_off() -> None:
         # Sunday 8 Nov 03:00-06:00 +08 = Saturday 7 Nov 19:00-22:00Z: extends that Sunday's window.
         window(start="2026-11-08T03:00:00", end="2026-11-08T06:00:00"),
     ]
-    spans = maintenance_spans(windows, "internet_egress", NOVEMBER.start, NOVEMBER.end, SHANGHAI)
+    spans = maintenance_spans(windows, of_group("internet_egress"), NOVEMBER.start, NOVEMBER.end, SHANGHAI)
     assert spans[:3] == [
         span("2026-10-31T18:00", "2026-10-31T20:00"),
         span("2026-11-07T18:00", "2026-11-07T22:00"),
@@ -446,4 +452,4 @@ def test_maintenance_spans_merges_recurring_and_one_off() -> None:
 
 
 def test_no_windows() -> None:
-    assert maintenance_spans([], "internet_egress", NOVEMBER.start, NOVEMBER.end, SHANGHAI) == []
+    assert maintenance_spans([], of_group("internet_egress"), NOVEMBER.start, NOVEMBER.end, SHANGHAI) == []

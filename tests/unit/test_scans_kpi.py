@@ -168,10 +168,10 @@ def test_an_empty_selection_reads_nothing():
     config = make_config([])
     definition = scans_kpi.chosen(config.kpis[0], config)
     assert definition == []
-    assert scans_kpi.scan_inputs(None, config.kpis[0], config) == ((), None)  # type: ignore[arg-type]
+    assert scans_kpi.scan_inputs(None, config.kpis[0], config) == ()  # type: ignore[arg-type]
     # With scans the plan carries the zone for the note, which is never read as a ledger series.
     assert scans_kpi.scan_inputs(None, make_config().kpis[0], make_config()) == (  # type: ignore[arg-type]
-        (scan_findings("portal"), scan_findings("service"), "tz:Asia/Shanghai"), None)
+        scan_findings("portal"), scan_findings("service"), "tz:Asia/Shanghai")
 
 
 def test_the_export_row_of_table_12(tmp_path):

@@ -9,7 +9,7 @@ from prometheus_client.utils import floatToGoString
 from prometheus_client.parser import text_string_to_metric_families
 
 from agent.exposition import make_registry
-from agent.link_states import LinkId, LinkStates
+from collectors.snmp.link_states import LinkId, LinkStates
 from agent.metrics import METRICS
 from agent.scheduler import KindStats, PollOutcome
 from agent.state import AgentState
@@ -28,7 +28,7 @@ def busy_state() -> AgentState:
     state = AgentState()
     awkward = 'quote " back\\slash\nnewline 至电信'
     clock = FakeClock(990.0)
-    state.link_states = LinkStates([LinkId(awkward, "g", "rt-1"), LinkId("b", "g", "rt-1")], clock=clock)
+    state.live = (LinkStates([LinkId(awkward, "g", "rt-1"), LinkId("b", "g", "rt-1")], clock=clock),)
     samples = (
         link_sample("sla_link_up", awkward, 1.0),
         link_sample("sla_link_receive_bytes_total", "b", 2.0**63),
@@ -120,7 +120,7 @@ def test_only_whole_values_are_remembered_so_rates_and_uptimes_do_not_pile_up():
 def test_the_batches_a_scrape_is_written_in_join_to_the_whole_text_and_stay_near_their_size():
     state = busy_state()
     clock = FakeClock(1012.0)
-    state.link_states = LinkStates([LinkId(f"l{i}", "g", f"rt-{i % 7}") for i in range(3000)], clock=clock)
+    state.live = (LinkStates([LinkId(f"l{i}", "g", f"rt-{i % 7}") for i in range(3000)], clock=clock),)
     whole = state.render()
     for size in (1, 4096, 64 * 1024, len(whole) + 1):
         batches = list(state.render_batches(size))

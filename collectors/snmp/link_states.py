@@ -5,15 +5,14 @@ can read a month from exactly: the four states partition the wall-clock time
 since the agent began measuring the link (its start, or the reload that added
 it), counted up to the scrape, so between two scrapes the current state's
 counter grows by exactly the time between them. They restart at 0 with the
-agent. The accounting is agent/link_time.py; this module maps the config's
+agent. The accounting is collectors/snmp/link_time.py; this module maps the config's
 links and maintenance windows onto it and renders the lines.
 
-Maintenance scope: a window applies to a link when ``applies_to(link's group,
-link)``: it lists the link, or the link's group, or it is global. That is
-exactly the per-link maintenance the KPI engine uses for every link-group KPI
-(KpiEngine.maintenance: a KPI's group is its links' group, and a link belongs
-to one group), so ``sum(up) / sum(up + down)`` over a group's links is the
-group's availability KPI over the same time.
+Maintenance scope: a window applies to a link when it lists the link, the
+link's group or its device, or it is global (collectors/snmp/config.link_scope). Those are
+exactly the windows that cover the link's series in the KPI engine
+(agent/maintenance.py), so ``sum(up) / sum(up + down)`` over a group's links is
+the group's availability KPI over the same time.
 
 Threads: observations are applied on the event loop, /metrics renders on a
 thread of its own. Both take ``_lock`` briefly: a render to fix the time it
@@ -31,9 +30,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from agent import periods, series, textformat
+from agent import periods, textformat
+from collectors.snmp import series
 from agent.config import Config, MaintenanceWindow
-from agent.link_time import MAINTENANCE, NO_MAINTENANCE, STATES, Calendar, Closed, LinkClock, Seconds, state_of
+from collectors.snmp.config import link_scope
+from collectors.snmp.link_time import MAINTENANCE, NO_MAINTENANCE, STATES, Calendar, Closed, LinkClock, Seconds, state_of
 from agent.sli import Span
 
 if TYPE_CHECKING:
@@ -157,7 +158,8 @@ class LinkStates:
         groups: dict[int, tuple[Calendar, list[_Link]]] = {}
         by_name: dict[str, _Link] = {}
         for link_id in links:
-            applies = tuple(w for w in windows if w.applies_to(link_id.group, link_id.link))
+            scope = link_scope(link_id.link, link_id.group, link_id.device)
+            applies = tuple(w for w in windows if w.applies_to(scope))
             key = (zone.key, applies)
             calendar = calendars.get(key) or self._calendars.get(key)
             if calendar is None:
@@ -196,7 +198,7 @@ class LinkStates:
             return self._shown
 
     def seconds(self) -> dict[str, Seconds]:
-        """Each link's seconds per state (agent.link_time.STATES order), by link name, as of now."""
+        """Each link's seconds per state (link_time.STATES order), by link name, as of now."""
         t = self.now()
         return {name: link.seconds(t) for name, link in self._by_name.items()}
 

@@ -1,6 +1,6 @@
 """One link's time by state (up, down, unknown, maintenance), counted forward as observations come.
 
-The arithmetic behind ``sla_link_state_seconds_total`` (agent/link_states.py
+The arithmetic behind ``sla_link_state_seconds_total`` (collectors/snmp/link_states.py
 keeps one :class:`LinkClock` per configured link). No I/O; every time is a
 wall-clock Unix second handed in by the caller.
 
@@ -125,7 +125,7 @@ class Closed:
     Immutable for the accounting; a new one is made at every change of state
     (not at every observation), so the text that a scrape formats from it is
     kept across polls that only confirm the state: ``text`` is the state that
-    is growing and the ends of the other states' lines (agent/link_states.py),
+    is growing and the ends of the other states' lines (collectors/snmp/link_states.py),
     one tuple, so a reader on another thread never sees half of it.
     """
 
