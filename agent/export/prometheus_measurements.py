@@ -90,7 +90,7 @@ class PrometheusMeasurements:
             step = self._view.steps[plan.definition.id] = self._view.interval(query.sampled, end)
             wanted = set(plan.inputs)
             if end > start:
-                for labels, points in self._api.query_range(query.expr, start, end, step).items():
+                for labels, points in self._api.query_range(query.expr, start, end, step, query.sampled).items():
                     name = query.name_of(labels)
                     if name in wanted:
                         out[name] = pm.gauge_segments(points, step, end)

@@ -199,21 +199,63 @@ class PrometheusApi:
             cursor = upper
         return out
 
-    def query_range(self, expr: str, start: float, end: float, step: float) -> dict[Labels, Points]:
-        """Evaluated points every ``step`` in ``[start, end]``, per series (chunked under the points limit)."""
+    def query_range(self, expr: str, start: float, end: float, step: float,
+                    sampled: str | None = None) -> dict[Labels, Points]:
+        """Evaluated points every ``step`` in ``[start, end]``, per series (chunked under the points limit).
+
+        With ``sampled`` (a selector of the series ``expr`` reads), only the stretches in which it has
+        samples are asked for (``busy``): a year-to-date figure from a store that keeps 15 days, or
+        scraped every second, is otherwise thousands of requests for nothing. The points are those of
+        the whole range, on the same grid (``start + k * step``).
+        """
         out: dict[Labels, Points] = {}
-        cursor = start
-        while cursor <= end:
-            upper = min(end, cursor + step * (MAX_POINTS - 1))
-            params = {"query": expr, "start": f"{cursor:.3f}", "end": f"{upper:.3f}", "step": f"{step:.3f}"}
-            for series in self._run(self._get("/api/v1/query_range", params))["result"]:
-                points = out.setdefault(labels_of(series.get("metric", {})), [])
-                for t, v in series.get("values", []):
-                    if not points or float(t) > points[-1][0]:
-                        points.append((float(t), float(v)))
-            cursor = upper + step
+        chunk = step * (MAX_POINTS - 1)
+        spans = [(start, end)] if sampled is None else self.busy(sampled, start, end, chunk)
+        for low, high in spans:
+            cursor = start + math.ceil(round((low - start) / step, 6)) * step  # on the grid
+            while cursor <= high:
+                upper = min(high, cursor + chunk)
+                params = {"query": expr, "start": f"{cursor:.3f}", "end": f"{upper:.3f}", "step": f"{step:.3f}"}
+                for series in self._run(self._get("/api/v1/query_range", params))["result"]:
+                    points = out.setdefault(labels_of(series.get("metric", {})), [])
+                    for t, v in series.get("values", []):
+                        if not points or float(t) > points[-1][0]:
+                            points.append((float(t), float(v)))
+                cursor = upper + step
         return out
 
+    def busy(self, selector: str, start: float, end: float, width: float) -> list[tuple[float, float]]:
+        """The stretches of ``[start, end]`` in which ``selector`` has samples, to within ``width``.
+
+        One range query counts the samples per ``width`` (each sample in one window); a window with
+        any, and the one after it (the lookback of the last samples reaches into it), is busy. If the
+        store refuses the count (its sample limit), all of ``[start, end]`` is.
+        """
+        width = max(width, (end - start) / (MAX_POINTS - 1), 1.0)
+        params = {"query": f"sum(count_over_time({selector}[{duration(width)}]))", "start": f"{start:.3f}",
+                  "end": f"{end + width:.3f}", "step": f"{width:.3f}"}
+        try:
+            result = self._run(self._get("/api/v1/query_range", params))["result"]
+        except StoreError as exc:
+            if "too many samples" in str(exc):
+                return [(start, end)]
+            raise
+        windows = [float(t) for series in result for t, v in series.get("values", []) if float(v) > 0]
+        return busy_spans(windows, width, start, end)
+
+
+def busy_spans(window_ends: Iterable[float], width: float, start: float, end: float) -> list[tuple[float, float]]:
+    """Merged ``[t - width, t + width]`` for each window ``(t - width, t]`` with samples, clipped to ``[start, end]``."""
+    spans: list[tuple[float, float]] = []
+    for t in sorted(window_ends):
+        low, high = max(start, t - width), min(end, t + width)
+        if high < low:
+            continue
+        if spans and low <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], high))
+        else:
+            spans.append((low, high))
+    return spans
 
 def label(labels: Labels, name: str) -> str | None:
     return next((v for k, v in labels if k == name), None)

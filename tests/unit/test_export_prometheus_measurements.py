@@ -43,7 +43,7 @@ class FakeApi:
         found = self._pick(self._raw, selector)
         return {k: [(t, v) for t, v in p if start <= t <= end] for k, p in found.items()}
 
-    def query_range(self, expr, start, end, step):
+    def query_range(self, expr, start, end, step, sampled=None):
         self.asked.append(expr)
         return {k: [(t, v) for t, v in p if start <= t <= end] for k, p in self._pick(self._ranges, expr).items()}
 
