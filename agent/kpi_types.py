@@ -95,6 +95,11 @@ class LedgerReader(Protocol):
         """The instant-by-instant sum of ``names`` over ``[start, end)`` (sli.sum_series)."""
         ...
 
+    def having(self, names: Sequence[str], start: float, end: float, *, below: float | None = None,
+               at_least: float | None = None) -> set[str]:
+        """Those of ``names`` with a value < ``below`` (or >= ``at_least``) in ``[start, end)``."""
+        ...
+
 
 class SegmentSums:
     """``state_seconds`` and ``summed`` from ``segments``, for readers without a faster way (the ledger has one)."""
@@ -110,6 +115,15 @@ class SegmentSums:
 
     def summed(self, names: Sequence[str], start: float, end: float) -> list[Segment]:
         return sli.sum_named(self.segments(names, start, end), names, start, end)
+
+    def having(self, names: Sequence[str], start: float, end: float, *, below: float | None = None,
+               at_least: float | None = None) -> set[str]:
+        def hit(value: float | None) -> bool:
+            if value is None:
+                return False
+            return value < below if below is not None else at_least is not None and value >= at_least
+
+        return {name for name, found in self.segments(names, start, end).items() if any(hit(v) for _, _, v in found)}
 
 
 class Evaluator(Protocol):

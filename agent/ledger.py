@@ -277,6 +277,24 @@ class Ledger:
                     result[by_id[sid]].append((max(s, start), min(e, end), v))
         return result
 
+    def having(self, names: Sequence[str], start: float, end: float, *, below: float | None = None,
+               at_least: float | None = None) -> set[str]:
+        """Those of ``names`` with a segment overlapping ``[start, end)`` whose value is < ``below``
+        (or >= ``at_least``): the few series of a fleet that were ever down, found without reading the rest."""
+        condition, bound = ("value < ?", below) if below is not None else ("value >= ?", at_least)
+        by_id = {self._ids[name]: name for name in names if name in self._ids}
+        ids = list(by_id)
+        found: set[str] = set()
+        with self._lock:
+            for at in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[at : at + _IN_CHUNK]
+                rows = self._db.execute(
+                    f'SELECT DISTINCT series_id FROM segments WHERE series_id IN ({",".join("?" * len(chunk))}) '
+                    f'AND start < ? AND "end" > ? AND {condition}', (*chunk, end, start, bound),
+                ).fetchall()
+                found.update(by_id[sid] for (sid,) in rows)
+        return found
+
     def state_seconds(self, names: Sequence[str], start: float, end: float) -> tuple[float, float]:
         """Known up and down seconds (sli.is_up) in ``[start, end)``, summed over ``names``; no maintenance."""
         ids = [self._ids[name] for name in names if name in self._ids]

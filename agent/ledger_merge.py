@@ -34,6 +34,12 @@ class MergedLedger(SegmentSums):
             found.sort(key=lambda segment: segment[0])
         return merged
 
+    def having(self, names: Sequence[str], start: float, end: float, *, below: float | None = None,
+               at_least: float | None = None) -> set[str]:
+        return {name for ledger in self._ledgers
+                for name in ledger.having([n for n in names if ledger.knows(n)], start, end, below=below,
+                                          at_least=at_least)}
+
     def read_each(self, work: Callable[[sqlite3.Connection], T]) -> list[T]:
         """``work`` on each ledger: records (the SMS store) that the reader adds up itself."""
         return [ledger.read(work) for ledger in self._ledgers]

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 
+DOWN_AT = 0.5  # an up series is down below it, a fault series at or above it
+
+
+def is_fault_series(series: str) -> bool:
+    return series.endswith(":fault")
+
+
 def is_down(series: str, value: float | None) -> bool:
     """Whether ``value`` of ``series`` is a fault; unknown (None) is never one."""
     if value is None:
         return False
-    return value >= 0.5 if series.endswith(":fault") else value < 0.5
+    return value >= DOWN_AT if is_fault_series(series) else value < DOWN_AT
 
 
 def is_good(series: str, value: float | None) -> bool:

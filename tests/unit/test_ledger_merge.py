@@ -71,3 +71,17 @@ def test_two_shards_ledgers_give_the_report_of_the_whole_fleet(tmp_path):
     alone = _report(config, tmp_path / "alone.json", shard0)
     assert alone["mobile_office_link_availability"] != expected["mobile_office_link_availability"]
     assert alone["sms_delivery_rate"] == expected["sms_delivery_rate"]
+
+
+def test_having_over_merged_ledgers_is_the_union(tmp_path):
+    from agent.ledger import Ledger
+    from agent.ledger_merge import MergedLedger
+
+    first, second = Ledger(tmp_path / "a.sqlite"), Ledger(tmp_path / "b.sqlite")
+    first.record([("link:a:up", 0.0, 0.0, 10.0), ("link:b:up", 1.0, 0.0, 10.0)])
+    second.record([("link:c:up", 0.0, 5.0, 10.0), ("power:u:fault", 1.0, 0.0, 10.0)])
+    merged = MergedLedger([first, second])
+    names = ["link:a:up", "link:b:up", "link:c:up", "link:gone:up"]
+    assert merged.having(names, 0.0, 20.0, below=0.5) == {"link:a:up", "link:c:up"}
+    assert merged.having(["power:u:fault"], 0.0, 20.0, at_least=0.5) == {"power:u:fault"}
+    merged.close()

@@ -81,6 +81,29 @@ def test_summed_capacity_equals_the_python_sweep_exactly(tmp_path_factory, entri
         ledger.close()
 
 
+@SETTINGS
+@given(observations(), WINDOW, st.lists(st.sampled_from((*SERIES, "never-written")), unique=True),
+       st.sampled_from([{"below": 0.5}, {"at_least": 0.5}, {"below": 0.2}]))
+def test_having_equals_the_python_path(tmp_path_factory, entries, window, names, bound):
+    ledger = _ledger(tmp_path_factory, entries)
+    try:
+        assert ledger.having(names, *window, **bound) == PythonPath(ledger).having(names, *window, **bound)
+    finally:
+        ledger.close()
+
+
+def test_having_by_hand(tmp_path):
+    """a down 60-80; b up throughout; c unknown; f a fault series at 1 during 30-40."""
+    ledger = Ledger(tmp_path / "ledger.db")
+    ledger.record([("a", 1.0, 0.0, 60.0), ("b", 1.0, 0.0, 100.0), ("c", None, 0.0, 100.0), ("f", 0.0, 0.0, 30.0)])
+    ledger.record([("a", 0.0, 60.0, 20.0), ("f", 1.0, 30.0, 10.0)])
+    assert ledger.having(["a", "b", "c", "never"], 0.0, 100.0, below=0.5) == {"a"}
+    assert ledger.having(["a", "b", "c"], 0.0, 60.0, below=0.5) == set()  # a's outage starts at 60
+    assert ledger.having(["f", "b"], 0.0, 100.0, at_least=0.5) == {"f", "b"}  # b's 1.0 is >= 0.5 too
+    assert ledger.having(["f"], 40.0, 100.0, at_least=0.5) == set()
+    ledger.close()
+
+
 def test_hand_worked_group(tmp_path):
     """Two links over [0, 100): a up 0-60 then down 60-80 then unknown; b up 10-100."""
     ledger = Ledger(tmp_path / "ledger.db")
