@@ -27,9 +27,7 @@ from pydantic import (
     BaseModel,
     Field,
     PrivateAttr,
-    SecretStr,
     ValidationError,
-    ValidationInfo,
     create_model,
     field_validator,
     model_validator,
@@ -39,15 +37,14 @@ from agent import units
 from agent.catalogue import BY_ID, KpiDefinition
 from agent.config_keys import error_message
 from agent.schema import (
-    BitRate,
     ConfigError,
+    ConfigPath,
     Duration,
     Items,
     ListenAddress,
     Listens,
     Model,
     Name,
-    Secret,
     TimeZoneName,
     below_minimum,
     duration_at_least,
@@ -73,13 +70,6 @@ def _shard_text(text: str | None) -> str | None:
     return text
 
 
-def _relative_to_config(path: Path | None, info: ValidationInfo) -> Path | None:
-    """A path written in the config, relative to the config file's directory (as secret files are)."""
-    if path is None or path.is_absolute():
-        return path
-    return Path((info.context or {}).get("base_dir", Path.cwd())) / path
-
-
 class AgentSettings(Listens, Model):
     listen: ListenAddress = "127.0.0.1:9877"
     data_dir: Path = Path("data")
@@ -87,7 +77,7 @@ class AgentSettings(Listens, Model):
     # How often month-to-date KPI figures are recomputed from the ledger.
     kpi_interval: KpiInterval = 15.0
     # TLS and basic auth of the HTTP endpoints (exporter-toolkit format; agent/webconfig.py).
-    web_config_file: Annotated[Path | None, AfterValidator(_relative_to_config)] = None
+    web_config_file: ConfigPath | None = None
     # Bounds on the HTTP listener (agent/web.py): open connections, and how long one
     # may sit without a request in progress (never sending one counts too).
     max_connections: int = Field(default=256, ge=8, le=65536)

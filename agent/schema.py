@@ -121,13 +121,29 @@ class Model(BaseModel):
         return self
 
 
+def config_dir(info: ValidationInfo) -> Path:
+    """The directory relative paths in the config are read from: the config file's (the cwd for a dict)."""
+    return Path((info.context or {}).get("base_dir", Path.cwd()))
+
+
+def _relative_to_config(path: Path | None, info: ValidationInfo) -> Path | None:
+    if path is None or path.is_absolute():
+        return path
+    return config_dir(info) / path
+
+
+# A file or directory named in the config: a relative one is relative to the config file's directory,
+# as secret files are (and as Prometheus reads its own).
+ConfigPath = Annotated[Path, AfterValidator(_relative_to_config)]
+
+
 _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 
 def _resolve_secret(value: Any, info: ValidationInfo) -> Any:
     """``${VAR}`` / ``{env: VAR}`` / ``{file: PATH}`` / literal -> the secret's text."""
     env: Mapping[str, str] = (info.context or {}).get("env", os.environ)
-    base: Path = (info.context or {}).get("base_dir", Path.cwd())
+    base = config_dir(info)
     if value is None or isinstance(value, SecretStr):
         return value
     if isinstance(value, dict):

@@ -9,13 +9,12 @@ and a declarative mapping of its fields).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal, Sequence, Union
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from agent.config_sections import Duration, KpiSelector, NamedList
-from agent.schema import BaseUrl, BodyLimit, Duration, HttpUrl, Items, Model, Name, Secret, check_polled_http
+from agent.config_sections import Duration as Minimum, KpiSelector, NamedList
+from agent.schema import BaseUrl, BodyLimit, ConfigPath, Duration, HttpUrl, Items, Model, Name, Secret, check_polled_http
 from collectors.cloud import capacity
 
 
@@ -76,7 +75,7 @@ class _Polled(Model):
     # Extra attempts for a request that failed with 5xx / 429 or a connection error.
     retries: int = Field(2, ge=0, le=10)
     verify_tls: bool = True
-    ca_file: Path | None = None
+    ca_file: ConfigPath | None = None
 
     @model_validator(mode="after")
     def _bounds(self) -> "_Polled":
@@ -201,7 +200,7 @@ MIN_CLOUD_INTERVAL = (10.0, "each poll authenticates and reads every region's in
 MIN_CLOUD_TIMEOUT = (1.0, "one poll is several HTTPS requests per region")
 
 
-def _minimums(where: str, cloud: OpenStackCloud | GenericCloud) -> list[Duration]:
+def _minimums(where: str, cloud: OpenStackCloud | GenericCloud) -> list[Minimum]:
     return [(f"{where}.interval", cloud.interval, MIN_CLOUD_INTERVAL), (f"{where}.timeout", cloud.timeout, MIN_CLOUD_TIMEOUT)]
 
 

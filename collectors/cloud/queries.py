@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from agent.generators.queries import CapacitySli, RatioSli, Sli, selector
+from agent.generators.queries import CapacitySli, Sli, selector
 
 _CLOUD_METRIC = {
     "vcpu": "sla_cloud_vcpu_capacity",

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, Mapping, Sequence
 
 from pydantic import AfterValidator, ValidationInfo, model_validator
@@ -36,7 +35,7 @@ from agent.config_sections import (
     unique,
     unknown_names,
 )
-from agent.schema import Duration, Items, Model, Name
+from agent.schema import Duration, Items, Model, Name, config_dir
 from collectors.power.profile import check_reference
 from collectors.power.series import unit_fault
 
@@ -49,7 +48,7 @@ def _no_colon(value: str) -> str:
 
 
 def _profile(value: str, info: ValidationInfo) -> str:
-    return check_reference(value, Path((info.context or {}).get("base_dir", Path.cwd())))
+    return check_reference(value, config_dir(info))
 
 
 UnitName = Annotated[Name, AfterValidator(_no_colon)]

@@ -10,13 +10,12 @@ of ``expect_status`` and every body condition given holds.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Annotated, Literal, Sequence
 
 from pydantic import AfterValidator, Field, model_validator
 
 from agent.config_sections import Duration as Minimum, KpiSelector, MaintenanceScope, NamedList, unique
-from agent.schema import BodyLimit, Duration, HttpUrl, Items, Model, Name, Secret, check_polled_http
+from agent.schema import BodyLimit, ConfigPath, Duration, HttpUrl, Items, Model, Name, Secret, check_polled_http
 from collectors.cloud.capacity import parse_path
 from collectors.probes.series import probe_up
 
@@ -75,7 +74,7 @@ class Probe(Model):
     # The whole request: DNS, connect, TLS, headers and the body read; beyond it the probe failed (timeout).
     timeout: Duration = 10.0
     verify_tls: bool = True
-    ca_file: Path | None = None
+    ca_file: ConfigPath | None = None
     # The largest body read for the conditions; a larger answer is a failure (too_large), read no further.
     max_body: BodyLimit = 2**20
 

@@ -9,13 +9,12 @@ relative to the config file's directory.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Sequence
 
-from pydantic import AfterValidator, ValidationInfo
+from pydantic import AfterValidator
 
 from agent.config_sections import Duration as Minimum, KpiSelector, NamedList, unique
-from agent.schema import BodyLimit, Duration, Items, Model, Name, TimeZoneName
+from agent.schema import BodyLimit, ConfigPath, Duration, Items, Model, Name, TimeZoneName
 
 
 def _no_colon(value: str) -> str:
@@ -23,13 +22,6 @@ def _no_colon(value: str) -> str:
     if ":" in value:
         raise ValueError(f"{value!r}: scan names may not contain ':'")
     return value
-
-
-def _config_relative(path: Path, info: ValidationInfo) -> Path:
-    # As agent.config does for its own paths (this module may not import it): relative to the config file.
-    if path.is_absolute():
-        return path
-    return Path((info.context or {}).get("base_dir", Path.cwd())) / path
 
 
 ScanName = Annotated[Name, AfterValidator(_no_colon)]
@@ -41,7 +33,7 @@ class SecurityScan(Model):
     """One scanner's report directory, read on its own interval; its newest report is the current state."""
 
     name: ScanName
-    directory: Annotated[Path, AfterValidator(_config_relative)]
+    directory: ConfigPath
     interval: Duration = 300.0
     # A larger report file is rejected unread (too_large): parsing is bounded in time and memory.
     max_report_bytes: BodyLimit = DEFAULT_MAX_REPORT

@@ -7,13 +7,26 @@ and webhook token as secrets (``${ENV}`` / ``{env: NAME}`` / ``{file: PATH}``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Sequence
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
-from agent.config_sections import Duration, KpiSelector, NamedList
-from agent.schema import BaseUrl, BodyLimit, Duration, Items, ListenAddress, Listens, Model, Name, Secret, check_polled_http, UrlPath, NonBlankSecret
+from agent.config_sections import Duration as Minimum, KpiSelector, NamedList
+from agent.schema import (
+    BaseUrl,
+    BodyLimit,
+    ConfigPath,
+    Duration,
+    Items,
+    ListenAddress,
+    Listens,
+    Model,
+    Name,
+    NonBlankSecret,
+    Secret,
+    UrlPath,
+    check_polled_http,
+)
 
 
 def _no_colon(value: str) -> str:
@@ -130,7 +143,7 @@ class SmsGateway(Model):
     # Largest feed page read; default page_size x RECORD_BYTES + PAGE_SLACK (max_page_body).
     max_body: BodyLimit | None = None
     verify_tls: bool = True
-    ca_file: Path | None = None
+    ca_file: ConfigPath | None = None
     webhook: Webhook | None = None
     canary: Canary | None = None  # optional synthetic canary (submit API)
 
@@ -175,7 +188,7 @@ MIN_CANARY_INTERVAL = (10.0, "each probe sends a real text message")
 MIN_CANARY_TIMEOUT = (1.0, "a delivery report takes seconds to come back; shorter fails every probe")
 
 
-def _minimums(where: str, gateway: SmsGateway) -> list[Duration]:
+def _minimums(where: str, gateway: SmsGateway) -> list[Minimum]:
     checks = [(f"{where}.interval", gateway.interval, MIN_SMS_INTERVAL), (f"{where}.timeout", gateway.timeout, MIN_SMS_TIMEOUT)]
     if gateway.canary is not None:
         checks += [(f"{where}.canary.interval", gateway.canary.interval, MIN_CANARY_INTERVAL),

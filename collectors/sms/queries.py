@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from agent.generators.queries import CapacitySli, RatioSli, Sli, selector
+from agent.generators.queries import RatioSli, Sli, selector
 
 def _gateway_labels(q: Mapping[str, str]) -> dict[str, str]:
     labels = {"job": q["job"]}

@@ -25,7 +25,7 @@ from agent.config_sections import (
     unique,
     unknown_names,
 )
-from agent.schema import BitRate, Duration, Items, Model, Name, Secret, duration_at_least
+from agent.schema import BitRate, Duration, Items, Model, Name, Secret, config_dir, duration_at_least
 
 MIN_SNMP_INTERVAL = (1.0, "each poll walks the device's interface tables, which devices refresh every few seconds")
 MIN_SNMP_TIMEOUT = (0.1, "a busy device's SNMP agent takes tens of milliseconds to answer; shorter reads it unknown")
@@ -114,8 +114,7 @@ class SnmpSettings(Model):
     def _inventory_relative(cls, value: Any, info: ValidationInfo) -> Any:
         # The file is relative to the config file, as secret files are.
         if isinstance(value, dict) and isinstance(value.get("file"), str):
-            base = Path((info.context or {}).get("base_dir", Path.cwd()))
-            value = {**value, "file": base / value["file"]}
+            value = {**value, "file": config_dir(info) / value["file"]}
         return value
 
     @model_validator(mode="after")

@@ -1121,3 +1121,29 @@ def test_links_share_their_set_of_given_fields_and_a_copy_does_not_touch_it(tmp_
     copied = a.model_copy(update={"capacity": 1e9})
     assert copied.model_fields_set == {"name", "device", "if_name", "capacity"}
     assert a.model_fields_set == b.model_fields_set == {"name", "device", "if_name"}
+
+
+def test_every_path_in_the_config_is_relative_to_the_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CA files, the scan directory and the inventory read from the config's directory, not the cwd."""
+    conf_dir = tmp_path / "etc"
+    conf_dir.mkdir()
+    (conf_dir / "cmdb.csv").write_text("name,address,type,organisation,credentials\nr9,127.0.0.1,router,org,c\n",
+                                       encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    from agent.config import parse_config
+
+    config = parse_config({
+        "snmp": {"inventory": {"file": "cmdb.csv", "credentials": {"c": {"community": "public"}}}},
+        "clouds": [{"type": "openstack", "name": "gc", "auth_url": "https://127.0.0.1:1/v3", "regions": ["r1"],
+                    "auth": {"type": "password", "username": "u", "password": "p", "project_name": "x"},
+                    "ca_file": "ca/cloud.pem"}],
+        "probes": [{"name": "code", "url": "https://127.0.0.1:1/code", "ca_file": "ca/app.pem"}],
+        "security_scans": [{"name": "portal", "directory": "zap"}],
+    }, str(conf_dir / "sla.yaml"), env={}, base_dir=conf_dir)
+    assert config.clouds[0].ca_file == conf_dir / "ca/cloud.pem"
+    assert config.probes[0].ca_file == conf_dir / "ca/app.pem"
+    assert config.security_scans[0].directory == conf_dir / "zap"
+    assert [d.name for d in config.snmp.devices] == ["r9"]
+    absolute = parse_config({"probes": [{"name": "code", "url": "https://127.0.0.1:1/c", "ca_file": "/etc/ca.pem"}]},
+                            "x.yaml", env={}, base_dir=conf_dir)
+    assert absolute.probes[0].ca_file == Path("/etc/ca.pem")
