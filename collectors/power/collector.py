@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from collectors.base import CollectorError, Observation, PollResult, Sample, Target, samplers
 from collectors.power.config import PowerUnit, check_units
-from collectors.power.judge import Baselines, Verdict, judge, number
+from collectors.power.baselines import BaselineStore
+from collectors.power.judge import Verdict, judge, number
 from collectors.power.metrics import READING_METRICS
 from collectors.power.profile import Profile, load_profile
 from collectors.power.series import unit_condition, unit_fault
@@ -53,7 +55,8 @@ class PowerCollector:
 
     kind = "power"
 
-    def __init__(self, units: Sequence[PowerUnit], devices: Sequence[SnmpDevice], defaults: SnmpDefaults) -> None:
+    def __init__(self, units: Sequence[PowerUnit], devices: Sequence[SnmpDevice], defaults: SnmpDefaults,
+                 ledger: Any = None) -> None:
         problems = check_units(units)
         if problems:
             raise ValueError("; ".join(f"{path}: {message}" for path, message in problems))
@@ -68,7 +71,7 @@ class PowerCollector:
             targets.append(PowerTarget(unit.name, unit.interval, unit.timeout + POLL_SLACK, unit,
                                        resolve_device(device, defaults), profile, series))
         self._targets = tuple(targets)
-        self._baselines: dict[str, Baselines] = {}  # per unit: its counters at the last poll that read them
+        self._baselines = BaselineStore(ledger)  # per unit: its counters at the last poll that read them
         self._last_fault: dict[str, float | None] = {}  # for logging a change once, not every poll
         self._sessions = Sessions()
 
@@ -81,6 +84,7 @@ class PowerCollector:
 
     async def close(self) -> None:
         self._sessions.close()
+        await self._baselines.close()
 
     async def poll(self, target: Target) -> PollResult:
         """Read one unit once, within its timeout; CollectorError on any failure."""
@@ -93,8 +97,8 @@ class PowerCollector:
             device = target.device
             raise CollectorError(f"{device.address}:{device.port}: poll did not finish within "
                                  f"{target.unit.timeout:g}s") from None
-        verdict = judge(target.profile, values, self._baselines.get(target.name, {}))
-        self._baselines[target.name] = verdict.baselines
+        verdict = judge(target.profile, values, await self._baselines.get(target.name, target.profile))
+        self._baselines.put(target.name, target.profile, verdict.baselines, time.time())
         self._log_change(target, verdict)
         return PollResult(self._observations(target, verdict), self._samples(target, verdict, values),
                           verdict.discontinuities)

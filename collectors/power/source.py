@@ -43,7 +43,7 @@ def build(config: Config, ledger: Any) -> list[Collector]:
         return []
     from collectors.power.collector import PowerCollector
 
-    return [PowerCollector(config.power, config.snmp.devices, config.snmp.defaults)]
+    return [PowerCollector(config.power, config.snmp.devices, config.snmp.defaults, ledger)]
 
 
 def slis() -> Mapping[str, Sli]:

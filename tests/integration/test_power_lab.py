@@ -199,3 +199,31 @@ async def test_the_agent_measures_a_fault_end_to_end(lab: PowerLab, tmp_path) ->
     assert found[("sla_power_fault", (("condition", "on_battery"), ("unit", "ups-a")))] == 1.0
     assert found[("sla_power_output_source", (("unit", "ups-a"),))] == 5.0
     assert found[("sla_target_up", (("collector", "power"), ("target", "cab-a1")))] == 1.0
+
+
+async def test_an_input_failure_while_the_agent_was_stopped_is_counted_after_the_restart(lab: PowerLab, tmp_path):
+    """The counter baseline is kept in the ledger: a failure the card counted meanwhile is a fault at the next poll."""
+    from agent.ledger import Ledger
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    config = parse_config({"snmp": {"defaults": {"timeout": "0.5s", "retries": 1}, "devices": lab.device_configs()},
+                           "power": lab.power_configs(interval="5s", timeout="2s")}, "lab.yaml")
+    first = PowerCollector(config.power, config.snmp.devices, config.snmp.defaults, ledger)
+    ups = next(t for t in first.targets() if t.name == "ups-a")
+    assert "input_failure" not in faults(await poll(first, ups))  # the first reading sets the baseline
+    await lab.bump_input_line_bads("ups-a", 2)
+    assert "input_failure" in faults(await poll(first, ups))  # the new baseline is written in the background
+    await first.close()  # a clean stop lets the write finish
+
+    await lab.bump_input_line_bads("ups-a", 1)  # while the agent is stopped
+    again = PowerCollector(config.power, config.snmp.devices, config.snmp.defaults, ledger)
+    ups = next(t for t in again.targets() if t.name == "ups-a")
+    assert "input_failure" in faults(await poll(again, ups))
+    assert "input_failure" not in faults(await poll(again, ups))  # counted once
+    await again.close()
+    # Without a kept baseline (a fresh ledger) the same first poll only sets it.
+    fresh = PowerCollector(config.power, config.snmp.devices, config.snmp.defaults, Ledger(tmp_path / "other.sqlite"))
+    ups = next(t for t in fresh.targets() if t.name == "ups-a")
+    assert "input_failure" not in faults(await poll(fresh, ups))
+    await fresh.close()
+    ledger.close()
