@@ -77,17 +77,7 @@ class LedgerMeasurements:
         plan = self._plans.get(kpi)
         if plan is None:
             return []
-        end = self._end(period)
-        maintenance = self._maintenance(plan, period)
-        segments = self._ledger.segments(plan.series(), period.start, end)
-        found: list[Outage] = []
-        for name in plan.series():
-            down = sli.merge((s, e) for s, e, v in segments.get(name, []) if v is not None and not sli.is_up(v))
-            for start, stop in down:
-                seconds = sli.length(sli.subtract(start, stop, maintenance.of(name)))
-                if seconds > 0:
-                    found.append(Outage(series_label(name), start, stop, seconds))
-        return sorted(found, key=lambda o: (o.start, o.series))
+        return plan_outages(plan, self._ledger, period.start, self._end(period), self._maintenance(plan, period))
 
     # --- charts ------------------------------------------------------------------------------
 
@@ -96,10 +86,7 @@ class LedgerMeasurements:
         end = self._end(period)
 
         def state_spans(plan: Plan) -> Iterator[tuple[str, list[tuple[float, float, str]]]]:
-            maintenance = self._maintenance(plan, period)
-            segments = self._ledger.segments(plan.series(), period.start, end)
-            for name in plan.series():
-                yield series_label(name), _states(segments.get(name, []), period.start, end, maintenance.of(name))
+            return plan_state_spans(plan, self._ledger, period.start, end, self._maintenance(plan, period))
 
         def bars(plan: Plan, result: KpiResult | None) -> list[tuple[float, float, int]]:
             kind = sources.kind(plan.definition.kind)
@@ -109,6 +96,27 @@ class LedgerMeasurements:
         return build_charts(self._engine.plans, period, end, self.results(period), state_spans=state_spans,
                             gauge_segments=lambda plan: self._ledger.segments(plan.series(), period.start, end),
                             histogram_bars=bars)
+
+
+def plan_outages(plan: Plan, reader: LedgerReader, start: float, end: float, maintenance: Maintenance) -> list[Outage]:
+    """Each of ``plan``'s series' stretches of "down" in ``[start, end)``, with their down time outside maintenance."""
+    segments = reader.segments(plan.series(), start, end)
+    found: list[Outage] = []
+    for name in plan.series():
+        down = sli.merge((s, e) for s, e, v in segments.get(name, []) if v is not None and not sli.is_up(v))
+        for begin, stop in down:
+            seconds = sli.length(sli.subtract(begin, stop, maintenance.of(name)))
+            if seconds > 0:
+                found.append(Outage(series_label(name), begin, stop, seconds))
+    return sorted(found, key=lambda o: (o.start, o.series))
+
+
+def plan_state_spans(plan: Plan, reader: LedgerReader, start: float, end: float,
+                     maintenance: Maintenance) -> Iterator[tuple[str, list[tuple[float, float, str]]]]:
+    """Each of ``plan``'s series as stretches of up / down / unknown / maintenance, for the timeline charts."""
+    segments = reader.segments(plan.series(), start, end)
+    for name in plan.series():
+        yield series_label(name), _states(segments.get(name, []), start, end, maintenance.of(name))
 
 
 StateSpans = Callable[[Plan], Iterable[tuple[str, Sequence[tuple[float, float, str]]]]]

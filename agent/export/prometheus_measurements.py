@@ -24,20 +24,10 @@ from agent.export import prometheus_measure as pm
 from agent.export.measure import build_charts
 from agent.export.prometheus_source import PrometheusApi
 from agent.export.rows import Charts, Outage, Report
-from agent.export.store_view import StoreView
+from agent.export.store_view import StoreSegments, StoreView
 from agent.kpi_types import KpiResult, Plan, SegmentSums
 from agent.periods import Period
 from agent.sli import Segment
-
-
-class _Segments(SegmentSums):
-    """A LedgerReader over segments built from the store, for the ledger's own gauge evaluator."""
-
-    def __init__(self, segments: Mapping[str, list[Segment]]):
-        self._segments = segments
-
-    def segments(self, names: Sequence[str], start: float, end: float) -> Mapping[str, Sequence[Segment]]:
-        return {n: sli.clip(self._segments.get(n, []), start, end) for n in names}
 
 
 class _NoLedger(SegmentSums):
@@ -116,7 +106,7 @@ class PrometheusMeasurements:
             return None  # the row says so ("no result"); the ledger-based export has the figure
         if sources.kind(plan.definition.kind).gauge:
             end = self._view.end(period)
-            segments = _Segments(self.gauge_segments(plan, period.start, end))
+            segments = StoreSegments(self.gauge_segments(plan, period.start, end))
             return kpi.evaluate(plan, segments, period, end, self._view.maintenance(plan, period))
         result: KpiResult | None = reader.evaluate(plan, period)
         return result

@@ -8,13 +8,15 @@ for gauge kinds the PromQL whose samples are summarised like ledger segments.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from agent.export import format as fmt
 from agent.export import prometheus_measure as pm
 from agent.export.prometheus_source import Labels, PrometheusApi
-from agent.kpi_types import Maintenance, Plan
+from agent import sli
+from agent.kpi_types import Maintenance, Plan, SegmentSums
 from agent.periods import Period
+from agent.sli import Segment
 
 if TYPE_CHECKING:
     from agent.config import Config
@@ -48,6 +50,16 @@ class StoreView:
         return pm.scrape_interval(([t for t, _ in points] for points in raw.values()), DEFAULT_STEP)
 
 
+class StoreSegments(SegmentSums):
+    """A LedgerReader over segments rebuilt from the store, for the sources' own evaluators."""
+
+    def __init__(self, segments: Mapping[str, Sequence[Segment]]):
+        self._segments = segments
+
+    def segments(self, names: Sequence[str], start: float, end: float) -> Mapping[str, Sequence[Segment]]:
+        return {n: sli.clip(self._segments.get(n, []), start, end) for n in names}
+
+
 @dataclass(frozen=True, slots=True)
 class GaugeQuery:
     """A gauge KPI's inputs in the store: a selector to find the scrape interval, the PromQL of the inputs,
@@ -65,4 +77,4 @@ def gauge_note(step: float | None, lang: str) -> str:
             f"from the store: sampled every {every} s (the scrape interval)")
 
 
-__all__ = ["DEFAULT_STEP", "EDGE", "GaugeQuery", "StoreView", "gauge_note"]
+__all__ = ["DEFAULT_STEP", "EDGE", "GaugeQuery", "StoreSegments", "StoreView", "gauge_note"]

@@ -66,6 +66,12 @@ def shard(config: Config, owns: Callable[[str, str], bool]) -> dict[str, Any]:
     return {"power": tuple(u for u in config.power if owns("snmp", u.device))}
 
 
+def store(view: Any) -> Any:
+    from collectors.power.store_export import power_store  # the store-based export only
+
+    return power_store(view)
+
+
 SOURCE = SourceSpec(
     name="power", serves=("power",), inputs=kpi.power_inputs, parts=kpi.power_parts, collectors=build,
     kinds=(KindSpec("fault_count", kpi.fault_count,
@@ -73,4 +79,5 @@ SOURCE = SourceSpec(
                              "excluded) number {target}", note=note),),
     coverage_hint=COVERAGE_HINT, dashboards=dashboards, alerts=alerts, slis=slis,
     intervals=intervals, counts=counts, shard=shard,
+    store=store,
 )

@@ -71,6 +71,12 @@ def incident_series(config: Config) -> list[tuple[str, str, str]]:
     return [(probe_up(p.name), "service", f"probe {p.name} ({p.business_system})") for p in config.probes]
 
 
+def store(view: Any) -> Any:
+    from collectors.probes.store_export import probe_store  # the store-based export only
+
+    return probe_store(view)
+
+
 SOURCE = SourceSpec(
     name="probes", serves=("probe",), inputs=kpi.probe_inputs, parts=kpi.probe_parts, collectors=build,
     kinds=(KindSpec("worst_availability", kpi.worst_availability, states=True,
@@ -78,4 +84,5 @@ SOURCE = SourceSpec(
                              "probe-time known) is {target}", note=note),),
     query_labels=query_labels, dashboards=dashboards, alerts=alerts, slis=slis,
     intervals=intervals, counts=counts, shard=shard, incident_series=incident_series,
+    store=store,
 )

@@ -74,6 +74,12 @@ def shard(config: Config, owns: Callable[[str, str], bool]) -> dict[str, Any]:
     return {"security_scans": tuple(s for s in config.security_scans if owns("scan", s.name))}
 
 
+def store(view: Any) -> Any:
+    from collectors.scans.store_export import scan_store  # the store-based export only
+
+    return scan_store(view)
+
+
 SOURCE = SourceSpec(
     name="scans", serves=("security_scan",), inputs=kpi.scan_inputs, collectors=build,
     kinds=(KindSpec("latest_count", kpi.latest_count,
@@ -81,4 +87,5 @@ SOURCE = SourceSpec(
                              "are {target}", note=note),),
     query_labels=query_labels, coverage_hint=COVERAGE_HINT, dashboards=dashboards, alerts=alerts, slis=slis,
     intervals=intervals, counts=counts, shard=shard,
+    store=store,
 )

@@ -38,7 +38,7 @@ ZONE_INPUT = "tz:"
 T = TypeVar("T")
 
 
-def sms_inputs(definition: KpiDefinition, kpi: Any, config: Any) -> tuple[tuple[str, ...], str | None]:
+def sms_inputs(definition: KpiDefinition, kpi: Any, config: Any) -> tuple[str, ...]:
     """The configured gateways (or those the KPI names) by their feed series, plus the zone.
 
     The series name the gateways; the KPIs read the SMS store's tables, not the series.

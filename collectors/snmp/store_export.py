@@ -14,6 +14,7 @@ from collectors.snmp import series
 from agent.export import prometheus_measure as pm
 from agent.export.prometheus_source import Labels, Points, label, without
 from agent.export.rows import Outage
+from agent.export.store_sampled import Sampled, SampledStore
 from agent.export.store_view import EDGE, GaugeQuery, StoreView, gauge_note
 from agent.kpi_types import KpiResult, Plan
 from agent.periods import Period
@@ -21,11 +22,26 @@ from agent.periods import Period
 STATE_METRIC = "sla_link_state_seconds_total"
 
 
+def _answered(value: float) -> float | None:
+    return 1.0 if value >= 0.5 else None  # sla_target_up 0 is a failed poll: unknown in the ledger, not "down"
+
+
+def _inventory_families(plan: Plan) -> tuple[Sampled, ...]:
+    """The inventory counts' series: each device's answers (sla_target_up), or each link's state (sla_link_up)."""
+    if plan.definition.source == "devices":
+        up = 'sla_target_up{collector="snmp"}'
+        return (Sampled(up, f"max by (target) ({up})", lambda labels: series.device_answered(label(labels, "target") or ""),
+                        _answered),)
+    return (Sampled("sla_link_up", "max by (link) (sla_link_up)",
+                    lambda labels: series.link_up(label(labels, "link") or "")),)
+
+
 class LinkStore:
     def __init__(self, view: StoreView):
         self._view = view
         self._links = {g.name: [link.name for link in g.links] for g in view.config.link_groups}
         self._cache: dict[tuple[str, float, float], dict[str, list[pm.Step]]] = {}
+        self._inventory = SampledStore(view, _inventory_families)
 
     def link_steps(self, group: str, start: float, end: float) -> dict[str, list[pm.Step]]:
         """Each configured link of ``group``: its state steps in ``[start, end]`` (all runs and shards)."""
@@ -48,8 +64,10 @@ class LinkStore:
         return self._cache[key]
 
     def evaluate(self, plan: Plan, period: Period) -> KpiResult | None:
+        if plan.definition.kind == "answered_count":
+            return self._inventory.evaluate(plan, period)
         if plan.definition.kind != "availability":
-            return None  # the inventory counts are the ledger's (device answers are not in the store)
+            return None
         end = self._view.end(period)
         steps = self.link_steps(plan.config.link_group or "", period.start, end)
         totals = sli.Totals()
@@ -82,6 +100,8 @@ class LinkStore:
 
     def note(self, kind: str, step: float | None, lang: str) -> str:
         zh = lang == "zh"
+        if kind == "answered_count":
+            return self._inventory.note(kind, step, lang)
         if kind == "availability":
             return ("来源 Prometheus：链路状态秒数计数器精确累计，中断起止时间按采集间隔近似" if zh else
                     "from the store: exact link-state counters; outage times approximate to the scrape interval")

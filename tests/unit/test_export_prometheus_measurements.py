@@ -182,3 +182,46 @@ def test_maintenance_seconds_come_from_the_config_windows():
     assert m.maintenance_seconds("egress_link_availability", NOV) == 7200
     assert m.maintenance_seconds("cloud_vcpu_capacity", NOV) == 0  # only global windows apply to clouds
     assert math.isclose(m.results(NOV)["egress_link_availability"].coverage, 0.0)
+
+
+def probe_config():
+    return parse_config({
+        "agent": {"data_dir": "unused", "timezone": "UTC"},
+        "snmp": {"devices": [{"name": f"r{i}", "address": "127.0.0.1", "community": "x"} for i in range(3)]},
+        "probes": [{"name": "code", "url": "https://127.0.0.1:1/code"},
+                   {"name": "nat", "url": "https://127.0.0.1:1/nat", "system": "nucleic-acid"},
+                   {"name": "vax", "url": "https://127.0.0.1:1/vax", "system": "vaccination"}],
+        "kpis": [{"id": "app_code_display_stability", "probes": ["code"]},
+                 {"id": "epidemic_platform_availability", "probes": ["nat", "vax"]}, {"id": "managed_devices"}],
+    }, "sla.yaml")
+
+
+def test_probe_kpis_from_the_sampled_success_gauge_by_hand():
+    # One hour at a 15 s scrape: code fails for 10 minutes; vax for 30; nat is up; vax is unknown
+    # (no sample) for the last 15 minutes.
+    hour = (T, T + 3600)
+    code = every(15, *hour, lambda t: 0.0 if T + 600 <= t < T + 1200 else 1.0)
+    vax = every(15, T, T + 2685, lambda t: 0.0 if t < T + 1800 else 1.0)  # its last point holds to T + 2700
+    nat = every(15, *hour, lambda t: 1.0)
+    success = {labels(probe="code"): code, labels(probe="nat"): nat, labels(probe="vax"): vax}
+    probe = {labels(probe="code", job="sla-agent"): every(15, T + 3000, T + 3600, lambda t: 1.0)}
+    api = FakeApi(raw={"sla_probe_success": probe}, ranges={"sla_probe_success": success})
+    results = PrometheusMeasurements(probe_config(), api, now=hour[1]).results(NOV)
+    stability = results["app_code_display_stability"]
+    assert stability.value == pytest.approx(50 / 60) and stability.totals.bad == pytest.approx(600)
+    platform = results["epidemic_platform_availability"]
+    assert platform.parts["vaccination"].value == pytest.approx(15 / 45)  # 45 known minutes, 15 up
+    assert platform.parts["nucleic-acid"].value == 1.0
+    assert platform.value == pytest.approx(15 / 45) and platform.met is False
+    assert "max by (probe)" in next(e for e in api.asked if "sla_probe_success" in e and "max" in e)
+
+
+def test_a_failed_device_poll_in_the_store_is_unknown_not_a_device_that_answered():
+    up = {labels(target="r0"): every(15, T, T + 600, lambda t: 1.0),
+          labels(target="r1"): every(15, T, T + 600, lambda t: 0.0),  # never answered: known nowhere
+          labels(target="r2"): every(15, T, T + 600, lambda t: 1.0 if t < T + 60 else 0.0)}
+    api = FakeApi(raw={"sla_target_up": {labels(target="r0"): every(15, T, T + 600, lambda t: 1.0)}},
+                  ranges={"sla_target_up": up})
+    devices = PrometheusMeasurements(probe_config(), api, now=T + 600).results(NOV)["managed_devices"]
+    assert devices.value == 2  # r0 and r2 answered at least once
+    assert devices.details == {"configured": 3.0, "known": 2.0}
