@@ -16,7 +16,6 @@ Prints the medians, their ratios to the baseline, and how many incidents were fo
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from agent import kpi, periods  # noqa: E402
 from agent.config import parse_config  # noqa: E402
 from agent.kpi import KpiEngine  # noqa: E402
 from agent.ledger import Ledger  # noqa: E402
-from bench.bench_kpi import MONTH_START, NOW, build, median_seconds  # noqa: E402
+from bench.bench_kpi import MONTH_START, NOW, build, fleet_arguments, median_seconds  # noqa: E402
 
 PER_DEVICE = 24  # bench_kpi.build's links: dev<i // 24>:if<i % 24>
 
@@ -46,11 +45,7 @@ def config(links: int) -> object:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--links", type=int, default=12000)
-    parser.add_argument("--segments", type=int, default=2)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    args = fleet_arguments(__doc__.splitlines()[0])
     period = periods.Period("2026-12", MONTH_START, MONTH_START + 31 * 86400)
     with tempfile.TemporaryDirectory() as tmp:
         build(Path(tmp) / "ledger.db", args.links, args.segments)

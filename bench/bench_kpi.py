@@ -65,12 +65,17 @@ def median_seconds(work, repeat: int) -> float:
     return statistics.median(times)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def fleet_arguments(description: str) -> argparse.Namespace:
+    """--links, --segments and --repeat: the ledger ``build`` writes and how often each evaluation is timed."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--links", type=int, default=12000)
     parser.add_argument("--segments", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = fleet_arguments(__doc__.splitlines()[0])
     with tempfile.TemporaryDirectory() as tmp:
         up, available = build(Path(tmp) / "ledger.db", args.links, args.segments)
         ledger = Ledger(Path(tmp) / "ledger.db")
