@@ -13,13 +13,14 @@ validated on its own (see :class:`PartialValidation`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 if TYPE_CHECKING:
     from agent.schema import Model
 
+T = TypeVar("T")
 Problem = tuple[str, str]  # (key path, what is wrong)
 Names = frozenset[str] | None  # None: an entry's name cannot be read, so no reference is called dangling
 
@@ -228,6 +229,11 @@ class NamedList:
                              selectors=(self.selector,), scopes=(self.scope,) if self.scope else ())
 
 
+def selected(entries: Sequence[T], names: Sequence[str] | None) -> list[T]:
+    """The entries a KPI's selector names (``probes: [a, b]``), in config order; every entry when it names none."""
+    return [entry for entry in entries if names is None or entry.name in names]  # type: ignore[attr-defined]
+
+
 def unique(items: Sequence[Any], where: str, attr: str = "name") -> list[Problem]:
     """A problem for each entry whose ``attr`` repeats an earlier one's (None entries: skipped)."""
     problems: list[Problem] = []
@@ -249,5 +255,5 @@ def unknown_names(listed: Sequence[str] | None, known: Names, where: str, what: 
     return [(where, f"no {what} named {name!r}") for name in listed or () if name not in known]
 
 
-__all__ = ["ConfigSection", "Duration", "KpiSelector", "MaintenanceScope", "NamedList", "NamedListView", "Names", "PartialValidation", "Problem", "SectionView", "unique",
+__all__ = ["ConfigSection", "Duration", "KpiSelector", "MaintenanceScope", "NamedList", "NamedListView", "Names", "PartialValidation", "Problem", "SectionView", "selected", "unique",
            "unknown_names"]

@@ -111,6 +111,7 @@ class PrometheusApi:
         self._thread = threading.Thread(target=self._loop.run_forever, name="sla-export-store", daemon=True)
         self._thread.start()
         self._session: aiohttp.ClientSession | None = None
+        self._busy: dict[tuple[str, float, float, float], list[tuple[float, float]]] = {}  # see busy()
 
     def __repr__(self) -> str:
         return f"PrometheusApi({safe_url(self.url)!r})"  # never the headers
@@ -232,6 +233,12 @@ class PrometheusApi:
         store refuses the count (its sample limit), all of ``[start, end]`` is.
         """
         width = max(width, (end - start) / (MAX_POINTS - 1), 1.0)
+        key = (selector, start, end, width)  # a source's families over one selector: counted once
+        if key not in self._busy:
+            self._busy[key] = self._count_busy(selector, start, end, width)
+        return self._busy[key]
+
+    def _count_busy(self, selector: str, start: float, end: float, width: float) -> list[tuple[float, float]]:
         params = {"query": f"sum(count_over_time({selector}[{duration(width)}]))", "start": f"{start:.3f}",
                   "end": f"{end + width:.3f}", "step": f"{width:.3f}"}
         try:

@@ -34,6 +34,8 @@ class StoreView:
     now: float
     engine: "KpiEngine"  # maintenance comes from the config alone
     steps: dict[str, float] = field(default_factory=dict)  # gauge KPI -> the step it was sampled at
+    # (selector, end) -> its scrape interval: asked once however many of a source's families or KPIs read it.
+    _intervals: dict[tuple[str, float], float] = field(default_factory=dict)
 
     def end(self, period: Period) -> float:
         return min(self.now, period.end)
@@ -46,8 +48,11 @@ class StoreView:
 
     def interval(self, selector: str, end: float) -> float:
         """The store's scrape interval for ``selector``, from its samples in the hour before ``end``."""
-        raw = self.api.raw(selector, end - EDGE, end)
-        return pm.scrape_interval(([t for t, _ in points] for points in raw.values()), DEFAULT_STEP)
+        key = (selector, end)
+        if key not in self._intervals:
+            raw = self.api.raw(selector, end - EDGE, end)
+            self._intervals[key] = pm.scrape_interval(([t for t, _ in points] for points in raw.values()), DEFAULT_STEP)
+        return self._intervals[key]
 
 
 class StoreSegments(SegmentSums):

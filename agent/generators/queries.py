@@ -19,7 +19,7 @@ get no SLI rules, only the agent's own month-to-date series on the dashboards.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from agent import sources
 from agent.catalogue import KpiDefinition
@@ -37,6 +37,11 @@ def selector(**labels: str) -> str:
         op, value = ("=~", value[1:]) if value.startswith("~") else ("=", value)
         parts.append(f'{name}{op}"{value}"')
     return "{" + ",".join(parts) + "}"
+
+
+def kpis_matching(queries: Iterable[KpiQueries]) -> str:
+    """A ``kpi`` label value for ``selector`` that matches these KPIs (``~a|b``)."""
+    return "~" + "|".join(q.id for q in queries)
 
 
 @dataclass(frozen=True, slots=True)

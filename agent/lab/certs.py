@@ -33,17 +33,18 @@ class LabCertificates:
     not_after: datetime.datetime  # the server certificate's expiry (UTC)
 
 
-def _subject(common_name: str) -> x509.Name:
+def subject(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _key_usage(*, ca: bool) -> x509.KeyUsage:
+def key_usage(*, ca: bool) -> x509.KeyUsage:
     return x509.KeyUsage(digital_signature=True, key_cert_sign=ca, crl_sign=ca, content_commitment=False,
                          key_encipherment=False, data_encipherment=False, key_agreement=False,
                          encipher_only=False, decipher_only=False)
 
 
-def _server_names(hosts: tuple[str, ...]) -> x509.SubjectAlternativeName:
+def alt_names(hosts: tuple[str, ...]) -> x509.SubjectAlternativeName:
+    """Each host as an IP address SAN if it is one, else a DNS name."""
     names: list[x509.GeneralName] = []
     for host in hosts:
         try:
@@ -53,7 +54,7 @@ def _server_names(hosts: tuple[str, ...]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(names)
 
 
-def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+def pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
 
@@ -79,26 +80,26 @@ def lab_certificates(
 
     server_key = ec.generate_private_key(ec.SECP256R1())
     builder = (
-        x509.CertificateBuilder().subject_name(_subject(hosts[0])).public_key(server_key.public_key())
+        x509.CertificateBuilder().subject_name(subject(hosts[0])).public_key(server_key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(not_before).not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(ca=False), critical=True)
+        .add_extension(key_usage(ca=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(_server_names(hosts), critical=False)
+        .add_extension(alt_names(hosts), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), critical=False)
     )
     ca_file: Path | None = None
     if kind == "self-signed":
-        server = builder.issuer_name(_subject(hosts[0])).sign(server_key, hashes.SHA256())
+        server = builder.issuer_name(subject(hosts[0])).sign(server_key, hashes.SHA256())
     else:
         ca_key = ec.generate_private_key(ec.SECP256R1())
         # The CA outlives any leaf it signs here, so only the leaf's dates decide.
         ca = (
-            x509.CertificateBuilder().subject_name(_subject(f"{name} CA")).issuer_name(_subject(f"{name} CA"))
+            x509.CertificateBuilder().subject_name(subject(f"{name} CA")).issuer_name(subject(f"{name} CA"))
             .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - 100 * DAY).not_valid_after(now + datetime.timedelta(days=max(days_left, 0) + 30))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(_key_usage(ca=True), critical=True)
+            .add_extension(key_usage(ca=True), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
@@ -111,9 +112,10 @@ def lab_certificates(
         ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     cert_file, key_file = directory / "server.crt", directory / "server.key"
     cert_file.write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(_pem_key(server_key))
+    key_file.write_bytes(pem_key(server_key))
     key_file.chmod(0o600)
     return LabCertificates(cert_file, key_file, ca_file, not_after)
 
 
-__all__ = ["CERTIFICATE_KINDS", "CertificateKind", "LabCertificates", "lab_certificates"]
+__all__ = ["CERTIFICATE_KINDS", "CertificateKind", "LabCertificates", "alt_names", "key_usage", "lab_certificates",
+           "pem_key", "subject"]

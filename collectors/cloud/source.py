@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from collectors.cloud import series
 from agent.catalogue import KpiDefinition
 from agent.config import Config, KpiConfig
+from agent.config_sections import selected
 from agent.sources import Inputs, SourceSpec
 from agent.units import Target
 from collectors.base import Collector
@@ -19,10 +20,9 @@ if TYPE_CHECKING:
 def cloud_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:
     """The capacity series of the KPI's resource in every region of the clouds it names (all by default)."""
     resource = definition.resource or ""
-    chosen = [c for c in config.clouds if kpi.clouds is None or c.name in kpi.clouds]
     names = tuple(
         series.cloud(cloud.name, region, resource, "capacity")
-        for cloud in chosen
+        for cloud in selected(config.clouds, kpi.clouds)
         if resource in cloud_resources(cloud)
         for region in cloud_regions(cloud)
     )

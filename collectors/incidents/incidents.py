@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
+from agent import sli
 from agent.sli import Segment, Span
 from collectors.incidents.series import is_down, is_good
 
@@ -39,23 +40,6 @@ class Incident:
         return (self.end if self.end is not None else now) - self.start
 
 
-def _outside(spans: Sequence[Span], start: float, end: float) -> list[Span]:
-    """``[start, end)`` less ``spans`` (merged, sorted)."""
-    out: list[Span] = []
-    cursor = start
-    for a, b in spans:
-        if b <= cursor or a >= end:
-            continue
-        if a > cursor:
-            out.append((cursor, min(a, end)))
-        cursor = max(cursor, b)
-        if cursor >= end:
-            break
-    if cursor < end:
-        out.append((cursor, end))
-    return out
-
-
 def of_series(series: str, segments: Sequence[Segment], category: str, maintenance: Sequence[Span],
               what: str = "") -> list[Incident]:
     """The incidents of one series from its segments (sorted, as the ledger returns them)."""
@@ -65,7 +49,7 @@ def of_series(series: str, segments: Sequence[Segment], category: str, maintenan
     def close(end: float | None) -> None:
         if not run:
             return
-        outside = [piece for a, b in run for piece in _outside(maintenance, a, b)]
+        outside = [piece for a, b in run for piece in sli.subtract(a, b, maintenance)]
         if outside:
             found.append(Incident(LEDGER, series, category, outside[0][0], end,
                                   sum(b - a for a, b in outside), what))

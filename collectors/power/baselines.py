@@ -77,7 +77,7 @@ class BaselineStore:
                                                   READ_WAIT)
                 except TimeoutError:
                     self._warn(unit, "read", f"no answer within {READ_WAIT:g}s")
-            self._known[unit] = decode(profile, text if isinstance(text, str) else None)
+            self._known[unit] = decode(profile, text)
         return self._known[unit]
 
     def put(self, unit: str, profile: Profile, baselines: Baselines, at: float) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.generators import grafana as g
-from agent.generators.queries import KpiQueries, selector
+from agent.generators.queries import KpiQueries, kpis_matching, selector
 
 FAULT = g.value_mappings({0: ("正常 normal", g.GREEN), 1: ("故障 fault", g.RED)})
 # UPS-MIB upsOutputSource (RFC 1628).
@@ -24,7 +24,7 @@ def power(queries: list[KpiQueries], job: str) -> g.Json:
                               g.targets((f"max by (unit) (sla_power_fault{sel})", "{{unit}}")), FAULT,
                               g.thresholds((None, g.GREEN), (1, g.RED))), 16 if counted else 24, 8)
     if counted:
-        ids = "~" + "|".join(q.id for q in counted)
+        ids = kpis_matching(counted)
         kpi = selector(job=job, kpi=ids)
         grid.add(g.stat("本月供电故障次数", "Power faults that began this month (sla_kpi_value), maintenance "
                         "excluded; the target is 0.", g.targets((f"sla_kpi_value{kpi}", "{{kpi}}")), "none",

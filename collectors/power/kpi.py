@@ -16,6 +16,7 @@ from typing import Mapping, Sequence
 
 from agent import periods, sli
 from agent.config import Config, KpiConfig
+from agent.config_sections import selected
 from agent.kpi_definition import KpiDefinition
 from agent.kpi_types import KpiResult, LedgerReader, Maintenance, Plan
 from agent.sli import Totals
@@ -40,8 +41,7 @@ class FaultCount(KpiResult):
 
 def chosen(kpi: KpiConfig, config: Config) -> list[PowerUnit]:
     """The units a KPI names (``power_units:``), every configured unit when it names none."""
-    names = getattr(kpi, "power_units", None)
-    return [u for u in config.power if names is None or u.name in names]
+    return selected(config.power, getattr(kpi, "power_units", None))
 
 
 def power_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.generators import grafana as g
 from agent.generators.dashboards_common import UP
-from agent.generators.queries import KpiQueries, selector
+from agent.generators.queries import KpiQueries, kpis_matching, selector
 from agent.generators.rules import error_ratio
 
 
@@ -18,7 +18,7 @@ def probes(queries: list[KpiQueries], job: str) -> g.Json:
                               g.thresholds((None, g.RED), (1, g.GREEN))), 24, 8)
     ratio = [q for q in queries if q.ratio is not None and q.definition.source == "probe"]
     if ratio:
-        ids = "~" + "|".join(q.id for q in ratio)
+        ids = kpis_matching(ratio)
         grid.add(g.timeseries("拨测成功率", "Probe-time successful / known per KPI over 5 minutes and 1 hour "
                               "(recording rules kpi:sla_error:ratio_rate*).",
                               g.targets((f"1 - {error_ratio(300)}{selector(kpi=ids)}", "{{kpi}} 5m"),
@@ -26,7 +26,7 @@ def probes(queries: list[KpiQueries], job: str) -> g.Json:
                               "percentunit", maximum=1), 12, 8)
     parted = [q for q in queries if q.definition.kind == "worst_availability"]
     if parted:
-        ids = "~" + "|".join(q.id for q in parted)
+        ids = kpis_matching(parted)
         grid.add(g.timeseries("各业务系统可用性（本月）", "Month-to-date availability of each business system "
                               "(sla_kpi_part_value), against the target every system must meet.",
                               g.targets((f"sla_kpi_part_value{selector(job=job, kpi=ids)}", "{{part}}"),

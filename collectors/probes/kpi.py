@@ -7,6 +7,7 @@ from typing import Mapping
 
 from agent import periods, sources
 from agent.config import Config, KpiConfig
+from agent.config_sections import selected
 from agent.kpi_definition import KpiDefinition
 from agent.kpi_types import KpiResult, LedgerReader, Maintenance, Plan
 from agent.sli import Totals
@@ -17,8 +18,7 @@ from collectors.probes.series import probe_up
 
 def chosen(kpi: KpiConfig, config: Config) -> list[Probe]:
     """The probes a KPI names (``probes:``), every configured probe when it names none."""
-    names = getattr(kpi, "probes", None)
-    return [p for p in config.probes if names is None or p.name in names]
+    return selected(config.probes, getattr(kpi, "probes", None))
 
 
 def probe_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.generators import grafana as g
-from agent.generators.queries import KpiQueries, selector
+from agent.generators.queries import KpiQueries, kpis_matching, selector
 
 
 def scans(queries: list[KpiQueries], job: str) -> g.Json:
@@ -25,8 +25,9 @@ def scans(queries: list[KpiQueries], job: str) -> g.Json:
                           g.targets((f"sla_scan_finding_instances{sel}", "{{scan}} {{risk}}")), "short", minimum=0),
              12, 8)
     grid.row("指标与报告文件 KPI and report files")
-    ids = "~" + "|".join(q.id for q in queries if q.definition.source == "security_scan")
-    if ids != "~":
+    scanned = [q for q in queries if q.definition.source == "security_scan"]
+    if scanned:
+        ids = kpis_matching(scanned)
         grid.add(g.timeseries("网站安全检测结果（本月）", "The KPI month-to-date: medium and high alerts of each selected "
                               "scan's latest report, summed (sla_kpi_value), against the target.",
                               g.targets((f"sla_kpi_value{selector(job=job, kpi=ids)}", "{{kpi}}"),
@@ -35,7 +36,7 @@ def scans(queries: list[KpiQueries], job: str) -> g.Json:
     grid.add(g.timeseries("未采用的报告文件", "Report files not used, per hour by reason (malformed, shape, too_large, "
                           "unreadable); a bad newest report also makes the scan unknown (sla_target_up 0).",
                           g.targets((f"sum by (scan, reason) (increase(sla_scan_reports_rejected_total{sel}[1h]))",
-                                     "{{scan}} {{reason}}")), "short", minimum=0), 12 if ids != "~" else 24, 8)
+                                     "{{scan}} {{reason}}")), "short", minimum=0), 12 if scanned else 24, 8)
     variables = [g.datasource_variable(),
                  g.query_variable("scan", "扫描 Scan",
                                   f"label_values(sla_scan_report_timestamp_seconds{selector(job=job)}, scan)")]

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from agent import periods
 from agent.config import Config, KpiConfig
+from agent.config_sections import selected
 from agent.kpi_definition import KpiDefinition
 from agent.kpi_types import KpiResult, LedgerReader, Maintenance, Plan
 from agent.sli import Segment
@@ -39,8 +40,7 @@ ZONE_INPUT = "tz:"
 
 def chosen(kpi: KpiConfig, config: Config) -> list[SecurityScan]:
     """The scans a KPI names (``scans:``), every configured scan when it names none."""
-    names = getattr(kpi, "scans", None)
-    return [s for s in config.security_scans if names is None or s.name in names]
+    return selected(config.security_scans, getattr(kpi, "scans", None))
 
 
 def scan_inputs(definition: KpiDefinition, kpi: KpiConfig, config: Config) -> Inputs:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from agent import periods, sli
 from collectors.sms import series
 from agent.catalogue import KpiDefinition
+from agent.config_sections import selected
 from agent.kpi_types import KpiResult, LedgerReader, Plan
 from collectors.sms import coverage_table, latency, store
 
@@ -43,11 +44,7 @@ def sms_inputs(definition: KpiDefinition, kpi: Any, config: Any) -> tuple[str, .
 
     The series name the gateways; the KPIs read the SMS store's tables, not the series.
     """
-    names = tuple(
-        series.sms_feed(gateway.name)
-        for gateway in config.sms
-        if kpi.gateways is None or gateway.name in kpi.gateways
-    )
+    names = tuple(series.sms_feed(gateway.name) for gateway in selected(config.sms, kpi.gateways))
     if not names:  # nothing to count (a shard that owns none of the gateways)
         return ()
     return names + (ZONE_INPUT + config.agent.timezone,)
