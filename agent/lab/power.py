@@ -291,13 +291,13 @@ class PowerLab(SnmpLab):
         return unit
 
     def _snmp_engine(self) -> Any:
-        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+        from collectors.snmp.v3 import new_engine
 
         loop = asyncio.get_running_loop()
         if self._engine is None or self._engine_loop is not loop:
-            # One engine for every SET on this loop: a fresh one builds pysmi's parser on first use (~0.5 s).
+            # One engine for every SET on this loop (an engine is bound to its loop).
             self._close_engine()
-            self._engine, self._engine_loop = SnmpEngine(), loop
+            self._engine, self._engine_loop = new_engine(), loop
         return self._engine
 
     def _close_engine(self) -> None:

@@ -265,10 +265,11 @@ class SnmpLab:
             Integer32,
             ObjectIdentity,
             ObjectType,
-            SnmpEngine,
             UdpTransportTarget,
             set_cmd,
         )
+
+        from collectors.snmp.v3 import new_engine
 
         dev = self.device(device_name)
         dev.interface(if_index)  # fail early on a wrong index
@@ -276,7 +277,7 @@ class SnmpLab:
             raise LabError(f"device {device_name!r} is not reachable")
         # Without the caller's engine, a throwaway one: the lab may outlive
         # any event loop, and an engine is bound to one.
-        snmp = engine if engine is not None else SnmpEngine()
+        snmp = engine if engine is not None else new_engine()
         try:
             target = await UdpTransportTarget.create((HOST, self.port), timeout=1, retries=2)
             err_ind, err_status, _, _ = await set_cmd(

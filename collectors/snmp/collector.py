@@ -54,7 +54,7 @@ from collectors.snmp.interfaces import (
     oper_state,
     selector,
 )
-from collectors.snmp.session import DeviceSession, Engines, Sessions, Value
+from collectors.snmp.session import DeviceSession, Engines, Sessions, Value, import_v3
 from collectors.snmp.v2c import Rejections
 
 log = logging.getLogger("collectors.snmp")
@@ -239,6 +239,8 @@ class SnmpCollector:
                 )
             )
         self._targets = tuple(targets)
+        if any(target.device.version == "v3" for target in targets):
+            import_v3()  # under way while the first polls start
         self._states: dict[str, _DeviceState] = {}
         # Outlives the engines (re-created per event loop), so the counters only grow.
         self._rejections = Rejections()

@@ -14,9 +14,12 @@ echoes, or follows, the OIDs asked; anything else is discarded and counted.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import importlib
 import logging
 import math
 import socket
+import threading
 from typing import TYPE_CHECKING, Any, Sequence
 
 from pydantic import SecretStr
@@ -56,6 +59,34 @@ def walk_request_limit(rows_expected: int | None, repetitions: int = BULK_REPETI
 
 def secret(value: SecretStr | None) -> str | None:
     return None if value is None else value.get_secret_value()
+
+
+_V3_MODULE = "collectors.snmp.v3"
+_v3_import: concurrent.futures.Future[Any] | None = None
+_v3_import_lock = threading.Lock()
+
+
+def import_v3() -> concurrent.futures.Future[Any]:
+    """collectors/snmp/v3.py, imported on a thread of its own (once; later calls share it).
+
+    Importing pysnmp's engine stack is 0.6 s of CPU. On the event loop it would hold
+    up every poll in flight when the first v3 device is opened; the collector starts
+    it when it is made, so that by the first v3 poll it is usually done.
+    """
+    global _v3_import
+    with _v3_import_lock:
+        if _v3_import is None:
+            future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+            def run() -> None:
+                try:
+                    future.set_result(importlib.import_module(_V3_MODULE))
+                except BaseException as exc:  # noqa: BLE001 - handed to whoever awaits it
+                    future.set_exception(exc)
+
+            threading.Thread(target=run, name="import-pysnmp", daemon=True).start()
+            _v3_import = future
+        return _v3_import
 
 
 class Engines:
@@ -146,9 +177,8 @@ class DeviceSession:
     async def create(cls, engines: Engines, device: SnmpDevice) -> "DeviceSession":
         """Resolve the address (once) and open the session; CollectorError if it cannot."""
         if device.version == "v3":
-            from collectors.snmp.v3 import V3Session
-
-            return await V3Session.open(engines, device)
+            v3 = await asyncio.wrap_future(import_v3())
+            return await v3.V3Session.open(engines, device)
         return await V2cSession.open(engines, device)
 
     async def get(self, oids: Sequence[Oid]) -> dict[Oid, Value]:
