@@ -151,21 +151,27 @@ def total(steps: Iterable[Step]) -> dict[str, float]:
     return out
 
 
-def link_totals(steps: Sequence[Step], start: float, end: float) -> Totals:
+def link_totals(steps: Sequence[Step], start: float, end: float, maintenance: float = 0.0) -> Totals:
     """One link's up (good), down (bad), maintenance and unknown seconds in ``[start, end)``.
 
     ``steps`` are already clipped to the window; several runs or shards of the link may
     contribute. Unknown is the rest of the elapsed time: the agent's own unknown state
     and every moment no agent measured the link, as in the ledger. Should overlapping
     series claim more than the window (one link scraped twice), the excess is cut.
+
+    ``maintenance`` is how long the config's windows cover the link in ``[start, end)``.
+    The ledger-based figures exclude all of it, measured or not; the counters hold only
+    the part an agent measured. So the link's maintenance is the larger of the two, and
+    a window no agent ran through is maintenance here too, not unknown.
     """
     grown = total(steps)
-    up, down, maintenance = (max(0.0, grown.get(s, 0.0)) for s in (UP, DOWN, MAINTENANCE))
+    up, down, counted = (max(0.0, grown.get(s, 0.0)) for s in (UP, DOWN, MAINTENANCE))
     elapsed = max(0.0, end - start)
-    claimed = up + down + maintenance
+    claimed = up + down + counted
     if claimed > elapsed > 0:
-        up, down, maintenance = (x * elapsed / claimed for x in (up, down, maintenance))
-    return Totals(up, down, max(0.0, elapsed - up - down - maintenance), maintenance)
+        up, down, counted = (x * elapsed / claimed for x in (up, down, counted))
+    excluded = min(max(counted, maintenance), max(0.0, elapsed - up - down))
+    return Totals(up, down, max(0.0, elapsed - up - down - excluded), excluded)
 
 
 def outages(steps: Sequence[Step]) -> list[tuple[float, float, float]]:

@@ -70,9 +70,11 @@ class LinkStore:
             return None
         end = self._view.end(period)
         steps = self.link_steps(plan.config.link_group or "", period.start, end)
+        maintenance = self._view.maintenance(plan, period)
         totals = sli.Totals()
         for link in self._links.get(plan.config.link_group or "", ()):
-            totals = totals + pm.link_totals(steps.get(link, []), period.start, end)
+            windows = sli.length(maintenance.of(series.link_up(link)))
+            totals = totals + pm.link_totals(steps.get(link, []), period.start, end, windows)
         value = sli.availability(totals)
         return KpiResult(definition=plan.definition, target=plan.target, period=period, until=end,
                          value=value, met=None if value is None else plan.target.met_by(value),

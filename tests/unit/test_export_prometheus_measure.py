@@ -124,6 +124,21 @@ def test_maintenance_is_neither_good_nor_bad_nor_unknown():
     assert pm.link_totals(pm.clip(steps, 0, 100), 0, 100) == Totals(good=30, bad=10, unknown=40, maintenance=20)
 
 
+def test_a_configured_window_no_agent_ran_through_is_maintenance_as_in_the_ledger():
+    # The agent ran 0-60 s, in a window 20-30 s (its counters: 10 s maintenance); a second window,
+    # 80-90 s, came while no agent ran. The ledger excludes both windows: 20 s of maintenance,
+    # 50 s known, and the 30 s left (60-80, 90-100) unknown.
+    steps = pm.link_steps([link(0), link(60, up=40, down=10, maintenance=10)])
+    assert pm.link_totals(pm.clip(steps, 0, 100), 0, 100, maintenance=20) == Totals(
+        good=40, bad=10, unknown=30, maintenance=20)
+    # The counters' own maintenance stands if it is more (the agent ran with a window since removed).
+    assert pm.link_totals(pm.clip(steps, 0, 100), 0, 100, maintenance=5) == Totals(
+        good=40, bad=10, unknown=40, maintenance=10)
+    # Never more than the time the link was not up or down.
+    assert pm.link_totals(pm.clip(steps, 0, 100), 0, 100, maintenance=70) == Totals(
+        good=40, bad=10, unknown=0, maintenance=50)
+
+
 def test_links_on_several_shards_add_up_and_one_link_cannot_claim_more_than_the_window():
     shard0 = pm.link_steps([link(0), link(100, up=90, down=10)])
     shard1 = pm.link_steps([link(0), link(100, up=100)])
