@@ -19,6 +19,33 @@ import yaml
 from agent.lab.processes import stop_process
 
 
+def demo_maintenance(start: float, end: float) -> float:
+    """Seconds of the demo's maintenance windows in ``[start, end)``.
+
+    agent/lab/demo.yaml (and examples/demo.yaml) put the egress group in maintenance on the
+    month's first Sunday, 02:00-04:00 Asia/Shanghai: a demo run then has no egress figures.
+    """
+    from importlib import resources
+    from zoneinfo import ZoneInfo
+
+    from agent import periods, sli
+    from agent.config import MaintenanceWindow
+
+    data = yaml.safe_load(resources.files("agent.lab").joinpath("demo.yaml").read_text(encoding="utf-8"))
+    windows = [MaintenanceWindow.model_validate(entry) for entry in data.get("maintenance") or ()]
+    return sum(sli.length(periods.window_spans(w, start, end, ZoneInfo("Asia/Shanghai"))) for w in windows)
+
+
+def skip_in_demo_maintenance(seconds: float) -> None:
+    """Skip a test of the demo's egress figures if its maintenance window falls in the next ``seconds``."""
+    import pytest
+
+    now = time.time()
+    if demo_maintenance(now - 60, now + seconds):
+        pytest.skip("the demo's monthly egress maintenance window (first Sunday, 02:00-04:00 Asia/Shanghai) "
+                    "is under way: its egress figures are excluded")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:

@@ -13,10 +13,8 @@ from zoneinfo import ZoneInfo
 import openpyxl
 
 import agent
-from agent import periods, sli
-from agent.config import load_config_without_secrets
 from agent.periods import last_complete_month, month_containing
-from tests.processes import demo_command, free_port, stop
+from tests.processes import demo_command, demo_maintenance, free_port, stop
 
 SH = ZoneInfo("Asia/Shanghai")
 REPO = Path(agent.__file__).resolve().parents[1]
@@ -28,12 +26,6 @@ def user_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLA_")}
     return {**env, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.pathsep.join(
         p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)}
-
-
-def demo_maintenance(start: float, end: float) -> float:
-    """Seconds of examples/demo.yaml's maintenance windows in ``[start, end)`` (the egress group's monthly one)."""
-    config = load_config_without_secrets(DEMO_CONFIG)
-    return sum(sli.length(periods.window_spans(window, start, end, SH)) for window in config.maintenance)
 
 
 def run_demo(cwd, seconds: float) -> None:
