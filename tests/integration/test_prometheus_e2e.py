@@ -193,7 +193,7 @@ def wait_for(check, timeout: float, what: str):
 
 @pytest.fixture
 def stack(tmp_path):
-    agent_port, prom_port = free_port(), free_port()
+    agent_port = free_port()
     demo = subprocess.Popen(
         demo_command(agent_port, 120, str(tmp_path / "data")),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
