@@ -12,10 +12,15 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
 import yaml
 
+from agent import periods, sli
+from agent.config import MaintenanceWindow
 from agent.lab.processes import stop_process
 
 
@@ -25,12 +30,6 @@ def demo_maintenance(start: float, end: float) -> float:
     agent/lab/demo.yaml (and examples/demo.yaml) put the egress group in maintenance on the
     month's first Sunday, 02:00-04:00 Asia/Shanghai: a demo run then has no egress figures.
     """
-    from importlib import resources
-    from zoneinfo import ZoneInfo
-
-    from agent import periods, sli
-    from agent.config import MaintenanceWindow
-
     data = yaml.safe_load(resources.files("agent.lab").joinpath("demo.yaml").read_text(encoding="utf-8"))
     windows = [MaintenanceWindow.model_validate(entry) for entry in data.get("maintenance") or ()]
     return sum(sli.length(periods.window_spans(w, start, end, ZoneInfo("Asia/Shanghai"))) for w in windows)
@@ -38,8 +37,6 @@ def demo_maintenance(start: float, end: float) -> float:
 
 def skip_in_demo_maintenance(seconds: float) -> None:
     """Skip a test of the demo's egress figures if its maintenance window falls in the next ``seconds``."""
-    import pytest
-
     now = time.time()
     if demo_maintenance(now - 60, now + seconds):
         pytest.skip("the demo's monthly egress maintenance window (first Sunday, 02:00-04:00 Asia/Shanghai) "

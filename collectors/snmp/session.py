@@ -76,16 +76,9 @@ def import_v3() -> concurrent.futures.Future[Any]:
     global _v3_import
     with _v3_import_lock:
         if _v3_import is None:
-            future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-
-            def run() -> None:
-                try:
-                    future.set_result(importlib.import_module(_V3_MODULE))
-                except BaseException as exc:  # noqa: BLE001 - handed to whoever awaits it
-                    future.set_exception(exc)
-
-            threading.Thread(target=run, name="import-pysnmp", daemon=True).start()
-            _v3_import = future
+            pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="import-pysnmp")
+            _v3_import = pool.submit(importlib.import_module, _V3_MODULE)
+            pool.shutdown(wait=False)  # the thread ends with the import
         return _v3_import
 
 

@@ -246,19 +246,18 @@ class V3Engines:
         A new engine is built on a thread: its MIB instrumentation is 0.12 s of CPU
         that would otherwise hold up the polls in flight.
         """
+        fingerprint = credential_fingerprint(device)
         async with self._building:
-            engine = self._fitting(device)
+            engine = self._fitting(fingerprint)
             if engine is None:
                 engine = await asyncio.to_thread(new_engine)
-                fingerprint = credential_fingerprint(device)
                 self._engines.append((engine, dict([fingerprint]) if fingerprint else {}))
                 if len(self._engines) > 1:
                     log.info("SNMP engine %d opened: SNMPv3 user %r is used with different keys",
                              len(self._engines), device.user)
             return engine
 
-    def _fitting(self, device: SnmpDevice) -> SnmpEngine | None:
-        fingerprint = credential_fingerprint(device)
+    def _fitting(self, fingerprint: tuple[str, bytes] | None) -> SnmpEngine | None:
         for engine, users in self._engines:
             if fingerprint is None:
                 return engine
